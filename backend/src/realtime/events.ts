@@ -1,0 +1,149 @@
+// The wire contract shared by the backend and the frontend (DESIGN.md, "Socket.IO events").
+// Both sides import these types, so a renamed event or field fails to compile on both.
+// Keep this file free of runtime imports: the frontend bundles it.
+
+export type MessageType =
+  | 'CHAT'
+  | 'SYSTEM_ACHIEVEMENT'
+  | 'SYSTEM_TASK'
+  | 'SYSTEM_PURCHASE'
+  | 'SYSTEM_FOLLOW'
+  | 'SYSTEM_FRIEND';
+
+export const SYSTEM_MESSAGE_TYPES = [
+  'SYSTEM_ACHIEVEMENT',
+  'SYSTEM_TASK',
+  'SYSTEM_PURCHASE',
+  'SYSTEM_FOLLOW',
+  'SYSTEM_FRIEND',
+] as const satisfies readonly MessageType[];
+export type SystemMessageType = (typeof SYSTEM_MESSAGE_TYPES)[number];
+
+/** A user as anyone else may see them: public fields only. */
+export interface PublicUser {
+  id: string;
+  username: string;
+  displayName: string;
+  avatarUrl: string | null;
+}
+
+/** System message metadata, by type (DESIGN.md). */
+export interface SystemMetadata {
+  SYSTEM_FOLLOW: { follower: PublicUser };
+  SYSTEM_FRIEND: { friend: PublicUser };
+  SYSTEM_PURCHASE: { buyer: PublicUser; work: { id: string; title: string }; price: number };
+  SYSTEM_TASK: { task: { id: string; title: string }; reward: number };
+  SYSTEM_ACHIEVEMENT: { achievement: { code: string; title: string } };
+}
+
+/** A message on the wire; times are ISO strings. `fromUserId` null = system message. */
+export interface WireMessage {
+  id: string;
+  fromUserId: string | null;
+  toUserId: string;
+  messageType: MessageType;
+  content: string;
+  metadata: Record<string, unknown>;
+  clientId: string | null;
+  isRead: boolean;
+  readAt: string | null;
+  createdAt: string;
+}
+
+export interface UnreadCounts {
+  /** Sum of byPeer (chat only). */
+  total: number;
+  byPeer: Record<string, number>;
+  /** Unread system messages, not part of total. */
+  system: number;
+}
+
+export interface ErrorBody {
+  code: ErrorCode;
+  message: string;
+}
+
+export type ErrorCode =
+  | 'VALIDATION'
+  | 'UNAUTHORIZED'
+  | 'NOT_FRIENDS'
+  | 'FORBIDDEN'
+  | 'NOT_FOUND'
+  | 'CONFLICT'
+  | 'RATE_LIMITED'
+  | 'UNAVAILABLE'
+  | 'INTERNAL';
+
+export type Ack<T extends object> = (res: ({ ok: true } & T) | { ok: false; error: ErrorBody }) => void;
+
+export interface SyncPage {
+  messages: WireMessage[];
+  nextCursor: string;
+  hasMore: boolean;
+}
+
+export interface ClientToServerEvents {
+  'chat:send': (payload: { to: string; content: string; clientId: string }, ack: Ack<{ message: WireMessage }>) => void;
+  'chat:read': (payload: { peerId: string }, ack: Ack<{ updated: number }>) => void;
+  'chat:typing': (payload: { to: string; typing: boolean }, ack?: Ack<object>) => void;
+  'chat:sync': (payload: { after?: string; limit?: number }, ack: Ack<SyncPage>) => void;
+  'presence:list': (payload: Record<string, never>, ack: Ack<{ online: string[] }>) => void;
+}
+
+export interface ServerToClientEvents {
+  'chat:message': (payload: { message: WireMessage }) => void;
+  'chat:read': (payload: { by: string; peerId: string; readAt: string }) => void;
+  'chat:deleted': (payload: { messageId: string; peerId: string }) => void;
+  'chat:typing': (payload: { from: string; typing: boolean }) => void;
+  'presence:update': (payload: { userId: string; online: boolean; lastSeenAt: string | null }) => void;
+  'notification:new': (payload: { message: WireMessage }) => void;
+  'unread:update': (payload: UnreadCounts) => void;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface InterServerEvents {}
+
+export interface SocketData {
+  userId: string;
+}
+
+/** HTTP answers the frontend reads (DESIGN.md, "HTTP API"). */
+export interface FriendEntry {
+  user: PublicUser;
+  online: boolean;
+  lastSeenAt: string | null;
+  unread: number;
+}
+
+export interface ConversationEntry {
+  peer: PublicUser;
+  lastMessage: WireMessage;
+  unread: number;
+  updatedAt: string;
+}
+
+export interface WorkEntry {
+  id: string;
+  title: string;
+  price: number;
+  owner: PublicUser;
+  createdAt: string;
+  purchasedByMe: boolean;
+}
+
+export interface TaskEntry {
+  id: string;
+  code: string;
+  title: string;
+  description: string;
+  reward: number;
+  completed: boolean;
+  completedAt: string | null;
+}
+
+export interface AchievementEntry {
+  code: string;
+  title: string;
+  description: string;
+  unlockedAt: string;
+}
