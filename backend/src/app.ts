@@ -1,0 +1,200 @@
+// Composition root: config → db → services → routes and socket handlers. Nothing reaches for
+// a global, so a test builds a whole app on a fresh database with one call.
+import { createServer, type Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Router, type RequestHandler } from 'express';
+import { createClient, type RedisClientType } from 'redis';
+import { createAdapter } from '@socket.io/redis-adapter';
+import type { Config } from './config.ts';
+import { openDatabase, type Database } from './db/database.ts';
+import { migrate } from './db/migrate.ts';
+import { createLogger, type Logger } from './logger.ts';
+import { createTokenService, resolveJwtSecret, type TokenService } from './auth/tokens.ts';
+import { requireAuth } from './auth/middleware.ts';
+import { createAuthService } from './auth/service.ts';
+import { authRoutes } from './auth/routes.ts';
+import { AppError } from './http/errors.ts';
+import { createHttpApp } from './http/server.ts';
+import { createBus, type Bus, type IoServer } from './realtime/bus.ts';
+import { createMemoryPresence, createRedisPresence } from './realtime/presence.ts';
+import {
+  createMemoryRateLimiter,
+  createMemoryWindowLimiter,
+  createRedisRateLimiter,
+  createRedisWindowLimiter,
+} from './realtime/rateLimiter.ts';
+import { createPresenceService } from './realtime/presenceService.ts';
+import { createSocketServer } from './realtime/socketServer.ts';
+import { createUnreadService } from './chat/unread.ts';
+import { createMessageService, type MessageService } from './chat/service.ts';
+import { chatRoutes } from './chat/routes.ts';
+import { registerChatHandlers } from './chat/socket.ts';
+import { createNotificationService, type NotificationService } from './notifications/service.ts';
+import { createNotificationInbox } from './notifications/inbox.ts';
+import { notificationRoutes } from './notifications/routes.ts';
+import { createAchievementService } from './host/achievements/service.ts';
+import { createFollowService } from './host/follows/service.ts';
+import { createTaskService } from './host/tasks/service.ts';
+import { createUserService } from './host/users/service.ts';
+import { createWorkService } from './host/works/service.ts';
+import { hostRoutes } from './host/routes.ts';
+import { seedDemo } from './db/seed.ts';
+
+export const FRONTEND_DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../dist/public');
+
+export interface AppOptions {
+  /** Apply migrations on start (default true). */
+  migrate?: boolean;
+  /** Seed the demo users: true, false, or 'if-empty' (default: config.seedDemo ?? 'if-empty'). */
+  seed?: boolean | 'if-empty';
+  staticDir?: string | null;
+  /** Use an already opened database (tests that share one). */
+  db?: Database;
+}
+
+export interface App {
+  config: Config;
+  db: Database;
+  http: HttpServer;
+  io: IoServer;
+  bus: Bus;
+  tokens: TokenService;
+  logger: Logger;
+  nodeId: string;
+  services: { messages: MessageService; notifications: NotificationService };
+  listen(port?: number, host?: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
+  const logger = createLogger(config.logLevel);
+  const onError = (err: unknown) => logger.error('background task failed', err);
+  const nodeId = randomUUID().slice(0, 8);
+
+  const db = options.db ?? (await openDatabase(config));
+  const cleanups: (() => Promise<unknown>)[] = [];
+  if (!options.db) cleanups.push(() => db.close());
+  try {
+    if (options.migrate !== false) await migrate(db, undefined, (l) => logger.info(l));
+
+    // Redis: cross-node emits, presence and rate limits. Unset → in-process equivalents.
+    let redis: RedisClientType | null = null;
+    let redisSub: RedisClientType | null = null;
+    if (config.redisUrl) {
+      redis = createClient({ url: config.redisUrl }) as RedisClientType;
+      redisSub = redis.duplicate();
+      // Errors while Redis is away are reported here and retried by the client; the node keeps serving.
+      for (const c of [redis, redisSub]) c.on('error', (err: Error) => logger.debug(`redis: ${err.message}`));
+      await Promise.all([redis.connect(), redisSub.connect()]);
+      cleanups.push(async () => {
+        await Promise.allSettled([redis!.quit(), redisSub!.quit()]);
+      });
+    }
+
+    const { prisma } = db;
+    const bus = createBus(onError);
+    const secret = resolveJwtSecret(config.jwtSecret, db.dataDir);
+    const tokens = createTokenService(secret, config.jwtExpiresIn);
+    const presenceStore = redis ? createRedisPresence(redis, nodeId, config.presenceTtlSeconds) : createMemoryPresence();
+    cleanups.unshift(() => presenceStore.close());
+    const rateLimiter = redis ? createRedisRateLimiter(redis, config.chatRateLimit) : createMemoryRateLimiter(config.chatRateLimit);
+    const loginWindow = redis
+      ? createRedisWindowLimiter(redis, config.loginRateLimit, 60_000)
+      : createMemoryWindowLimiter(config.loginRateLimit, 60_000);
+
+    const unread = createUnreadService(prisma, bus, onError);
+    const notifications = createNotificationService(prisma, bus, unread, onError);
+    const achievements = createAchievementService(prisma, notifications);
+    const users = createUserService(prisma);
+    const follows = createFollowService(prisma, notifications, achievements);
+    const works = createWorkService(prisma, notifications, achievements);
+    const tasks = createTaskService(prisma, notifications, achievements);
+    const presence = createPresenceService(presenceStore, bus, follows, users);
+    const messages = createMessageService({ prisma, bus, friends: follows, rateLimiter, unread, achievements, notifications });
+    const inbox = createNotificationInbox(prisma, unread);
+    const auth = createAuthService(prisma, tokens, config.bcryptRounds);
+
+    await achievements.ensureCatalogue();
+    await tasks.ensureCatalogue();
+    const seed = options.seed ?? config.seedDemo ?? 'if-empty';
+    if (seed !== false) {
+      const created = await seedDemo(prisma, { onlyIfEmpty: seed === 'if-empty', bcryptRounds: config.bcryptRounds });
+      if (created) logger.info('seeded demo users alice, bob, carol (password: password123)');
+    }
+
+    // Login and registration attempts per client address and username.
+    const loginLimiter: RequestHandler = async (req, _res, next) => {
+      const name = typeof req.body?.username === 'string' ? req.body.username.toLowerCase().slice(0, 64) : '';
+      if (!(await loginWindow.hit(`${req.ip}:${name}`))) throw new AppError('RATE_LIMITED', 'Too many attempts, try again in a minute');
+      next();
+    };
+    const authGuard = requireAuth(tokens);
+    const publicRoutes = Router();
+    publicRoutes.get('/health', async (_req, res) => {
+      const dbOk = await db.ping();
+      const redisOk = redis ? await redis.ping().then(() => true, () => false) : null;
+      res.status(dbOk && redisOk !== false ? 200 : 503).json({ ok: dbOk && redisOk !== false, db: dbOk, redis: redisOk });
+    });
+    publicRoutes.use(authRoutes(auth, loginLimiter, authGuard));
+
+    const app = createHttpApp({
+      corsOrigins: config.corsOrigins,
+      publicRoutes,
+      requireAuth: authGuard,
+      privateRoutes: [
+        notificationRoutes(inbox),
+        chatRoutes(messages, unread),
+        hostRoutes({ prisma, users, follows, works, tasks, achievements, presence, unread }),
+      ],
+      staticDir: options.staticDir === null ? undefined : (options.staticDir ?? FRONTEND_DIST),
+      logger,
+    });
+
+    const http = createServer(app);
+    const io = createSocketServer(http, {
+      tokens,
+      presence,
+      corsOrigins: config.corsOrigins,
+      register: (socket) => registerChatHandlers(socket, { messages, presence, friends: follows, bus, onError }),
+      onError,
+    });
+    if (redis && redisSub) io.adapter(createAdapter(redis, redisSub));
+    bus.attach(io);
+
+    let closing: Promise<void> | null = null;
+    return {
+      config,
+      db,
+      http,
+      io,
+      bus,
+      tokens,
+      logger,
+      nodeId,
+      services: { messages, notifications },
+      listen(port = config.port, host = config.host) {
+        return new Promise((resolve, reject) => {
+          http.once('error', reject);
+          http.listen(port, host, () => {
+            const { port: p } = http.address() as AddressInfo;
+            resolve(`http://localhost:${p}`);
+          });
+        });
+      },
+      close() {
+        closing ??= (async () => {
+          await new Promise<void>((resolve) => io.close(() => resolve()));
+          http.closeAllConnections?.();
+          for (const c of cleanups) await c().catch(onError);
+        })();
+        return closing;
+      },
+    };
+  } catch (err) {
+    for (const c of cleanups) await c().catch(() => {});
+    throw err;
+  }
+}

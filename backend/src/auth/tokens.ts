@@ -1,0 +1,43 @@
+// JWT (HS256 only: `alg: none` and other algorithms are rejected on verify).
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import jwt from 'jsonwebtoken';
+import { AppError } from '../http/errors.ts';
+
+export interface TokenService {
+  sign(userId: string): string;
+  /** Returns the user id, or throws UNAUTHORIZED. */
+  verify(token: string): string;
+}
+
+export function createTokenService(secret: string, expiresIn: string): TokenService {
+  return {
+    sign: (userId) => jwt.sign({}, secret, { algorithm: 'HS256', subject: userId, expiresIn } as jwt.SignOptions),
+    verify(token) {
+      try {
+        const payload = jwt.verify(token, secret, { algorithms: ['HS256'] });
+        if (typeof payload === 'string' || typeof payload.sub !== 'string') throw new Error('no subject');
+        return payload.sub;
+      } catch (err) {
+        const expired = err instanceof jwt.TokenExpiredError;
+        throw new AppError('UNAUTHORIZED', expired ? 'Token expired' : 'Invalid token');
+      }
+    },
+  };
+}
+
+/**
+ * JWT_SECRET when set; otherwise a key generated once and kept beside the data, so a restart
+ * keeps people logged in. With no data directory (in-memory database) the key lives in memory.
+ */
+export function resolveJwtSecret(configured: string | undefined, dataDir: string | null): string {
+  if (configured) return configured;
+  if (!dataDir) return randomBytes(32).toString('hex');
+  const file = path.join(dataDir, 'jwt-secret');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(dataDir, { recursive: true });
+  const secret = randomBytes(32).toString('hex');
+  writeFileSync(file, secret, { mode: 0o600 });
+  return secret;
+}

@@ -1,0 +1,28 @@
+// Opaque paging cursors: a position in (createdAt, id) order, base64url-encoded.
+// Order is server time with ties broken by id (DESIGN.md, Rules), so two messages with the
+// same timestamp still have a strict order and no page repeats or skips one.
+import { validation } from '../http/errors.ts';
+
+export interface Position {
+  createdAt: Date;
+  id: string;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const START: Position = { createdAt: new Date(0), id: '00000000-0000-0000-0000-000000000000' };
+
+export function encodeCursor(p: Position): string {
+  return Buffer.from(`${p.createdAt.getTime()}:${p.id}`).toString('base64url');
+}
+
+export function decodeCursor(cursor: string): Position {
+  const raw = Buffer.from(cursor, 'base64url').toString('utf8');
+  const m = /^(\d{1,15}):(.+)$/.exec(raw);
+  if (!m || !UUID.test(m[2]!)) throw validation('Invalid cursor');
+  return { createdAt: new Date(Number(m[1])), id: m[2]! };
+}
+
+/** Prisma filter: rows strictly before (`lt`) or after (`gt`) a position. */
+export function beyond(p: Position, dir: 'lt' | 'gt') {
+  return { OR: [{ createdAt: { [dir]: p.createdAt } }, { createdAt: p.createdAt, id: { [dir]: p.id } }] };
+}

@@ -1,0 +1,16 @@
+// Input schemas for the chat edge, shared by the HTTP routes and the socket handlers.
+import { z } from 'zod';
+import { limitQuery, uuid } from '../http/validate.ts';
+
+/** Trimmed, 1–2000 characters, plain text (DESIGN.md, Rules). */
+export const Content = z.string().trim().min(1, 'must not be empty').max(2000, 'at most 2000 characters');
+export const ClientId = z.string().trim().min(1).max(64);
+export const Cursor = z.string().min(1).max(200);
+
+export const SendBody = z.strictObject({ content: Content, clientId: ClientId.optional() });
+export const SendEvent = z.strictObject({ to: uuid, content: Content, clientId: ClientId });
+export const ReadEvent = z.strictObject({ peerId: uuid });
+export const TypingEvent = z.strictObject({ to: uuid, typing: z.boolean() });
+export const SyncQuery = z.object({ after: Cursor.optional(), limit: limitQuery });
+export const SyncEvent = z.strictObject({ after: Cursor.optional(), limit: limitQuery });
+export const HistoryQuery = z.object({ before: Cursor.optional(), limit: limitQuery });

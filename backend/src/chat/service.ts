@@ -1,0 +1,207 @@
+// messageService: the only place that knows the chat rules (DESIGN.md, Rules). The HTTP
+// routes and the socket handlers both call it, so they cannot disagree.
+import type { Message, PrismaClient } from '../generated/prisma/client.ts';
+import { AppError, notFound } from '../http/errors.ts';
+import type { Bus } from '../realtime/bus.ts';
+import type { RateLimiter } from '../realtime/rateLimiter.ts';
+import type { ConversationEntry, PublicUser, SyncPage, WireMessage } from '../realtime/events.ts';
+import type { FriendGraph } from '../host/follows/service.ts';
+import type { AchievementService } from '../host/achievements/service.ts';
+import type { NotificationService } from '../notifications/service.ts';
+import { publicUserSelect } from '../host/users/public.ts';
+import { beyond, decodeCursor, encodeCursor, START } from './cursor.ts';
+import type { UnreadService } from './unread.ts';
+import { toWire } from './wire.ts';
+
+export interface MessageServiceDeps {
+  prisma: PrismaClient;
+  bus: Bus;
+  friends: FriendGraph;
+  rateLimiter: RateLimiter;
+  unread: UnreadService;
+  achievements: AchievementService;
+  notifications: NotificationService;
+}
+
+export interface SendInput {
+  from: string;
+  to: string;
+  content: string;
+  clientId?: string;
+  /** The socket that sent it: it gets the ack, the sender's other tabs get `chat:message`. */
+  originSocketId?: string;
+}
+
+const position = (m: Message) => ({ createdAt: m.createdAt, id: m.id });
+
+export function createMessageService(deps: MessageServiceDeps) {
+  const { prisma, bus, friends, rateLimiter, unread, achievements, notifications } = deps;
+
+  async function userExists(id: string): Promise<boolean> {
+    return (await prisma.user.count({ where: { id } })) > 0;
+  }
+
+  async function findByClientId(from: string, clientId: string): Promise<Message | null> {
+    return prisma.message.findUnique({ where: { fromUserId_clientId: { fromUserId: from, clientId } } });
+  }
+
+  /** A resend of a stored clientId returns the first message and pushes nothing again. */
+  function resent(existing: Message, to: string): { message: WireMessage; created: false } {
+    if (existing.toUserId !== to) throw new AppError('CONFLICT', 'clientId already used for another conversation');
+    return { message: toWire(existing), created: false };
+  }
+
+  async function insert(input: SendInput): Promise<Message> {
+    const data = { fromUserId: input.from, toUserId: input.to, content: input.content, clientId: input.clientId ?? null };
+    if (!achievements.mayUnlock(input.from, 'FIRST_MESSAGE')) return prisma.message.create({ data });
+    // The first message sent unlocks an achievement, stored in the same transaction.
+    const { message, unlocked } = await prisma.$transaction(async (tx) => {
+      const message = await tx.message.create({ data });
+      return { message, unlocked: await achievements.unlock(tx, input.from, 'FIRST_MESSAGE') };
+    });
+    achievements.remember(input.from, 'FIRST_MESSAGE');
+    if (unlocked) await notifications.publish([unlocked]);
+    return message;
+  }
+
+  return {
+    async send(input: SendInput): Promise<{ message: WireMessage; created: boolean }> {
+      const { from, to, clientId } = input;
+      if (from === to) throw new AppError('VALIDATION', 'You cannot message yourself');
+      if (clientId) {
+        const existing = await findByClientId(from, clientId);
+        if (existing) return resent(existing, to);
+      }
+      if (!(await friends.areFriends(from, to))) {
+        if (!(await userExists(to))) throw notFound('User');
+        throw new AppError('NOT_FRIENDS', 'You can only message friends');
+      }
+      if (!(await rateLimiter.take(from))) throw new AppError('RATE_LIMITED', 'Too many messages, slow down');
+      let stored: Message;
+      try {
+        stored = await insert(input);
+      } catch (err) {
+        // Two sends of the same clientId raced: the loser answers with the winner's message.
+        if ((err as { code?: string }).code === 'P2002' && clientId) {
+          const existing = await findByClientId(from, clientId);
+          if (existing) return resent(existing, to);
+        }
+        throw err;
+      }
+      const message = toWire(stored);
+      bus.emit(to, 'chat:message', { message });
+      bus.emit(from, 'chat:message', { message }, input.originSocketId);
+      await unread.push(to);
+      return { message, created: true };
+    },
+
+    async history(me: string, peerId: string, before: string | undefined, limit: number) {
+      if (!(await userExists(peerId))) throw notFound('User');
+      const rows = await prisma.message.findMany({
+        where: {
+          deletedAt: null,
+          messageType: 'CHAT',
+          OR: [
+            { fromUserId: me, toUserId: peerId },
+            { fromUserId: peerId, toUserId: me },
+          ],
+          ...(before ? { AND: [beyond(decodeCursor(before), 'lt')] } : {}),
+        },
+        orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+        take: limit + 1,
+      });
+      const page = rows.slice(0, limit);
+      const oldest = page.at(-1);
+      return {
+        messages: page.reverse().map(toWire),
+        nextCursor: rows.length > limit && oldest ? encodeCursor(position(oldest)) : null,
+      };
+    },
+
+    /** Everything to or from me after the cursor, oldest first (chat and system). */
+    async sync(me: string, after: string | undefined, limit: number): Promise<SyncPage> {
+      const from = after ? decodeCursor(after) : START;
+      const rows = await prisma.message.findMany({
+        where: { deletedAt: null, OR: [{ toUserId: me }, { fromUserId: me }], AND: [beyond(from, 'gt')] },
+        orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+        take: limit + 1,
+      });
+      const page = rows.slice(0, limit);
+      const last = page.at(-1);
+      return {
+        messages: page.map(toWire),
+        nextCursor: last ? encodeCursor(position(last)) : (after ?? encodeCursor(START)),
+        hasMore: rows.length > limit,
+      };
+    },
+
+    /** Marks what `peerId` sent me as read; the sender gets a receipt. */
+    async markRead(me: string, peerId: string): Promise<{ updated: number }> {
+      if (!(await userExists(peerId))) throw notFound('User');
+      const readAt = new Date();
+      const { count } = await prisma.message.updateMany({
+        where: { fromUserId: peerId, toUserId: me, isRead: false, deletedAt: null },
+        data: { isRead: true, readAt },
+      });
+      if (count > 0) {
+        bus.emit([peerId, me], 'chat:read', { by: me, peerId, readAt: readAt.toISOString() });
+        await unread.push(me);
+      }
+      return { updated: count };
+    },
+
+    /**
+     * Soft delete. A sender may recall their own chat message; a user may delete system
+     * messages sent to them. Others learn nothing: a message they cannot see is "not found",
+     * one they can see but not delete (the recipient of a chat message) is FORBIDDEN.
+     */
+    async remove(me: string, messageId: string): Promise<void> {
+      const m = await prisma.message.findUnique({ where: { id: messageId } });
+      if (!m || m.deletedAt) throw notFound('Message');
+      const isSystem = m.fromUserId === null;
+      const mine = isSystem ? m.toUserId === me : m.fromUserId === me;
+      if (!mine) {
+        if (m.toUserId === me) throw new AppError('FORBIDDEN', 'Only the sender can delete this message');
+        throw notFound('Message');
+      }
+      const { count } = await prisma.message.updateMany({ where: { id: messageId, deletedAt: null }, data: { deletedAt: new Date() } });
+      if (count === 0) throw notFound('Message');
+      if (isSystem) {
+        // System messages have no other party; "system" tells the client which list to update.
+        bus.emit(me, 'chat:deleted', { messageId, peerId: 'system' });
+      } else {
+        bus.emit(m.fromUserId!, 'chat:deleted', { messageId, peerId: m.toUserId });
+        bus.emit(m.toUserId, 'chat:deleted', { messageId, peerId: m.fromUserId! });
+      }
+      if (!m.isRead) await unread.push(m.toUserId);
+    },
+
+    /** One entry per chat partner, with the last message and unread count, newest first. */
+    async conversations(me: string): Promise<ConversationEntry[]> {
+      const latest = await prisma.$queryRaw<{ id: string }[]>`
+        SELECT DISTINCT ON (peer) id::text AS id FROM (
+          SELECT id, "createdAt", CASE WHEN "fromUserId" = ${me}::uuid THEN "toUserId" ELSE "fromUserId" END AS peer
+          FROM "Message"
+          WHERE ("fromUserId" = ${me}::uuid OR "toUserId" = ${me}::uuid) AND "messageType" = 'CHAT' AND "deletedAt" IS NULL
+        ) t
+        ORDER BY peer, "createdAt" DESC, id DESC`;
+      if (latest.length === 0) return [];
+      const [messages, counts] = await Promise.all([
+        prisma.message.findMany({ where: { id: { in: latest.map((l) => l.id) } } }),
+        unread.counts(me),
+      ]);
+      const peerIds = messages.map((m) => (m.fromUserId === me ? m.toUserId : m.fromUserId!));
+      const peers = new Map<string, PublicUser>(
+        (await prisma.user.findMany({ where: { id: { in: peerIds } }, select: publicUserSelect })).map((u) => [u.id, u]),
+      );
+      return messages
+        .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || (a.id < b.id ? 1 : -1))
+        .flatMap((m) => {
+          const peer = peers.get(m.fromUserId === me ? m.toUserId : m.fromUserId!);
+          if (!peer) return [];
+          return [{ peer, lastMessage: toWire(m), unread: counts.byPeer[peer.id] ?? 0, updatedAt: m.createdAt.toISOString() }];
+        });
+    },
+  };
+}
+export type MessageService = ReturnType<typeof createMessageService>;

@@ -1,0 +1,75 @@
+// Configuration from the environment (DESIGN.md, "Configuration and scripts").
+// Every variable is documented with its default in .env.example.
+import { z } from 'zod';
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const EnvSchema = z.object({
+  NODE_ENV: z.string().default('development'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().default('0.0.0.0'),
+  DATABASE_URL: z.string().url().optional(),
+  PGLITE_DIR: z.string().default('./data/pglite'),
+  REDIS_URL: z.string().url().optional(),
+  JWT_SECRET: z.string().min(16).optional(),
+  JWT_EXPIRES_IN: z.string().default('7d'),
+  CORS_ORIGINS: z.string().optional(),
+  CHAT_RATE_LIMIT: z.coerce.number().positive().default(5),
+  LOGIN_RATE_LIMIT: z.coerce.number().int().positive().default(10),
+  SEED_DEMO: bool.optional(),
+  BCRYPT_ROUNDS: z.coerce.number().int().min(4).max(15).default(10),
+  PRESENCE_TTL_SECONDS: z.coerce.number().int().positive().default(60),
+  LOG_LEVEL: z.enum(['silent', 'error', 'info', 'debug']).default('info'),
+});
+
+export interface Config {
+  env: string;
+  port: number;
+  host: string;
+  databaseUrl: string | undefined;
+  pgliteDir: string;
+  redisUrl: string | undefined;
+  jwtSecret: string | undefined;
+  jwtExpiresIn: string;
+  corsOrigins: string[];
+  chatRateLimit: number;
+  loginRateLimit: number;
+  /** undefined = seed only when the database is empty */
+  seedDemo: boolean | undefined;
+  bcryptRounds: number;
+  presenceTtlSeconds: number;
+  logLevel: 'silent' | 'error' | 'info' | 'debug';
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
+  const clean = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = EnvSchema.safeParse(clean);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n');
+    throw new Error(`Invalid configuration:\n${lines}`);
+  }
+  const e = parsed.data;
+  if (e.NODE_ENV === 'production' && !e.JWT_SECRET) {
+    throw new Error('JWT_SECRET is required when NODE_ENV=production (at least 16 characters).');
+  }
+  return {
+    env: e.NODE_ENV,
+    port: e.PORT,
+    host: e.HOST,
+    databaseUrl: e.DATABASE_URL,
+    pgliteDir: e.PGLITE_DIR,
+    redisUrl: e.REDIS_URL,
+    jwtSecret: e.JWT_SECRET,
+    jwtExpiresIn: e.JWT_EXPIRES_IN,
+    corsOrigins: (e.CORS_ORIGINS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+    chatRateLimit: e.CHAT_RATE_LIMIT,
+    loginRateLimit: e.LOGIN_RATE_LIMIT,
+    seedDemo: e.SEED_DEMO,
+    bcryptRounds: e.BCRYPT_ROUNDS,
+    presenceTtlSeconds: e.PRESENCE_TTL_SECONDS,
+    logLevel: e.LOG_LEVEL,
+    ...overrides,
+  };
+}

@@ -1,0 +1,107 @@
+// Opens the database: embedded PGlite when DATABASE_URL is unset, PostgreSQL otherwise.
+// Both go through Prisma driver adapters, so the rest of the code sees one PrismaClient.
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import pg from 'pg';
+import { PGlite } from '@electric-sql/pglite';
+import { PrismaPGlite } from 'pglite-prisma-adapter';
+import { PrismaPg } from '@prisma/adapter-pg';
+import { PrismaClient } from '../generated/prisma/client.ts';
+import type { Config } from '../config.ts';
+
+/** Raw SQL access for the migrator, on one session (advisory locks are per session). */
+export interface SqlSession {
+  exec(sql: string): Promise<void>;
+  query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
+  release(): Promise<void>;
+}
+
+export interface Database {
+  kind: 'pglite' | 'postgres';
+  prisma: PrismaClient;
+  /** A directory for files that belong with the data (the generated JWT key), or null in memory. */
+  dataDir: string | null;
+  session(): Promise<SqlSession>;
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export async function openDatabase(config: Pick<Config, 'databaseUrl' | 'pgliteDir'>): Promise<Database> {
+  return config.databaseUrl ? openPostgres(config.databaseUrl) : openPGlite(config.pgliteDir);
+}
+
+async function openPGlite(dir: string): Promise<Database> {
+  const inMemory = dir.startsWith('memory://');
+  if (!inMemory) mkdirSync(dir, { recursive: true });
+  const pglite = inMemory ? new PGlite() : new PGlite(dir);
+  await pglite.waitReady;
+  const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite) });
+  let closed = false;
+  return {
+    kind: 'pglite',
+    prisma,
+    dataDir: inMemory ? null : path.dirname(path.resolve(dir)),
+    async session() {
+      // PGlite is a single connection; the migrator runs before anything else uses it.
+      return {
+        exec: async (sql) => {
+          await pglite.exec(sql);
+        },
+        query: async <T,>(sql: string, params: unknown[] = []) => (await pglite.query<T>(sql, params)).rows,
+        release: async () => {},
+      };
+    },
+    async ping() {
+      try {
+        await pglite.query('SELECT 1');
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await prisma.$disconnect();
+      await pglite.close();
+    },
+  };
+}
+
+async function openPostgres(url: string): Promise<Database> {
+  const pool = new pg.Pool({ connectionString: url, max: 10, connectionTimeoutMillis: 5_000 });
+  // An idle client that loses its server emits 'error' on the pool; without a listener that
+  // would crash the process. Queries on a broken connection fail and are answered as UNAVAILABLE.
+  pool.on('error', () => {});
+  const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
+  let closed = false;
+  return {
+    kind: 'postgres',
+    prisma,
+    dataDir: path.resolve('data'),
+    async session() {
+      const client = await pool.connect();
+      return {
+        exec: async (sql) => {
+          await client.query(sql);
+        },
+        query: async <T,>(sql: string, params: unknown[] = []) => (await client.query(sql, params)).rows as T[],
+        release: async () => client.release(),
+      };
+    },
+    async ping() {
+      try {
+        await pool.query('SELECT 1');
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await prisma.$disconnect();
+      await pool.end();
+    },
+  };
+}

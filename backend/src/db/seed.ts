@@ -1,0 +1,65 @@
+// Demo data for trying the app: users alice, bob and carol (password `password123`) plus two
+// more so that four conversations can be opened, friendships, works and a few messages.
+import bcrypt from 'bcryptjs';
+import type { PrismaClient } from '../generated/prisma/client.ts';
+
+export const DEMO_PASSWORD = 'password123';
+export const DEMO_USERS = [
+  { username: 'alice', displayName: 'Alice Chen' },
+  { username: 'bob', displayName: 'Bob Li' },
+  { username: 'carol', displayName: 'Carol Wang' },
+  { username: 'dave', displayName: 'Dave Zhang' },
+  { username: 'erin', displayName: 'Erin Liu' },
+] as const;
+const FRIENDS: [string, string][] = [
+  ['alice', 'bob'],
+  ['alice', 'carol'],
+  ['alice', 'dave'],
+  ['alice', 'erin'],
+  ['bob', 'carol'],
+];
+const WORKS: [string, string, number][] = [
+  ['bob', 'Ink landscape, no. 3', 120],
+  ['carol', 'Lo-fi beat pack', 45],
+  ['carol', 'Pixel cat sticker set', 8],
+  ['dave', 'Street photography zine', 30],
+];
+
+/** Returns true when it created the demo data. */
+export async function seedDemo(prisma: PrismaClient, opts: { onlyIfEmpty: boolean; bcryptRounds: number }): Promise<boolean> {
+  if (opts.onlyIfEmpty && (await prisma.user.count()) > 0) return false;
+  if (await prisma.user.findUnique({ where: { username: 'alice' } })) return false;
+  const passwordHash = await bcrypt.hash(DEMO_PASSWORD, opts.bcryptRounds);
+  const ids = new Map<string, string>();
+  await prisma.$transaction(async (tx) => {
+    for (const u of DEMO_USERS) {
+      const row = await tx.user.create({ data: { ...u, passwordHash } });
+      ids.set(u.username, row.id);
+    }
+    const id = (name: string) => ids.get(name)!;
+    await tx.follow.createMany({
+      data: FRIENDS.flatMap(([a, b]) => [
+        { followerId: id(a), followeeId: id(b) },
+        { followerId: id(b), followeeId: id(a) },
+      ]),
+    });
+    await tx.work.createMany({ data: WORKS.map(([owner, title, price]) => ({ ownerId: id(owner), title, price })) });
+    const t0 = Date.now() - 60 * 60 * 1000;
+    const chat: [string, string, string][] = [
+      ['bob', 'alice', 'Hi Alice! Did you see my new ink painting?'],
+      ['alice', 'bob', 'Not yet, sending it my way?'],
+      ['bob', 'alice', 'It is on the home page, “Ink landscape, no. 3” 🙂'],
+    ];
+    await tx.message.createMany({
+      data: chat.map(([from, to, content], i) => ({
+        fromUserId: id(from),
+        toUserId: id(to),
+        content,
+        createdAt: new Date(t0 + i * 60_000),
+        isRead: i < 2,
+        readAt: i < 2 ? new Date(t0 + i * 60_000 + 30_000) : null,
+      })),
+    });
+  });
+  return true;
+}

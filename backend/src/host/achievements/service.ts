@@ -1,0 +1,81 @@
+// Achievements are unlocked by server rules, each exactly once per user. The unique
+// (userId, achievementId) key with ON CONFLICT DO NOTHING makes a concurrent second unlock a
+// no-op, and only the request that inserted the row stores the notification.
+import type { Message, PrismaClient } from '../../generated/prisma/client.ts';
+import type { NotificationService, Tx } from '../../notifications/service.ts';
+
+export const ACHIEVEMENTS = {
+  FIRST_FRIEND: { title: 'First friend', description: 'Became friends with someone' },
+  FIRST_MESSAGE: { title: 'Ice breaker', description: 'Sent your first chat message' },
+  FIRST_PURCHASE: { title: 'Collector', description: 'Bought your first work' },
+  FIRST_SALE: { title: 'First sale', description: 'Sold your first work' },
+  FIRST_TASK: { title: 'Go-getter', description: 'Completed your first task' },
+} as const;
+export type AchievementCode = keyof typeof ACHIEVEMENTS;
+
+export function createAchievementService(prisma: PrismaClient, notifications: NotificationService) {
+  const ids = new Map<string, string>();
+  // Users known to hold an achievement; lets hot paths (every chat send) skip the database.
+  const held = new Set<string>();
+
+  async function achievementId(tx: Tx, code: AchievementCode): Promise<string> {
+    const cached = ids.get(code);
+    if (cached) return cached;
+    const def = ACHIEVEMENTS[code];
+    const row = await tx.achievement.upsert({
+      where: { code },
+      create: { code, title: def.title, description: def.description },
+      update: {},
+    });
+    ids.set(code, row.id);
+    return row.id;
+  }
+
+  return {
+    /** Seeds the catalogue (idempotent). */
+    async ensureCatalogue(): Promise<void> {
+      for (const code of Object.keys(ACHIEVEMENTS) as AchievementCode[]) await achievementId(prisma, code);
+    },
+
+    /** True when the user may not hold it yet (cheap pre-check for hot paths). */
+    mayUnlock(userId: string, code: AchievementCode): boolean {
+      return !held.has(`${userId}:${code}`);
+    },
+
+    /**
+     * Unlocks inside the caller's transaction. Returns the stored notification when this call
+     * unlocked it (to publish after commit), or null when the user already had it.
+     */
+    async unlock(tx: Tx, userId: string, code: AchievementCode): Promise<Message | null> {
+      const key = `${userId}:${code}`;
+      if (held.has(key)) return null;
+      const id = await achievementId(tx, code);
+      const { count } = await tx.userAchievement.createMany({
+        data: [{ userId, achievementId: id }],
+        skipDuplicates: true,
+      });
+      if (count === 0) return null;
+      return notifications.store(tx, notifications.build.achievementUnlocked(userId, { code, title: ACHIEVEMENTS[code].title }));
+    },
+
+    /** Call after the unlocking transaction committed, so the cache never runs ahead of the database. */
+    remember(userId: string, code: AchievementCode): void {
+      held.add(`${userId}:${code}`);
+    },
+
+    async list(userId: string) {
+      const rows = await prisma.userAchievement.findMany({
+        where: { userId },
+        include: { achievement: true },
+        orderBy: { unlockedAt: 'asc' },
+      });
+      return rows.map((r) => ({
+        code: r.achievement.code,
+        title: r.achievement.title,
+        description: r.achievement.description,
+        unlockedAt: r.unlockedAt.toISOString(),
+      }));
+    },
+  };
+}
+export type AchievementService = ReturnType<typeof createAchievementService>;

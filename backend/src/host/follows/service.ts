@@ -1,0 +1,85 @@
+// Follows and friendship. Friends = mutual follow. The chat module asks only `areFriends`
+// and `friendIds`, so it can be lifted into another app with its own social graph.
+import type { Message, PrismaClient } from '../../generated/prisma/client.ts';
+import { AppError, notFound } from '../../http/errors.ts';
+import type { PublicUser } from '../../realtime/events.ts';
+import type { NotificationService } from '../../notifications/service.ts';
+import type { AchievementService } from '../achievements/service.ts';
+import { publicUserSelect } from '../users/public.ts';
+
+export interface FriendGraph {
+  areFriends(a: string, b: string): Promise<boolean>;
+  friendIds(userId: string): Promise<string[]>;
+}
+
+export function createFollowService(prisma: PrismaClient, notifications: NotificationService, achievements: AchievementService) {
+  async function areFriends(a: string, b: string): Promise<boolean> {
+    if (a === b) return false;
+    const n = await prisma.follow.count({
+      where: { OR: [{ followerId: a, followeeId: b }, { followerId: b, followeeId: a }] },
+    });
+    return n === 2;
+  }
+
+  async function friendIds(userId: string): Promise<string[]> {
+    const rows = await prisma.follow.findMany({
+      where: { followerId: userId, followee: { following: { some: { followeeId: userId } } } },
+      select: { followeeId: true },
+    });
+    return rows.map((r) => r.followeeId);
+  }
+
+  async function requireUser(id: string): Promise<PublicUser> {
+    const user = await prisma.user.findUnique({ where: { id }, select: publicUserSelect });
+    if (!user) throw notFound('User');
+    return user;
+  }
+
+  return {
+    areFriends,
+    friendIds,
+
+    async follow(me: string, targetId: string): Promise<{ following: true; friends: boolean }> {
+      if (me === targetId) throw new AppError('VALIDATION', 'You cannot follow yourself');
+      const [target, follower] = await Promise.all([requireUser(targetId), requireUser(me)]);
+      const unlocked: string[] = [];
+      const { friends, stored } = await prisma.$transaction(async (tx) => {
+        // Serialize follows between the same two people, so two crossing follows see each
+        // other and exactly one of them announces the friendship.
+        const pair = [me, targetId].sort().join(':');
+        await tx.$queryRaw`SELECT pg_advisory_xact_lock(hashtext(${pair}))::text`;
+        const { count } = await tx.follow.createMany({ data: [{ followerId: me, followeeId: targetId }], skipDuplicates: true });
+        const reverse = await tx.follow.findUnique({
+          where: { followerId_followeeId: { followerId: targetId, followeeId: me } },
+        });
+        const friends = reverse !== null;
+        const stored: Message[] = [];
+        if (count === 0) return { friends, stored }; // already following: nothing new happened
+        stored.push(await notifications.store(tx, notifications.build.followed(targetId, follower)));
+        if (friends) {
+          stored.push(await notifications.store(tx, notifications.build.becameFriends(targetId, follower)));
+          stored.push(await notifications.store(tx, notifications.build.becameFriends(me, target)));
+          for (const id of [me, targetId]) {
+            const m = await achievements.unlock(tx, id, 'FIRST_FRIEND');
+            if (m) {
+              stored.push(m);
+              unlocked.push(id);
+            }
+          }
+        }
+        return { friends, stored };
+      });
+      for (const id of unlocked) achievements.remember(id, 'FIRST_FRIEND');
+      await notifications.publish(stored);
+      return { following: true, friends };
+    },
+
+    async unfollow(me: string, targetId: string): Promise<{ following: false; friends: false }> {
+      if (me === targetId) throw new AppError('VALIDATION', 'You cannot unfollow yourself');
+      await requireUser(targetId);
+      await prisma.follow.deleteMany({ where: { followerId: me, followeeId: targetId } });
+      return { following: false, friends: false };
+    },
+  };
+}
+export type FollowService = ReturnType<typeof createFollowService>;

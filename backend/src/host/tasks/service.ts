@@ -1,0 +1,63 @@
+// Tasks: one catalogue for every user; each completed once per user (again → 409).
+import type { Message, PrismaClient } from '../../generated/prisma/client.ts';
+import { conflict, notFound } from '../../http/errors.ts';
+import type { TaskEntry } from '../../realtime/events.ts';
+import type { NotificationService } from '../../notifications/service.ts';
+import type { AchievementService } from '../achievements/service.ts';
+
+export const TASK_CATALOGUE = [
+  { code: 'COMPLETE_PROFILE', title: 'Complete your profile', description: 'Add a display name and an avatar', reward: 10 },
+  { code: 'PUBLISH_WORK', title: 'Publish a work', description: 'Share something you made', reward: 20 },
+  { code: 'MAKE_FRIEND', title: 'Make a friend', description: 'Follow someone who follows you back', reward: 15 },
+  { code: 'SAY_HELLO', title: 'Say hello', description: 'Send a chat message to a friend', reward: 5 },
+  { code: 'DAILY_CHECK_IN', title: 'Daily check-in', description: 'Visit the site today', reward: 1 },
+] as const;
+
+export function createTaskService(prisma: PrismaClient, notifications: NotificationService, achievements: AchievementService) {
+  return {
+    async ensureCatalogue(): Promise<void> {
+      for (const t of TASK_CATALOGUE) {
+        await prisma.task.upsert({ where: { code: t.code }, create: t, update: {} });
+      }
+    },
+
+    async list(me: string): Promise<TaskEntry[]> {
+      const tasks = await prisma.task.findMany({
+        orderBy: { code: 'asc' },
+        include: { completions: { where: { userId: me } } },
+      });
+      return tasks.map((t) => ({
+        id: t.id,
+        code: t.code,
+        title: t.title,
+        description: t.description,
+        reward: t.reward,
+        completed: t.completions.length > 0,
+        completedAt: t.completions[0]?.completedAt.toISOString() ?? null,
+      }));
+    },
+
+    async complete(me: string, taskId: string): Promise<TaskEntry> {
+      const task = await prisma.task.findUnique({ where: { id: taskId } });
+      if (!task) throw notFound('Task');
+      let unlockedFirst = false;
+      const { completedAt, stored } = await prisma.$transaction(async (tx) => {
+        const { count } = await tx.userTask.createMany({ data: [{ userId: me, taskId }], skipDuplicates: true });
+        if (count === 0) throw conflict('Task already completed');
+        const stored: Message[] = [await notifications.store(tx, notifications.build.taskCompleted(me, task, task.reward))];
+        const m = await achievements.unlock(tx, me, 'FIRST_TASK');
+        if (m) {
+          stored.push(m);
+          unlockedFirst = true;
+        }
+        const row = await tx.userTask.findUniqueOrThrow({ where: { userId_taskId: { userId: me, taskId } } });
+        return { completedAt: row.completedAt, stored };
+      });
+      if (unlockedFirst) achievements.remember(me, 'FIRST_TASK');
+      await notifications.publish(stored);
+      const { id, code, title, description, reward } = task;
+      return { id, code, title, description, reward, completed: true, completedAt: completedAt.toISOString() };
+    },
+  };
+}
+export type TaskService = ReturnType<typeof createTaskService>;

@@ -1,0 +1,62 @@
+import type { PrismaClient } from '../../generated/prisma/client.ts';
+import { validation } from '../../http/errors.ts';
+import type { PublicUser } from '../../realtime/events.ts';
+import { publicUserSelect } from './public.ts';
+
+export interface UserListEntry extends PublicUser {
+  following: boolean;
+  followsMe: boolean;
+}
+
+const encode = (username: string) => Buffer.from(username).toString('base64url');
+function decode(cursor: string): string {
+  const s = Buffer.from(cursor, 'base64url').toString('utf8');
+  if (!s || s.length > 64) throw validation('Invalid cursor');
+  return s;
+}
+
+export function createUserService(prisma: PrismaClient) {
+  return {
+    /** People search, by username order, for the caller (who is left out of the list). */
+    async search(me: string, q: string | undefined, limit: number, cursor: string | undefined) {
+      const text = q?.trim();
+      const rows = await prisma.user.findMany({
+        where: {
+          id: { not: me },
+          ...(text
+            ? { OR: [{ username: { contains: text, mode: 'insensitive' } }, { displayName: { contains: text, mode: 'insensitive' } }] }
+            : {}),
+          ...(cursor ? { username: { gt: decode(cursor) } } : {}),
+        },
+        orderBy: { username: 'asc' },
+        take: limit + 1,
+        select: {
+          ...publicUserSelect,
+          followers: { where: { followerId: me }, select: { followerId: true } },
+          following: { where: { followeeId: me }, select: { followeeId: true } },
+        },
+      });
+      const page = rows.slice(0, limit);
+      const users: UserListEntry[] = page.map((u) => ({
+        id: u.id,
+        username: u.username,
+        displayName: u.displayName,
+        avatarUrl: u.avatarUrl,
+        following: u.followers.length > 0,
+        followsMe: u.following.length > 0,
+      }));
+      const last = page.at(-1);
+      return { users, nextCursor: rows.length > limit && last ? encode(last.username) : null };
+    },
+
+    async byIds(ids: string[]): Promise<Map<string, PublicUser>> {
+      const users = await prisma.user.findMany({ where: { id: { in: ids } }, select: publicUserSelect });
+      return new Map(users.map((u) => [u.id, u]));
+    },
+
+    async touchLastSeen(userId: string, at: Date): Promise<void> {
+      await prisma.user.updateMany({ where: { id: userId }, data: { lastSeenAt: at } });
+    },
+  };
+}
+export type UserService = ReturnType<typeof createUserService>;

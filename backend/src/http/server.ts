@@ -1,0 +1,60 @@
+// The Express app: security headers, CORS, JSON, routes, the built frontend, one error handler.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import express, { type ErrorRequestHandler, type RequestHandler, type Router } from 'express';
+import helmet from 'helmet';
+import cors from 'cors';
+import { AppError, errorBody, toAppError } from './errors.ts';
+import type { Logger } from '../logger.ts';
+
+export interface HttpOptions {
+  corsOrigins: string[];
+  publicRoutes: Router;
+  requireAuth: RequestHandler;
+  privateRoutes: Router[];
+  /** Directory of the built frontend; served with an SPA fallback when it exists. */
+  staticDir?: string;
+  logger: Logger;
+}
+
+export function createHttpApp(opts: HttpOptions): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback');
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        directives: {
+          defaultSrc: ["'self'"],
+          scriptSrc: ["'self'"],
+          // naive-ui injects its styles at run time.
+          styleSrc: ["'self'", "'unsafe-inline'"],
+          imgSrc: ["'self'", 'data:', 'blob:', 'https:'],
+          connectSrc: ["'self'", 'ws:', 'wss:'],
+        },
+      },
+    }),
+  );
+  // Same origin by default; CORS_ORIGINS opens the API to the listed origins.
+  if (opts.corsOrigins.length) app.use('/api', cors({ origin: opts.corsOrigins, credentials: true }));
+  app.use('/api', express.json({ limit: '64kb' }));
+
+  app.use('/api', opts.publicRoutes);
+  app.use('/api', opts.requireAuth, ...opts.privateRoutes);
+  app.use('/api', (_req, _res, next) => next(new AppError('NOT_FOUND', 'No such endpoint')));
+
+  if (opts.staticDir && existsSync(path.join(opts.staticDir, 'index.html'))) {
+    const dir = opts.staticDir;
+    app.use(express.static(dir, { index: false, maxAge: '1h' }));
+    app.get(/^\/(?!api\/|socket\.io\/).*/, (_req, res) => res.sendFile(path.join(dir, 'index.html')));
+  }
+
+  const onError: ErrorRequestHandler = (err, req, res, _next) => {
+    const e = toAppError(err);
+    if (e.code === 'INTERNAL') opts.logger.error(`${req.method} ${req.path}`, err);
+    if (res.headersSent) return;
+    res.status(e.status).json(errorBody(e));
+  };
+  app.use(onError);
+  return app;
+}

@@ -1,0 +1,26 @@
+// Wraps a socket event handler: validates the payload, turns any thrown error into an ack
+// error, and never lets one bad event throw inside Socket.IO (which would hurt other users).
+import type { z } from 'zod';
+import { toAppError } from '../http/errors.ts';
+import { parse } from '../http/validate.ts';
+import type { ErrorBody } from './events.ts';
+
+type AnyAck = (res: { ok: true } | { ok: false; error: ErrorBody }) => void;
+
+export function handler<S extends z.ZodType, R extends object>(
+  schema: S,
+  fn: (input: z.infer<S>) => Promise<R>,
+  onError: (err: unknown) => void = () => {},
+) {
+  return async (payload: unknown, ack?: unknown): Promise<void> => {
+    const reply: AnyAck = typeof ack === 'function' ? (ack as AnyAck) : () => {};
+    try {
+      const result = await fn(parse(schema, payload ?? {}));
+      reply({ ok: true, ...result });
+    } catch (err) {
+      const e = toAppError(err);
+      if (e.code === 'INTERNAL') onError(err);
+      reply({ ok: false, error: { code: e.code, message: e.message } });
+    }
+  };
+}

@@ -1,0 +1,87 @@
+// Per-user token bucket (DESIGN.md, Rules): capacity = rate, refilled `rate` tokens per
+// second, shared by every tab and node of a user. Redis-backed when REDIS_URL is set.
+import type { RedisClientType } from 'redis';
+
+export interface RateLimiter {
+  /** Takes one token for `key`; false when the bucket is empty. */
+  take(key: string): Promise<boolean>;
+}
+
+export function createMemoryRateLimiter(rate: number, now: () => number = Date.now): RateLimiter {
+  const buckets = new Map<string, { tokens: number; at: number }>();
+  let lastSweep = now();
+  return {
+    async take(key) {
+      const t = now();
+      // Forget full buckets now and then so the map does not grow with every user ever seen.
+      if (t - lastSweep > 60_000) {
+        for (const [k, b] of buckets) if (b.tokens + ((t - b.at) / 1000) * rate >= rate) buckets.delete(k);
+        lastSweep = t;
+      }
+      const b = buckets.get(key) ?? { tokens: rate, at: t };
+      b.tokens = Math.min(rate, b.tokens + ((t - b.at) / 1000) * rate);
+      b.at = t;
+      buckets.set(key, b);
+      if (b.tokens < 1) return false;
+      b.tokens -= 1;
+      return true;
+    },
+  };
+}
+
+// One round trip, atomic: refill by elapsed time, take a token if there is one.
+const TOKEN_BUCKET_LUA = `
+local rate = tonumber(ARGV[1])
+local now = tonumber(ARGV[2])
+local b = redis.call('HMGET', KEYS[1], 't', 'a')
+local tokens = tonumber(b[1])
+local at = tonumber(b[2])
+if tokens == nil then tokens = rate; at = now end
+tokens = math.min(rate, tokens + (math.max(0, now - at) / 1000) * rate)
+local ok = 0
+if tokens >= 1 then tokens = tokens - 1; ok = 1 end
+redis.call('HSET', KEYS[1], 't', tostring(tokens), 'a', tostring(now))
+-- capacity = rate, so an untouched bucket is full again after one second
+redis.call('PEXPIRE', KEYS[1], 2000)
+return ok
+`;
+
+export function createRedisRateLimiter(redis: RedisClientType, rate: number, prefix = 'fc:rl:'): RateLimiter {
+  return {
+    async take(key) {
+      const res = await redis.eval(TOKEN_BUCKET_LUA, { keys: [prefix + key], arguments: [String(rate), String(Date.now())] });
+      return res === 1;
+    },
+  };
+}
+
+/** Fixed-window counter: at most `limit` hits per key per window (login attempts). */
+export interface WindowLimiter {
+  hit(key: string): Promise<boolean>;
+}
+
+export function createMemoryWindowLimiter(limit: number, windowMs: number, now: () => number = Date.now): WindowLimiter {
+  const windows = new Map<string, { start: number; count: number }>();
+  return {
+    async hit(key) {
+      const t = now();
+      if (windows.size > 10_000) for (const [k, w] of windows) if (t - w.start >= windowMs) windows.delete(k);
+      const w = windows.get(key);
+      if (!w || t - w.start >= windowMs) {
+        windows.set(key, { start: t, count: 1 });
+        return true;
+      }
+      return ++w.count <= limit;
+    },
+  };
+}
+
+export function createRedisWindowLimiter(redis: RedisClientType, limit: number, windowMs: number, prefix = 'fc:wl:'): WindowLimiter {
+  return {
+    async hit(key) {
+      const k = prefix + key;
+      const [count] = await redis.multi().incr(k).pExpire(k, windowMs, 'NX').exec();
+      return Number(count) <= limit;
+    },
+  };
+}
