@@ -9,7 +9,7 @@ import { useFriendsStore } from './friends';
 import { useUiStore } from './ui';
 import { useUnreadStore } from './unread';
 import { applyLatestPage, emptyThread, markRead, mergeMessages, type ChatMessage, type Thread } from './chat/thread';
-import { openWindow, type ChatWindowState } from './chat/windows';
+import { MAX_WINDOWS, openWindow, type ChatWindowState } from './chat/windows';
 
 export const MAX_CONTENT = 2000;
 const TYPING_TTL_MS = 6_000;
@@ -269,15 +269,20 @@ export const useChatStore = defineStore('chat', () => {
     const existing = conversations.value.find((c) => c.peer.id === peerId);
     if (existing && existing.lastMessage.createdAt > m.createdAt) return;
     const user = existing?.peer ?? peer(peerId);
-    // Someone not known yet: the next open of the dropdown reloads the list.
-    if (!user) return void (conversationsLoaded.value = false);
+    if (!user) {
+      // Someone not known yet: the next open of the dropdown reloads the list.
+      conversationsLoaded.value = false;
+      return;
+    }
     const entry: ConversationEntry = { peer: user, lastMessage: m, unread: existing?.unread ?? 0, updatedAt: m.createdAt };
     conversations.value = [entry, ...conversations.value.filter((c) => c !== existing)];
   }
 
   // ---- Persistence: windows per user, and unsent messages (so nothing typed is lost) -------
   let owner: string | null = null;
-  watch([windows, peers], () => owner && save(`${owner}:windows`, { windows: windows.value, peers: peers.value } satisfies SavedWindows), { deep: true });
+  watch([windows, peers], () => {
+    if (owner) save(`${owner}:windows`, { windows: windows.value, peers: peers.value } satisfies SavedWindows);
+  });
 
   function saveOutbox(): void {
     if (!owner) return;
@@ -289,7 +294,7 @@ export const useChatStore = defineStore('chat', () => {
   function restore(userId: string): void {
     owner = userId;
     const saved = load<SavedWindows>(`${userId}:windows`, { windows: [], peers: {} });
-    windows.value = saved.windows.slice(-3);
+    windows.value = saved.windows.slice(-MAX_WINDOWS);
     peers.value = saved.peers;
     clock = Math.max(0, ...windows.value.map((w) => w.usedAt));
     const outbox = load<ChatMessage[]>(`${userId}:outbox`, []);

@@ -1,0 +1,81 @@
+// The project's own migrator: records what Prisma records, is idempotent, rolls back a
+// failed migration, and applies each migration once when two processes start together.
+import { mkdtempSync, mkdirSync, writeFileSync, cpSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createHash } from 'node:crypto';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openDatabase, type Database } from '../../backend/src/db/database.ts';
+import { migrate, MigrationError, readMigrations, MIGRATIONS_DIR } from '../../backend/src/db/migrate.ts';
+import { createTestDatabase, dbTargets, type TestDatabase } from '../helpers/db.ts';
+
+describe.each(dbTargets())('migrations on %s', (target) => {
+  const open: Database[] = [];
+  const dbs: TestDatabase[] = [];
+  async function fresh() {
+    const t = await createTestDatabase(target);
+    dbs.push(t);
+    const db = await openDatabase({ databaseUrl: t.url, pgliteDir: t.pgliteDir });
+    open.push(db);
+    return { t, db };
+  }
+  afterEach(async () => {
+    for (const db of open.splice(0)) await db.close();
+    for (const t of dbs.splice(0)) await t.drop();
+  });
+
+  it('records each migration as Prisma does, and a second run applies nothing', async () => {
+    const { db } = await fresh();
+    const first = await migrate(db);
+    expect(first.applied).toEqual(readMigrations().map((m) => m.name));
+    const second = await migrate(db);
+    expect(second.applied).toEqual([]);
+    expect(second.alreadyApplied).toEqual(first.applied);
+
+    const rows = await db.prisma.$queryRawUnsafe<any[]>(`SELECT * FROM "_prisma_migrations" ORDER BY migration_name`);
+    const sql = readMigrations()[0]!.sql;
+    expect(rows).toHaveLength(first.applied.length);
+    expect(rows[0]).toMatchObject({
+      migration_name: first.applied[0],
+      checksum: createHash('sha256').update(sql).digest('hex'),
+      logs: null,
+      rolled_back_at: null,
+      applied_steps_count: 1,
+    });
+    expect(rows[0].finished_at).toBeInstanceOf(Date);
+    expect(rows[0].id).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('rolls back a failing migration and reports which one failed', async () => {
+    const { db } = await fresh();
+    const dir = mkdtempSync(path.join(tmpdir(), 'fc-mig-'));
+    cpSync(MIGRATIONS_DIR, dir, { recursive: true });
+    mkdirSync(path.join(dir, '29990101000000_broken'));
+    writeFileSync(
+      path.join(dir, '29990101000000_broken', 'migration.sql'),
+      'CREATE TABLE "HalfDone" (id int);\nALTER TABLE "NoSuchTable" ADD COLUMN x int;\n',
+    );
+    const err = await migrate(db, readMigrations(dir)).catch((e) => e);
+    expect(err).toBeInstanceOf(MigrationError);
+    expect(err.message).toContain('29990101000000_broken');
+    // The good migration stayed applied, the broken one left nothing behind.
+    const tables = await db.prisma.$queryRawUnsafe<{ t: string }[]>(
+      `SELECT table_name AS t FROM information_schema.tables WHERE table_schema = 'public'`,
+    );
+    const names = tables.map((r) => r.t);
+    expect(names).toContain('Message');
+    expect(names).not.toContain('HalfDone');
+    const recorded = await db.prisma.$queryRawUnsafe<{ migration_name: string }[]>(`SELECT migration_name FROM "_prisma_migrations"`);
+    expect(recorded.map((r) => r.migration_name)).not.toContain('29990101000000_broken');
+  });
+
+  it.runIf(target === 'postgres')('applies each migration once when two processes migrate at the same time', async () => {
+    const { t, db } = await fresh();
+    const other = await openDatabase({ databaseUrl: t.url, pgliteDir: t.pgliteDir });
+    open.push(other);
+    const [a, b] = await Promise.all([migrate(db), migrate(other)]);
+    expect([...a.applied, ...b.applied].sort()).toEqual(readMigrations().map((m) => m.name));
+    const rows = await db.prisma.$queryRawUnsafe<any[]>(`SELECT migration_name FROM "_prisma_migrations"`);
+    expect(rows).toHaveLength(readMigrations().length);
+  });
+});
