@@ -153,6 +153,13 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       logger,
     });
 
+    // Background work still running at shutdown is awaited before the database closes.
+    const background = new Set<Promise<unknown>>();
+    const track = (work: Promise<unknown>) => {
+      background.add(work);
+      void work.finally(() => background.delete(work));
+    };
+
     const http = createServer(app);
     const io = createSocketServer(http, {
       tokens,
@@ -160,6 +167,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       corsOrigins: config.corsOrigins,
       register: (socket) => registerChatHandlers(socket, { messages, presence, friends: follows, bus, onError }),
       onError,
+      track,
     });
     if (redis && redisSub) io.adapter(createAdapter(redis, redisSub));
     bus.attach(io);
@@ -188,6 +196,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         closing ??= (async () => {
           await new Promise<void>((resolve) => io.close(() => resolve()));
           http.closeAllConnections?.();
+          await Promise.race([Promise.allSettled([...background]), new Promise((r) => setTimeout(r, 5000))]);
           for (const c of cleanups) await c().catch(onError);
         })();
         return closing;

@@ -15,6 +15,8 @@ export interface SocketServerOptions {
   /** Events one socket may send per second before it is disconnected. */
   maxEventsPerSecond?: number;
   onError?: (err: unknown) => void;
+  /** Keeps background work (presence updates) so shutdown can wait for it. */
+  track?: (work: Promise<unknown>) => void;
 }
 
 export function createSocketServer(http: HttpServer, opts: SocketServerOptions): IoServer {
@@ -60,9 +62,10 @@ export function createSocketServer(http: HttpServer, opts: SocketServerOptions):
     });
 
     opts.register(socket);
-    opts.presence.connected(userId, socket.id).catch(onError);
+    const track = opts.track ?? (() => {});
+    track(opts.presence.connected(userId, socket.id).catch(onError));
     socket.on('disconnect', () => {
-      opts.presence.disconnected(userId, socket.id).catch(onError);
+      track(opts.presence.disconnected(userId, socket.id).catch(onError));
     });
   });
 

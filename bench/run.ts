@@ -1,0 +1,33 @@
+// `npm run bench [-- chat memory queries notify]`: runs the benchmarks, writes JSON to
+// bench/results/<name>.json and prints a summary. Figures and the machine go in bench/README.md.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const resultsDir = path.join(here, 'results');
+mkdirSync(resultsDir, { recursive: true });
+
+const all = ['chat', 'queries', 'notify', 'memory'] as const;
+const picked = process.argv.slice(2).filter((a) => (all as readonly string[]).includes(a));
+const which = picked.length ? picked : [...all];
+const machine = {
+  cpus: os.cpus().length,
+  cpu: os.cpus()[0]?.model,
+  memGiB: Math.round(os.totalmem() / 2 ** 30),
+  node: process.version,
+  date: new Date().toISOString(),
+};
+const log = (s: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${s}`);
+log(`machine: ${JSON.stringify(machine)}`);
+
+for (const name of which) {
+  log(`== ${name} ==`);
+  const mod = await import(`./${name}.ts`);
+  const fn = mod[`bench${name[0]!.toUpperCase()}${name.slice(1)}`] as (log: (s: string) => void) => Promise<unknown>;
+  const result = await fn(log);
+  writeFileSync(path.join(resultsDir, `${name}.json`), JSON.stringify({ machine, result }, null, 2));
+  log(`wrote bench/results/${name}.json`);
+}
+process.exit(0);

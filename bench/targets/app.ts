@@ -1,0 +1,59 @@
+// The real app for benchmarks: fresh database (PGlite in memory, or DATABASE_URL), N users
+// seeded straight into the tables as friend pairs (0-1, 2-3, …), tokens printed for the load.
+import { randomUUID } from 'node:crypto';
+import { loadConfig } from '../../backend/src/config.ts';
+import { createApp } from '../../backend/src/app.ts';
+
+const users = Number(process.env.BENCH_USERS ?? 1000);
+const config = loadConfig(process.env, {
+  pgliteDir: 'memory://',
+  jwtSecret: 'bench-secret-bench-secret-0123456789',
+  logLevel: 'error',
+  port: Number(process.env.PORT ?? 0),
+  host: '127.0.0.1',
+});
+const app = await createApp(config, { seed: false, staticDir: null });
+const { prisma } = app.db;
+let list: { id: string; token: string }[];
+if (process.env.BENCH_SEED !== 'false') {
+  const ids = Array.from({ length: users }, () => randomUUID());
+  const tag = ids[0]!.slice(0, 6);
+  await prisma.user.createMany({
+    data: ids.map((id, i) => ({ id, username: `b${tag}_${i}`, displayName: `Bench ${i}`, passwordHash: 'x' })),
+  });
+  const follows = [];
+  for (let i = 0; i + 1 < ids.length; i += 2) {
+    follows.push({ followerId: ids[i]!, followeeId: ids[i + 1]! }, { followerId: ids[i + 1]!, followeeId: ids[i]! });
+  }
+  await prisma.follow.createMany({ data: follows });
+  list = ids.map((id) => ({ id, token: app.tokens.sign(id) }));
+} else {
+  list = JSON.parse(process.env.BENCH_USER_LIST ?? '[]');
+}
+// Bench-only hooks on a separate port (never part of the app): POST /notify-many → notifyMany
+// to every seeded user; answers how long storing took.
+let hooks: string | undefined;
+if (process.env.BENCH_HOOKS === '1') {
+  const { createServer } = await import('node:http');
+  const server = createServer((req, res) => {
+    const t0 = performance.now();
+    let storeMs = 0;
+    const n = app.services.notifications;
+    const inputs = list.map((u) => n.build.taskCompleted(u.id, { id: u.id, title: 'Bench task' }, 1));
+    void n
+      .notifyMany(inputs, () => (storeMs = performance.now() - t0))
+      .then((m) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ count: m.length, storeMs })));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  hooks = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+}
+const url = await app.listen();
+process.stdout.write(JSON.stringify({ url: url.replace('localhost', '127.0.0.1'), hooks, users: list }) + '\n');
+const stop = async () => {
+  await app.close();
+  process.exit(0);
+};
+// SIGUSR2: full GC, so the memory benchmark reads live memory only.
+process.on('SIGUSR2', () => (globalThis as { gc?: () => void }).gc?.());
+process.on('SIGTERM', () => void stop());
+process.on('SIGINT', () => void stop());

@@ -1,0 +1,100 @@
+// End-to-end helpers: the app started as `npm start` starts it (a child process running
+// backend/src/main.ts on a fresh PGlite directory, demo seed included), and Debian's Chromium
+// driven by playwright-core (never a downloaded browser).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-quic',
+];
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
+}
+
+export interface RunningApp {
+  url: string;
+  child: ChildProcess;
+  output: () => string;
+  stop(): Promise<void>;
+}
+
+export async function startAppProcess(env: Record<string, string> = {}): Promise<RunningApp> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'fc-e2e-'));
+  const port = await freePort();
+  let out = '';
+  const child = spawn(process.execPath, ['--import', 'tsx', 'backend/src/main.ts'], {
+    env: {
+      ...process.env,
+      DATABASE_URL: '',
+      REDIS_URL: '',
+      PGLITE_DIR: path.join(dir, 'pglite'),
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      BCRYPT_ROUNDS: '4',
+      LOG_LEVEL: 'error',
+      SKIP_FRONTEND_BUILD: '1',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    const onData = (d: Buffer) => {
+      out += d.toString();
+      const m = /running at (http:\/\/\S+)/.exec(out);
+      if (m) resolve(m[1]!.replace('localhost', '127.0.0.1'));
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    child.once('exit', (code) => reject(new Error(`app exited with ${code}:\n${out}`)));
+    setTimeout(() => reject(new Error(`app did not start in time:\n${out}`)), 90_000).unref();
+  });
+  return {
+    url,
+    child,
+    output: () => out,
+    async stop() {
+      if (child.exitCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGTERM');
+        await exited;
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export function launchBrowser(): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM, args: FLAGS, headless: true });
+}
+
+/** A fresh browser context (its own storage: one signed-in person) logged in through the UI. */
+export async function loginAs(browser: Browser, url: string, username: string, password = 'password123'): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'en-US' });
+  const page = await context.newPage();
+  await page.goto(url + '/login');
+  await page.getByTestId('login-username').locator('input').or(page.locator('[data-testid="login-username"] input, input[data-testid="login-username"]')).first().fill(username);
+  await page.getByTestId('login-password').locator('input').or(page.locator('[data-testid="login-password"] input, input[data-testid="login-password"]')).first().fill(password);
+  await page.getByTestId('login-submit').click();
+  await page.waitForURL((u) => !u.pathname.startsWith('/login'));
+  return { context, page };
+}
