@@ -2,7 +2,13 @@
 import { z } from 'zod';
 import { validation } from './errors.ts';
 
-export const uuid = z.string().uuid({ message: 'must be a UUID' });
+/**
+ * An id: any 8-4-4-4-12 hex string, as a PostgreSQL uuid column takes it (not only RFC 4122
+ * v1–v8, so `00000000-0000-0000-0000-000000000001` is a well-formed unknown id → 404, not 400).
+ * Lowercased, the form the database answers with, so `me === id` comparisons and ids echoed
+ * back to clients match what they hold.
+ */
+export const uuid = z.guid({ message: 'must be a UUID' }).transform((s) => s.toLowerCase());
 
 export function parse<T extends z.ZodType>(schema: T, value: unknown): z.infer<T> {
   const r = schema.safeParse(value);

@@ -39,10 +39,20 @@ export function createNotificationService(
     });
   }
 
-  /** Pushes stored notifications to their users' tabs. A failure is logged, never thrown. */
+  /**
+   * Pushes stored notifications to their users' tabs. A failure is logged, never thrown, and
+   * each push stands alone: one that fails does not cost the others theirs.
+   */
   async function publish(messages: Message[]): Promise<void> {
+    for (const m of messages) {
+      try {
+        bus.emit(m.toUserId, 'notification:new', { message: toWire(m) });
+      } catch (err) {
+        onError(err);
+      }
+    }
     try {
-      for (const m of messages) bus.emit(m.toUserId, 'notification:new', { message: toWire(m) });
+      // Recounts per user, each on its own (unread.push never throws for one user).
       await unread.push(messages.map((m) => m.toUserId));
     } catch (err) {
       onError(err);

@@ -59,7 +59,9 @@ export function createFollowService(prisma: PrismaClient, notifications: Notific
         if (friends) {
           stored.push(await notifications.store(tx, notifications.build.becameFriends(targetId, follower)));
           stored.push(await notifications.store(tx, notifications.build.becameFriends(me, target)));
-          for (const id of [me, targetId]) {
+          // In id order: friendships forming at once (A–B, B–C, C–A) each lock two users'
+          // achievement rows, and taking them in one global order means they cannot deadlock.
+          for (const id of [me, targetId].sort()) {
             const m = await achievements.unlock(tx, id, 'FIRST_FRIEND');
             if (m) {
               stored.push(m);

@@ -11,15 +11,20 @@ export interface UserListEntry extends PublicUser {
 const encode = (username: string) => Buffer.from(username).toString('base64url');
 function decode(cursor: string): string {
   const s = Buffer.from(cursor, 'base64url').toString('utf8');
-  if (!s || s.length > 64) throw validation('Invalid cursor');
+  // Node's decoder skips what it cannot read, so garbage decodes to *something*: only a cursor
+  // this service could have made (it encodes back to itself) is accepted.
+  if (!s || s.length > 64 || encode(s) !== cursor) throw validation('Invalid cursor');
   return s;
 }
+
+/** `contains` becomes LIKE '%…%': the user's % and _ are plain characters, not wildcards. */
+const likeLiteral = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 export function createUserService(prisma: PrismaClient) {
   return {
     /** People search, by username order, for the caller (who is left out of the list). */
     async search(me: string, q: string | undefined, limit: number, cursor: string | undefined) {
-      const text = q?.trim();
+      const text = q?.trim() ? likeLiteral(q.trim()) : undefined;
       const rows = await prisma.user.findMany({
         where: {
           id: { not: me },
