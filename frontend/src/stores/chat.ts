@@ -101,7 +101,9 @@ export const useChatStore = defineStore('chat', () => {
     for (const m of messages) {
       if (m.messageType !== 'CHAT') continue;
       const id = peerOf(m);
-      byPeer.set(id, [...(byPeer.get(id) ?? []), m]);
+      const list = byPeer.get(id);
+      if (list) list.push(m);
+      else byPeer.set(id, [m]);
     }
     for (const [peerId, list] of byPeer) {
       ingestInto(peerId, list);
@@ -237,6 +239,10 @@ export const useChatStore = defineStore('chat', () => {
   }
   const sendTyping = (to: string, on: boolean) => signal('chat:typing', { to, typing: on });
 
+  // Unsent text per conversation: survives minimize, close, eviction and page navigation.
+  const drafts = ref<Record<string, string>>({});
+  const setDraft = (peerId: string, text: string) => (drafts.value = { ...drafts.value, [peerId]: text });
+
   // ---- Reading: an expanded window on a visible, focused page marks its conversation read ---
   const reading = new Set<string>();
   function markReadIfSeen(peerId: string): void {
@@ -311,14 +317,15 @@ export const useChatStore = defineStore('chat', () => {
     conversations.value = [];
     conversationsLoaded.value = false;
     typing.value = {};
+    drafts.value = {};
     reading.clear();
   }
 
   return {
-    windows, peers, activePeerId, threads, loadingOlder, loadFailed, typing, conversations, conversationsLoaded,
+    windows, peers, activePeerId, threads, loadingOlder, loadFailed, typing, drafts, conversations, conversationsLoaded,
     peer, isOpen, isShown, open, close, setMinimized, touch,
     ingest, receive, loadLatest, ensureLoaded, loadOlder, send, retry,
-    applyReadReceipt, removeMessage, setTyping, sendTyping, markReadIfSeen,
+    applyReadReceipt, removeMessage, setTyping, sendTyping, setDraft, markReadIfSeen,
     loadConversations, restore, reset,
   };
 });

@@ -1,0 +1,105 @@
+// Starts the real session wiring (installSession) against a fake socket and a fake HTTP backend,
+// and mounts components with the same Pinia, i18n and a memory router.
+import { mount } from '@vue/test-utils';
+import { createPinia, setActivePinia, type Pinia } from 'pinia';
+import { createMemoryHistory, createRouter, type Router } from 'vue-router';
+import { defineComponent, nextTick, type Component } from 'vue';
+import { vi } from 'vitest';
+import type { FriendEntry, PublicUser, WireMessage } from '@shared/events';
+import { i18n } from '@/i18n';
+import { installSession } from '@/session';
+import { setSocketFactory, stopRealtime } from '@/socket';
+import { FakeSocket } from './fakeSocket';
+import { installFakeHttp, type Handler } from './fakeHttp';
+
+export const user = (name: string): PublicUser => ({
+  id: `00000000-0000-4000-8000-${name.padStart(12, '0').slice(-12)}`,
+  username: name,
+  displayName: name[0]!.toUpperCase() + name.slice(1),
+  avatarUrl: null,
+});
+export const alice = user('alice');
+export const bob = user('bob');
+export const carol = user('carol');
+export const dave = user('dave');
+export const erin = user('erin');
+
+let seq = 0;
+/** A stored message; times increase with each call so order is well defined. */
+export function wire(from: PublicUser, to: PublicUser, content: string, extra: Partial<WireMessage> = {}): WireMessage {
+  seq += 1;
+  return {
+    id: `10000000-0000-4000-8000-${String(seq).padStart(12, '0')}`,
+    fromUserId: from.id,
+    toUserId: to.id,
+    messageType: 'CHAT',
+    content,
+    metadata: {},
+    clientId: null,
+    isRead: false,
+    readAt: null,
+    createdAt: new Date(Date.UTC(2030, 0, 1, 12, 0, seq)).toISOString(),
+    ...extra,
+  };
+}
+
+const friendsOf = (...users: PublicUser[]): FriendEntry[] => users.map((u) => ({ user: u, online: false, lastSeenAt: null, unread: 0 }));
+
+const Blank = defineComponent({ render: () => null });
+
+export interface TestSession {
+  pinia: Pinia;
+  router: Router;
+  socket: FakeSocket;
+  http: ReturnType<typeof installFakeHttp>;
+  mountInApp: (component: Component, props?: Record<string, unknown>) => ReturnType<typeof mount>;
+}
+
+/** Alice is logged in; her friends are bob, carol, dave and erin. The socket is not connected yet. */
+export async function startSession(routes: Record<string, Handler> = {}): Promise<TestSession> {
+  localStorage.setItem('friend-chat:session', JSON.stringify({ token: 'token-alice', user: alice }));
+  // Defaults first so that the more specific paths keep their place; a test's routes override them.
+  const http = installFakeHttp({
+    'GET /api/me': () => ({ user: alice }),
+    'GET /api/friends': () => ({ friends: friendsOf(bob, carol, dave, erin) }),
+    'GET /api/messages/unread/count': () => ({ total: 0, byPeer: {}, system: 0 }),
+    'GET /api/messages/conversations/list': () => ({ conversations: [] }),
+    'GET /api/messages/:peerId': () => ({ messages: [], nextCursor: null }),
+    ...routes,
+  });
+  const socket = new FakeSocket();
+  setSocketFactory(() => socket);
+  const pinia = createPinia();
+  setActivePinia(pinia);
+  const router = createRouter({
+    history: createMemoryHistory(),
+    routes: [
+      { path: '/login', name: 'login', component: Blank, meta: { guest: true } },
+      { path: '/notifications', name: 'notifications', component: Blank },
+      { path: '/:rest(.*)*', name: 'any', component: Blank },
+    ],
+  });
+  await router.push('/');
+  installSession(router);
+  await flush();
+  const mountInApp = (component: Component, props: Record<string, unknown> = {}) =>
+    mount(component, { props, attachTo: document.body, global: { plugins: [pinia, i18n, router] } });
+  return { pinia, router, socket, http, mountInApp };
+}
+
+export function endSession(): void {
+  stopRealtime();
+  setSocketFactory(null);
+  vi.unstubAllGlobals();
+  vi.useRealTimers();
+  localStorage.clear();
+  document.body.innerHTML = '';
+}
+
+/** Let promises, fetches and Vue's render queue settle. */
+export async function flush(): Promise<void> {
+  for (let i = 0; i < 5; i++) {
+    await new Promise((r) => setTimeout(r, 0));
+    await nextTick();
+  }
+}
