@@ -83,17 +83,34 @@ export async function startAppProcess(env: Record<string, string> = {}): Promise
   };
 }
 
+/** Logs in over the API (for ids and tokens the test needs alongside the browser). */
+export async function apiLogin(url: string, username: string, password = 'password123'): Promise<{ token: string; id: string }> {
+  const res = await fetch(`${url}/api/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username, password }),
+  });
+  const body = (await res.json()) as { token: string; user: { id: string } };
+  return { token: body.token, id: body.user.id };
+}
+
 export function launchBrowser(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM, args: FLAGS, headless: true });
 }
 
 /** A fresh browser context (its own storage: one signed-in person) logged in through the UI. */
-export async function loginAs(browser: Browser, url: string, username: string, password = 'password123'): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'en-US' });
+export async function loginAs(
+  browser: Browser,
+  url: string,
+  username: string,
+  viewport = { width: 1280, height: 800 },
+): Promise<{ context: BrowserContext; page: Page }> {
+  const password = 'password123';
+  const context = await browser.newContext({ viewport, locale: 'en-US' });
   const page = await context.newPage();
   await page.goto(url + '/login');
-  await page.getByTestId('login-username').locator('input').or(page.locator('[data-testid="login-username"] input, input[data-testid="login-username"]')).first().fill(username);
-  await page.getByTestId('login-password').locator('input').or(page.locator('[data-testid="login-password"] input, input[data-testid="login-password"]')).first().fill(password);
+  await page.getByTestId('login-username').fill(username);
+  await page.getByTestId('login-password').fill(password);
   await page.getByTestId('login-submit').click();
   await page.waitForURL((u) => !u.pathname.startsWith('/login'));
   return { context, page };
