@@ -32,7 +32,7 @@ describe.each(dbTargets())('migrations on %s', (target) => {
     expect(second.applied).toEqual([]);
     expect(second.alreadyApplied).toEqual(first.applied);
 
-    const rows = await db.prisma.$queryRawUnsafe<any[]>(`SELECT * FROM "_prisma_migrations" ORDER BY migration_name`);
+    const rows = await db.prisma.$queryRawUnsafe<Record<string, unknown>[]>(`SELECT * FROM "_prisma_migrations" ORDER BY migration_name`);
     const sql = readMigrations()[0]!.sql;
     expect(rows).toHaveLength(first.applied.length);
     expect(rows[0]).toMatchObject({
@@ -42,8 +42,8 @@ describe.each(dbTargets())('migrations on %s', (target) => {
       rolled_back_at: null,
       applied_steps_count: 1,
     });
-    expect(rows[0].finished_at).toBeInstanceOf(Date);
-    expect(rows[0].id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(rows[0]!.finished_at).toBeInstanceOf(Date);
+    expect(rows[0]!.id).toMatch(/^[0-9a-f-]{36}$/);
   });
 
   it('rolls back a failing migration and reports which one failed', async () => {
@@ -75,7 +75,7 @@ describe.each(dbTargets())('migrations on %s', (target) => {
     open.push(other);
     const [a, b] = await Promise.all([migrate(db), migrate(other)]);
     expect([...a.applied, ...b.applied].sort()).toEqual(readMigrations().map((m) => m.name));
-    const rows = await db.prisma.$queryRawUnsafe<any[]>(`SELECT migration_name FROM "_prisma_migrations"`);
+    const rows = await db.prisma.$queryRawUnsafe<{ migration_name: string }[]>(`SELECT migration_name FROM "_prisma_migrations"`);
     expect(rows).toHaveLength(readMigrations().length);
   });
 });

@@ -17,7 +17,8 @@ export interface TestServer {
   app: App;
   url: string;
   target: DbTarget;
-  /** JSON request; answers status and parsed body. */
+  /** JSON request; answers status and parsed body (loosely typed: tests assert on its shape). */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   request(method: string, path: string, opts?: { token?: string; body?: unknown; raw?: string }): Promise<{ status: number; body: any }>;
   register(username?: string): Promise<TestUser>;
   follow(a: TestUser, b: TestUser): Promise<void>;
@@ -66,6 +67,7 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
     } catch {
       body = text;
     }
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
     return { status: res.status, body: body as any };
   }
 

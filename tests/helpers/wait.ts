@@ -1,6 +1,9 @@
 // Small helpers for event-driven tests.
 import type { ClientSocket } from './server.ts';
 
+// Payloads default to `any` so a test can read fields without restating every event type.
+/* eslint-disable @typescript-eslint/no-explicit-any */
+
 /** Resolves with the next payload of `event`, or rejects after `ms`. */
 export function waitFor<T = any>(socket: ClientSocket, event: string, ms = 5000, filter: (p: T) => boolean = () => true): Promise<T> {
   return new Promise((resolve, reject) => {

@@ -11,6 +11,10 @@ export const SendBody = z.strictObject({ content: Content, clientId: ClientId.op
 export const SendEvent = z.strictObject({ to: uuid, content: Content, clientId: ClientId });
 export const ReadEvent = z.strictObject({ peerId: uuid });
 export const TypingEvent = z.strictObject({ to: uuid, typing: z.boolean() });
+/** A socket payload is JSON, so a limit is a number there; only a query string needs coercing. */
+const limitValue = z.number().int().min(1).max(100).default(50);
+
 export const SyncQuery = z.object({ after: Cursor.optional(), limit: limitQuery });
-export const SyncEvent = z.strictObject({ after: Cursor.optional(), limit: limitQuery });
+export const SyncEvent = z.strictObject({ after: Cursor.optional(), limit: limitValue });
+export const PresenceListEvent = z.strictObject({});
 export const HistoryQuery = z.object({ before: Cursor.optional(), limit: limitQuery });

@@ -30,6 +30,12 @@ export interface SendInput {
   clientId?: string;
   /** The socket that sent it: it gets the ack, the sender's other tabs get `chat:message`. */
   originSocketId?: string;
+  /**
+   * When the send arrived (ms); the rate limit counts sends by arrival, not by when the checks
+   * before it finished. Default: when `send` is called, which the HTTP route and the socket
+   * handler both do as the request arrives.
+   */
+  receivedAt?: number;
 }
 
 const position = (m: Message) => ({ createdAt: m.createdAt, id: m.id });
@@ -66,7 +72,7 @@ export function createMessageService(deps: MessageServiceDeps) {
 
   return {
     async send(input: SendInput): Promise<{ message: WireMessage; created: boolean }> {
-      const { from, to, clientId } = input;
+      const { from, to, clientId, receivedAt = Date.now() } = input;
       if (from === to) throw new AppError('VALIDATION', 'You cannot message yourself');
       if (clientId) {
         const existing = await findByClientId(from, clientId);
@@ -76,7 +82,7 @@ export function createMessageService(deps: MessageServiceDeps) {
         if (!(await userExists(to))) throw notFound('User');
         throw new AppError('NOT_FRIENDS', 'You can only message friends');
       }
-      if (!(await rateLimiter.take(from))) throw new AppError('RATE_LIMITED', 'Too many messages, slow down');
+      if (!(await rateLimiter.take(from, receivedAt))) throw new AppError('RATE_LIMITED', 'Too many messages, slow down');
       let stored: Message;
       try {
         stored = await insert(input);
@@ -135,8 +141,11 @@ export function createMessageService(deps: MessageServiceDeps) {
       };
     },
 
-    /** Marks what `peerId` sent me as read; the sender gets a receipt. */
-    async markRead(me: string, peerId: string): Promise<{ updated: number }> {
+    /**
+     * Marks what `peerId` sent me as read. The sender gets a receipt, and so do my other tabs
+     * (`originSocketId`, the tab that read, already knows).
+     */
+    async markRead(me: string, peerId: string, originSocketId?: string): Promise<{ updated: number }> {
       if (!(await userExists(peerId))) throw notFound('User');
       const readAt = new Date();
       const { count } = await prisma.message.updateMany({
@@ -144,7 +153,7 @@ export function createMessageService(deps: MessageServiceDeps) {
         data: { isRead: true, readAt },
       });
       if (count > 0) {
-        bus.emit([peerId, me], 'chat:read', { by: me, peerId, readAt: readAt.toISOString() });
+        bus.emit([peerId, me], 'chat:read', { by: me, peerId, readAt: readAt.toISOString() }, originSocketId);
         await unread.push(me);
       }
       return { updated: count };

@@ -1,14 +1,13 @@
 // Socket handlers of the chat module. They never touch storage: every rule lives in the
 // services, which the HTTP routes call too.
 import type { Socket } from 'socket.io';
-import { z } from 'zod';
 import type { ClientToServerEvents, InterServerEvents, ServerToClientEvents, SocketData } from '../realtime/events.ts';
 import { handler } from '../realtime/handler.ts';
 import type { PresenceService } from '../realtime/presenceService.ts';
 import type { Bus } from '../realtime/bus.ts';
 import type { FriendGraph } from '../host/follows/service.ts';
 import type { MessageService } from './service.ts';
-import { ReadEvent, SendEvent, SyncEvent, TypingEvent } from './schemas.ts';
+import { PresenceListEvent, ReadEvent, SendEvent, SyncEvent, TypingEvent } from './schemas.ts';
 
 type ChatSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
 
@@ -39,7 +38,7 @@ export function registerChatHandlers(socket: ChatSocket, deps: ChatHandlerDeps):
     ),
   );
 
-  on('chat:read', handler(ReadEvent, ({ peerId }) => messages.markRead(me, peerId), onError));
+  on('chat:read', handler(ReadEvent, ({ peerId }) => messages.markRead(me, peerId, socket.id), onError));
 
   on('chat:sync', handler(SyncEvent, ({ after, limit }) => messages.sync(me, after, limit), onError));
 
@@ -56,5 +55,5 @@ export function registerChatHandlers(socket: ChatSocket, deps: ChatHandlerDeps):
     ),
   );
 
-  on('presence:list', handler(z.object({}).passthrough(), async () => ({ online: await presence.onlineFriends(me) }), onError));
+  on('presence:list', handler(PresenceListEvent, async () => ({ online: await presence.onlineFriends(me) }), onError));
 }

@@ -12,9 +12,13 @@ export function handler<S extends z.ZodType, R extends object>(
   fn: (input: z.infer<S>) => Promise<R>,
   onError: (err: unknown) => void = () => {},
 ) {
-  return async (payload: unknown, ack?: unknown): Promise<void> => {
+  return async (...args: unknown[]): Promise<void> => {
+    // `emit(event, ack)` with no payload: the callback arrives first. Answer it rather than
+    // leave the client waiting for an ack that never comes.
+    const [payload, ack] = typeof args[0] === 'function' ? [undefined, args[0]] : args;
     const reply: AnyAck = typeof ack === 'function' ? (ack as AnyAck) : () => {};
     try {
+      // No payload (undefined, or null as JSON carries it) is an empty object.
       const result = await fn(parse(schema, payload ?? {}));
       reply({ ok: true, ...result });
     } catch (err) {

@@ -11,20 +11,45 @@ export function createPresenceService(presence: Presence, bus: Bus, friends: Fri
     bus.emit(friendIds, 'presence:update', { userId, online, lastSeenAt: lastSeenAt?.toISOString() ?? null });
   }
 
+  // The presence store is updated at once, but one user's announcements go out one after
+  // another. Each awaits storage (lastSeenAt, the friend list) first, and with a connection
+  // pool a tab that opens and closes at once could otherwise announce "offline" before
+  // "online", leaving friends showing a user online who is gone.
+  const queues = new Map<string, Promise<void>>();
+  function inOrder(userId: string, change: () => Promise<void>): Promise<void> {
+    const run = (queues.get(userId) ?? Promise.resolve()).then(change);
+    const settled = run.catch(() => {});
+    queues.set(userId, settled);
+    void settled.then(() => {
+      if (queues.get(userId) === settled) queues.delete(userId);
+    });
+    return run;
+  }
+
+  /** Starts `p` now but lets the queue await it later, without an "unhandled rejection" meanwhile. */
+  function early<T>(p: Promise<T>): Promise<T> {
+    p.catch(() => {});
+    return p;
+  }
+
+  async function change(userId: string, online: boolean): Promise<void> {
+    const now = new Date();
+    await users.touchLastSeen(userId, now);
+    await announce(userId, online, now);
+  }
+
   return {
-    async connected(userId: string, socketId: string): Promise<void> {
-      if (await presence.connect(userId, socketId)) {
-        const now = new Date();
-        await users.touchLastSeen(userId, now);
-        await announce(userId, true, now);
-      }
+    connected(userId: string, socketId: string): Promise<void> {
+      const first = early(presence.connect(userId, socketId));
+      return inOrder(userId, async () => {
+        if (await first) await change(userId, true);
+      });
     },
-    async disconnected(userId: string, socketId: string): Promise<void> {
-      if (await presence.disconnect(userId, socketId)) {
-        const now = new Date();
-        await users.touchLastSeen(userId, now);
-        await announce(userId, false, now);
-      }
+    disconnected(userId: string, socketId: string): Promise<void> {
+      const last = early(presence.disconnect(userId, socketId));
+      return inOrder(userId, async () => {
+        if (await last) await change(userId, false);
+      });
     },
     async onlineFriends(userId: string): Promise<string[]> {
       const ids = await friends.friendIds(userId);

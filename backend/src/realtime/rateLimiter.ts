@@ -3,24 +3,31 @@
 import type { RedisClientType } from 'redis';
 
 export interface RateLimiter {
-  /** Takes one token for `key`; false when the bucket is empty. */
-  take(key: string): Promise<boolean>;
+  /**
+   * Takes one token for `key`; false when the bucket is empty. `at` is when the request
+   * arrived (default: now). Refilling by arrival time, not by the time the check runs, keeps a
+   * burst a burst even when the checks before it (storage, friendship) are slow: otherwise
+   * a loaded server would let more of a burst through the slower it answered. A request that
+   * arrived before the bucket's last update refills nothing.
+   */
+  take(key: string, at?: number): Promise<boolean>;
 }
 
 export function createMemoryRateLimiter(rate: number, now: () => number = Date.now): RateLimiter {
   const buckets = new Map<string, { tokens: number; at: number }>();
   let lastSweep = now();
   return {
-    async take(key) {
+    async take(key, arrived) {
       const t = now();
       // Forget full buckets now and then so the map does not grow with every user ever seen.
       if (t - lastSweep > 60_000) {
         for (const [k, b] of buckets) if (b.tokens + ((t - b.at) / 1000) * rate >= rate) buckets.delete(k);
         lastSweep = t;
       }
-      const b = buckets.get(key) ?? { tokens: rate, at: t };
-      b.tokens = Math.min(rate, b.tokens + ((t - b.at) / 1000) * rate);
-      b.at = t;
+      const at = Math.min(arrived ?? t, t);
+      const b = buckets.get(key) ?? { tokens: rate, at };
+      b.tokens = Math.min(rate, b.tokens + (Math.max(0, at - b.at) / 1000) * rate);
+      b.at = Math.max(b.at, at);
       buckets.set(key, b);
       if (b.tokens < 1) return false;
       b.tokens -= 1;
@@ -40,7 +47,7 @@ if tokens == nil then tokens = rate; at = now end
 tokens = math.min(rate, tokens + (math.max(0, now - at) / 1000) * rate)
 local ok = 0
 if tokens >= 1 then tokens = tokens - 1; ok = 1 end
-redis.call('HSET', KEYS[1], 't', tostring(tokens), 'a', tostring(now))
+redis.call('HSET', KEYS[1], 't', tostring(tokens), 'a', tostring(math.max(at, now)))
 -- capacity = rate, so an untouched bucket is full again after one second
 redis.call('PEXPIRE', KEYS[1], 2000)
 return ok
@@ -48,8 +55,8 @@ return ok
 
 export function createRedisRateLimiter(redis: RedisClientType, rate: number, prefix = 'fc:rl:'): RateLimiter {
   return {
-    async take(key) {
-      const res = await redis.eval(TOKEN_BUCKET_LUA, { keys: [prefix + key], arguments: [String(rate), String(Date.now())] });
+    async take(key, at = Date.now()) {
+      const res = await redis.eval(TOKEN_BUCKET_LUA, { keys: [prefix + key], arguments: [String(rate), String(at)] });
       return res === 1;
     },
   };

@@ -1,0 +1,158 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dbTargets } from '../helpers/db.ts';
+import { startServer, type ClientSocket, type TestServer, type TestUser } from '../helpers/server.ts';
+import { emitAck } from '../helpers/wait.ts';
+import { friendPair, sendOverHttp, sendOverSocket } from '../helpers/chat.ts';
+
+type Msg = { id: string; createdAt: string; messageType: string; fromUserId: string | null; toUserId: string };
+type SyncPage = { messages: Msg[]; nextCursor: string; hasMore: boolean };
+
+const inServerOrder = (ms: Msg[]) =>
+  ms.every((m, i) => i === 0 || ms[i - 1]!.createdAt < m.createdAt || (ms[i - 1]!.createdAt === m.createdAt && ms[i - 1]!.id < m.id));
+
+describe.each(dbTargets())('offline sync on %s', (target) => {
+  let s: TestServer;
+  beforeAll(async () => {
+    s = await startServer({ target });
+  });
+  afterAll(async () => s.close());
+
+  /** One sync page, over the socket or over HTTP. */
+  async function syncOnce(via: ClientSocket | TestUser, after: string | undefined, limit?: number): Promise<SyncPage> {
+    const payload = { ...(after !== undefined ? { after } : {}), ...(limit !== undefined ? { limit } : {}) };
+    if ('emit' in via) {
+      const ack = await emitAck(via, 'chat:sync', payload);
+      expect(ack.ok).toBe(true);
+      const { ok: _ok, ...page } = ack;
+      return page;
+    }
+    const q = new URLSearchParams(Object.entries(payload).map(([k, v]): [string, string] => [k, String(v)]));
+    const r = await s.request('GET', `/api/messages/sync?${q}`, { token: via.token });
+    expect(r.status).toBe(200);
+    return r.body;
+  }
+
+  /** Pages until hasMore is false, as a client does after a reconnect. */
+  async function syncAll(via: ClientSocket | TestUser, after: string | undefined, limit?: number) {
+    const pages: SyncPage[] = [];
+    let cursor = after;
+    do {
+      const page = await syncOnce(via, cursor, limit);
+      pages.push(page);
+      expect(typeof page.nextCursor).toBe('string');
+      cursor = page.nextCursor;
+      expect(pages.length).toBeLessThan(100);
+    } while (pages.at(-1)!.hasMore);
+    return { pages, messages: pages.flatMap((p) => p.messages), cursor: cursor! };
+  }
+
+  it('gives a returning user each missed message exactly once, system messages included, paged with hasMore', async () => {
+    const [alice, bob] = await friendPair(s);
+    const carol = await s.register();
+
+    // Bob is online once and keeps his cursor.
+    const bobTab = await s.connect(bob);
+    const initial = await syncAll(bobTab, undefined);
+    expect(initial.messages.map((m) => m.messageType)).toEqual(expect.arrayContaining(['SYSTEM_FOLLOW', 'SYSTEM_FRIEND']));
+    const cursor = initial.cursor;
+    const knownSystem = new Set(initial.messages.map((m) => m.id));
+    bobTab.disconnect();
+
+    // While he is away: 12 chat messages from alice, one she recalls, a follow from carol, and
+    // a message bob sent from another device.
+    const aliceTab = await s.connect(alice);
+    const fromAlice: string[] = [];
+    for (let i = 0; i < 12; i++) fromAlice.push((await sendOverSocket(aliceTab, bob.id, `missed ${i}`)).message.id);
+    const recalled = await sendOverHttp(s, alice, bob.id, 'never mind');
+    expect((await s.request('DELETE', `/api/messages/${recalled.id}`, { token: alice.token })).status).toBe(204);
+    await s.follow(carol, bob);
+    const ownMessage = await sendOverHttp(s, bob, alice.id, 'from my phone');
+
+    const system = (await s.request('GET', '/api/messages/system/list?limit=100', { token: bob.token })).body.messages as Msg[];
+    const newSystem = system.filter((m) => !knownSystem.has(m.id));
+    expect(newSystem.map((m) => m.messageType)).toContain('SYSTEM_FOLLOW');
+    const expected = [...fromAlice, ownMessage.id, ...newSystem.map((m) => m.id)].sort();
+
+    // Back online, over the socket, 5 at a time.
+    const back = await s.connect(bob);
+    const viaSocket = await syncAll(back, cursor, 5);
+    const ids = viaSocket.messages.map((m) => m.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect([...ids].sort()).toEqual(expected);
+    expect(ids).not.toContain(recalled.id);
+    expect(inServerOrder(viaSocket.messages)).toBe(true);
+    expect(viaSocket.pages.length).toBeGreaterThan(1);
+    expect(viaSocket.pages.map((p) => p.messages.length)).toEqual(viaSocket.pages.map((_, i, all) => (i < all.length - 1 ? 5 : ids.length - 5 * i)));
+    expect(viaSocket.pages.map((p) => p.hasMore)).toEqual(viaSocket.pages.map((_, i, all) => i < all.length - 1));
+    // Each page's cursor resumes right after its last message.
+    expect(viaSocket.pages[0]!.nextCursor).not.toBe(cursor);
+
+    // Nothing new since: an empty page that hands back the same cursor.
+    expect(await syncOnce(back, viaSocket.cursor, 5)).toEqual({ messages: [], nextCursor: viaSocket.cursor, hasMore: false });
+
+    // HTTP answers the same pages.
+    const viaHttp = await syncAll(bob, cursor, 5);
+    expect(viaHttp.pages).toEqual(viaSocket.pages);
+    expect(await syncOnce(bob, viaHttp.cursor)).toEqual({ messages: [], nextCursor: viaHttp.cursor, hasMore: false });
+
+    // And what comes next starts from that cursor, once.
+    const next = await sendOverHttp(s, alice, bob.id, 'welcome back');
+    const after = await syncOnce(back, viaSocket.cursor);
+    expect(after.messages.map((m) => m.id)).toEqual([next.id]);
+    expect(after.hasMore).toBe(false);
+  });
+
+  it('pages through messages that share one timestamp without gaps or repeats', async () => {
+    const [alice, bob] = await friendPair(s);
+    const createdAt = new Date('2021-06-01T10:00:00.000Z');
+    await s.app.db.prisma.message.createMany({
+      data: Array.from({ length: 10 }, (_, i) => ({
+        fromUserId: i % 3 ? alice.id : bob.id,
+        toUserId: i % 3 ? bob.id : alice.id,
+        content: `same instant ${i}`,
+        createdAt,
+      })),
+    });
+    const stored = await s.app.db.prisma.message.findMany({
+      where: { OR: [{ toUserId: bob.id }, { fromUserId: bob.id }], deletedAt: null },
+      select: { id: true },
+    });
+
+    const all = await syncAll(bob, undefined, 3);
+    const ids = all.messages.map((m) => m.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect([...ids].sort()).toEqual(stored.map((m) => m.id).sort());
+    expect(inServerOrder(all.messages)).toBe(true);
+    // The ten from 2021 come first.
+    expect(all.messages.slice(0, 10).every((m) => m.createdAt === createdAt.toISOString())).toBe(true);
+  });
+
+  it('hands a brand-new user a cursor that later resumes from the start', async () => {
+    const [alice, bob] = await s.register().then(async (a) => [a, await s.register()] as const);
+    const first = await syncOnce(bob, undefined);
+    expect(first).toEqual({ messages: [], nextCursor: expect.any(String), hasMore: false });
+    await s.makeFriends(alice, bob);
+    const m = await sendOverHttp(s, alice, bob.id, 'hi new friend');
+    const later = await syncAll(bob, first.nextCursor);
+    expect(later.messages.map((x) => x.id)).toContain(m.id);
+  });
+
+  it('never hands one user another user’s messages', async () => {
+    const [alice, bob] = await friendPair(s);
+    const carol = await s.register();
+    await sendOverHttp(s, alice, bob.id, 'between us');
+    const page = await syncAll(carol, undefined);
+    expect(page.messages).toEqual([]);
+  });
+
+  it.each([
+    ['a cursor that is not one', '?after=bm9wZQ'],
+    ['a limit over 100', '?limit=101'],
+    ['a limit of 0', '?limit=0'],
+  ])('answers 400 VALIDATION for %s', async (_name, query) => {
+    const bob = await s.register();
+    const r = await s.request('GET', `/api/messages/sync${query}`, { token: bob.token });
+    expect(r.status).toBe(400);
+    expect(r.body.error.code).toBe('VALIDATION');
+  });
+});
