@@ -37,6 +37,7 @@ import { createNotificationInbox } from './notifications/inbox.ts';
 import { notificationRoutes } from './notifications/routes.ts';
 import { createAchievementService } from './host/achievements/service.ts';
 import { createFollowService } from './host/follows/service.ts';
+import { createFriendCache, type CachedFriendGraph } from './host/follows/friendCache.ts';
 import { createTaskService } from './host/tasks/service.ts';
 import { createUserService } from './host/users/service.ts';
 import { createWorkService } from './host/works/service.ts';
@@ -109,11 +110,20 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     const notifications = createNotificationService(prisma, bus, unread, onError);
     const achievements = createAchievementService(prisma, notifications);
     const users = createUserService(prisma);
-    const follows = createFollowService(prisma, notifications, achievements);
+    // Friendship is asked on every send and typing event: cached, invalidated here on every
+    // follow/unfollow and on the other nodes through the adapter.
+    let friendCache: CachedFriendGraph | null = null;
+    const follows = createFollowService(prisma, notifications, achievements, (ids) => {
+      friendCache?.invalidate(ids);
+      bus.friendsChanged(ids);
+    });
+    friendCache = createFriendCache(follows);
+    const friends = friendCache;
+    bus.onFriendsChanged((ids) => friends.invalidate(ids));
     const works = createWorkService(prisma, notifications, achievements);
     const tasks = createTaskService(prisma, notifications, achievements);
-    const presence = createPresenceService(presenceStore, bus, follows, users);
-    const messages = createMessageService({ prisma, bus, friends: follows, rateLimiter, unread, achievements, notifications });
+    const presence = createPresenceService(presenceStore, bus, friends, users);
+    const messages = createMessageService({ prisma, bus, friends, rateLimiter, unread, achievements, notifications });
     const inbox = createNotificationInbox(prisma, unread);
     const auth = createAuthService(prisma, tokens, config.bcryptRounds);
 
@@ -165,7 +175,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       tokens,
       presence,
       corsOrigins: config.corsOrigins,
-      register: (socket) => registerChatHandlers(socket, { messages, presence, friends: follows, bus, onError }),
+      register: (socket) => registerChatHandlers(socket, { messages, presence, friends, bus, onError }),
       onError,
       track,
     });

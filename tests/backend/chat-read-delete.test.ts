@@ -143,7 +143,7 @@ describe.each(dbTargets())('deleting messages on %s', (target) => {
     const aliceTabs = [await s.connect(alice), await s.connect(alice)];
     const bobTabs = [await s.connect(bob), await s.connect(bob)];
     const kept = await sendOverHttp(s, alice, bob.id, 'kept');
-    const twoUnread = waitFor(bobTabs[0]!, 'unread:update', 5000, (u: UnreadCounts) => u.total === 2);
+    const twoUnread = Promise.all(bobTabs.map((t) => waitFor(t, 'unread:update', 5000, (u: UnreadCounts) => u.total === 2)));
     const recalled = (await sendOverSocket(aliceTabs[0]!, bob.id, 'oops')).message;
     await twoUnread;
 

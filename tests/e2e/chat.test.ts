@@ -86,7 +86,7 @@ describe('friend chat in the browser', () => {
       await expect.poll(() => bubble.count()).toBe(1);
       expect(await bubble.innerText()).toContain('<b>bold?</b>');
       expect(await bubble.locator('img, b').count()).toBe(0);
-      expect(await carol.page.evaluate(() => (window as { __pwned?: number }).__pwned)).toBeUndefined();
+      expect(await carol.page.evaluate(() => (globalThis as { __pwned?: number }).__pwned)).toBeUndefined();
     } finally {
       await carol.context.close();
     }

@@ -12,6 +12,7 @@ import { publicUserSelect } from '../host/users/public.ts';
 import { beyond, decodeCursor, encodeCursor, START } from './cursor.ts';
 import type { UnreadService } from './unread.ts';
 import { toWire } from './wire.ts';
+import { createMessageWriter } from './writer.ts';
 
 export interface MessageServiceDeps {
   prisma: PrismaClient;
@@ -57,47 +58,53 @@ export function createMessageService(deps: MessageServiceDeps) {
     return { message: toWire(existing), created: false };
   }
 
-  async function insert(input: SendInput): Promise<Message> {
-    const data = { fromUserId: input.from, toUserId: input.to, content: input.content, clientId: input.clientId ?? null };
-    if (!achievements.mayUnlock(input.from, 'FIRST_MESSAGE')) return prisma.message.create({ data });
-    // The first message sent unlocks an achievement, stored in the same transaction.
-    const { message, unlocked } = await prisma.$transaction(async (tx) => {
-      const message = await tx.message.create({ data });
-      return { message, unlocked: await achievements.unlock(tx, input.from, 'FIRST_MESSAGE') };
-    });
-    achievements.remember(input.from, 'FIRST_MESSAGE');
-    if (unlocked) await notifications.publish([unlocked]);
-    return message;
-  }
+  // Inserts are batched; the first message a user sends unlocks an achievement in the same
+  // transaction as the message (DESIGN.md: a system message commits with its cause).
+  const writer = createMessageWriter(prisma, {
+    needsTransaction: (senders) => senders.some((id) => achievements.mayUnlock(id, 'FIRST_MESSAGE')),
+    async inTransaction(tx, createdBy) {
+      const stored: Message[] = [];
+      // In id order, so concurrent batches lock achievement rows in the same order.
+      for (const id of [...createdBy].sort()) {
+        const m = await achievements.unlock(tx, id, 'FIRST_MESSAGE');
+        if (m) stored.push(m);
+      }
+      return stored;
+    },
+    async afterCommit(stored, createdBy) {
+      for (const id of createdBy) achievements.remember(id, 'FIRST_MESSAGE');
+      await notifications.publish(stored);
+    },
+  });
 
   return {
     async send(input: SendInput): Promise<{ message: WireMessage; created: boolean }> {
-      const { from, to, clientId, receivedAt = Date.now() } = input;
+      const { from, to, receivedAt = Date.now() } = input;
+      const clientId = input.clientId ?? null;
       if (from === to) throw new AppError('VALIDATION', 'You cannot message yourself');
-      if (clientId) {
-        const existing = await findByClientId(from, clientId);
-        if (existing) return resent(existing, to);
-      }
       if (!(await friends.areFriends(from, to))) {
+        // A resend of something already stored is answered even after an unfollow.
+        const existing = clientId ? await findByClientId(from, clientId) : null;
+        if (existing) return resent(existing, to);
         if (!(await userExists(to))) throw notFound('User');
         throw new AppError('NOT_FRIENDS', 'You can only message friends');
       }
-      if (!(await rateLimiter.take(from, receivedAt))) throw new AppError('RATE_LIMITED', 'Too many messages, slow down');
-      let stored: Message;
-      try {
-        stored = await insert(input);
-      } catch (err) {
-        // Two sends of the same clientId raced: the loser answers with the winner's message.
-        if ((err as { code?: string }).code === 'P2002' && clientId) {
-          const existing = await findByClientId(from, clientId);
-          if (existing) return resent(existing, to);
-        }
-        throw err;
+      // A token is taken before the write and given back if the write finds the clientId
+      // already stored: idempotent resends do not count, and the common path asks nothing extra.
+      if (!(await rateLimiter.take(from, receivedAt))) {
+        const existing = clientId ? await findByClientId(from, clientId) : null;
+        if (existing) return resent(existing, to);
+        throw new AppError('RATE_LIMITED', 'Too many messages, slow down');
+      }
+      const { message: stored, created } = await writer.write({ fromUserId: from, toUserId: to, content: input.content, clientId });
+      if (!created) {
+        await rateLimiter.refund(from);
+        return resent(stored, to);
       }
       const message = toWire(stored);
       bus.emit(to, 'chat:message', { message });
       bus.emit(from, 'chat:message', { message }, input.originSocketId);
-      await unread.push(to);
+      void unread.push(to);
       return { message, created: true };
     },
 

@@ -1,43 +1,76 @@
 // What counts as unread, in one place: messages to me, not read, not deleted. Chat messages
 // count per sender (`byPeer`, summed into `total`); system messages count apart (`system`).
+//
+// Pushes are coalesced: every user asked for while a recount is running joins the next one,
+// and one grouped query recounts them all. Under load a stream of messages to the same people
+// costs one query per batch instead of one per message; at rest it adds no wait.
 import type { PrismaClient } from '../generated/prisma/client.ts';
 import type { Bus } from '../realtime/bus.ts';
 import type { UnreadCounts } from '../realtime/events.ts';
 
 export function createUnreadService(prisma: PrismaClient, bus: Bus, onError: (err: unknown) => void = () => {}) {
-  async function counts(userId: string): Promise<UnreadCounts> {
+  async function countsFor(userIds: string[]): Promise<Map<string, UnreadCounts>> {
     const groups = await prisma.message.groupBy({
-      by: ['fromUserId'],
-      where: { toUserId: userId, isRead: false, deletedAt: null },
+      by: ['toUserId', 'fromUserId'],
+      where: { toUserId: userIds.length === 1 ? userIds[0]! : { in: userIds }, isRead: false, deletedAt: null },
       _count: { _all: true },
     });
-    const byPeer: Record<string, number> = {};
-    let total = 0;
-    let system = 0;
+    const result = new Map<string, UnreadCounts>(userIds.map((id) => [id, { total: 0, byPeer: {}, system: 0 }]));
     for (const g of groups) {
-      if (g.fromUserId === null) system += g._count._all;
+      const c = result.get(g.toUserId);
+      if (!c) continue;
+      if (g.fromUserId === null) c.system += g._count._all;
       else {
-        byPeer[g.fromUserId] = g._count._all;
-        total += g._count._all;
+        c.byPeer[g.fromUserId] = g._count._all;
+        c.total += g._count._all;
       }
     }
-    return { total, byPeer, system };
+    return result;
   }
 
-  /** Recounts and pushes `unread:update` to each user's tabs. Never throws. */
-  async function push(userIds: string | string[]): Promise<void> {
-    const ids = [...new Set(Array.isArray(userIds) ? userIds : [userIds])];
-    await Promise.all(
-      ids.map(async (id) => {
+  let pending = new Set<string>();
+  let waiters: (() => void)[] = [];
+  let running = false;
+
+  async function flush(): Promise<void> {
+    running = true;
+    try {
+      while (pending.size > 0) {
+        const ids = [...pending];
+        const done = waiters;
+        pending = new Set();
+        waiters = [];
         try {
-          bus.emit(id, 'unread:update', await counts(id));
+          // IN lists stay bounded; a notifyMany to thousands is recounted in chunks.
+          for (let i = 0; i < ids.length; i += 1000) {
+            for (const [id, counts] of await countsFor(ids.slice(i, i + 1000))) bus.emit(id, 'unread:update', counts);
+          }
         } catch (err) {
           onError(err);
         }
-      }),
-    );
+        for (const w of done) w();
+      }
+    } finally {
+      running = false;
+    }
   }
 
-  return { counts, push };
+  return {
+    async counts(userId: string): Promise<UnreadCounts> {
+      return (await countsFor([userId])).get(userId)!;
+    },
+
+    /** Recounts and pushes `unread:update` to each user's tabs; resolves once pushed. Never throws. */
+    push(userIds: string | string[]): Promise<void> {
+      if (Array.isArray(userIds) && userIds.length === 0) return Promise.resolve();
+      for (const id of Array.isArray(userIds) ? userIds : [userIds]) pending.add(id);
+      const done = new Promise<void>((resolve) => waiters.push(resolve));
+      if (!running) {
+        running = true;
+        setImmediate(() => void flush());
+      }
+      return done;
+    },
+  };
 }
 export type UnreadService = ReturnType<typeof createUnreadService>;

@@ -71,7 +71,8 @@ export function createNotificationService(
   }
 
   /** One insert for the whole batch, then the pushes. */
-  async function notifyMany(inputs: NotificationInput[]): Promise<Message[]> {
+  /** `onStored` runs once the batch is committed, before the pushes (for measurements). */
+  async function notifyMany(inputs: NotificationInput[], onStored?: () => void): Promise<Message[]> {
     if (inputs.length === 0) return [];
     const messages = await prisma.message.createManyAndReturn({
       data: inputs.map((i) => ({
@@ -82,6 +83,7 @@ export function createNotificationService(
         metadata: i.metadata as unknown as Prisma.InputJsonValue,
       })),
     });
+    onStored?.();
     await publish(messages);
     return messages;
   }

@@ -13,13 +13,31 @@ export interface Bus {
   /** Emits to every socket of the given users, except the socket `exceptSocketId`. */
   emit<E extends EventName>(userIds: string | string[], event: E, payload: Payload<E>, exceptSocketId?: string): void;
   attach(io: IoServer): void;
+  /** Tells every other node (through the adapter) that these users' friendships changed. */
+  friendsChanged(userIds: string[]): void;
+  /** Runs on this node when another node reports a friendship change. */
+  onFriendsChanged(handler: (userIds: string[]) => void): void;
 }
 
 export function createBus(onError: (err: unknown) => void = () => {}): Bus {
   let io: IoServer | null = null;
+  const handlers: ((userIds: string[]) => void)[] = [];
   return {
     attach(server) {
       io = server;
+      server.on('friends:changed', (userIds) => {
+        for (const h of handlers) h(userIds);
+      });
+    },
+    friendsChanged(userIds) {
+      try {
+        io?.serverSideEmit('friends:changed', userIds);
+      } catch (err) {
+        onError(err);
+      }
+    },
+    onFriendsChanged(handler) {
+      handlers.push(handler);
     },
     emit(userIds, event, payload, exceptSocketId) {
       if (!io) return;

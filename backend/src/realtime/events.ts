@@ -100,8 +100,10 @@ export interface ServerToClientEvents {
   'unread:update': (payload: UnreadCounts) => void;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
-export interface InterServerEvents {}
+/** Between backend nodes (through the Socket.IO adapter). */
+export interface InterServerEvents {
+  'friends:changed': (userIds: string[]) => void;
+}
 
 export interface SocketData {
   userId: string;

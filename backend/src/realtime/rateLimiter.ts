@@ -11,6 +11,8 @@ export interface RateLimiter {
    * arrived before the bucket's last update refills nothing.
    */
   take(key: string, at?: number): Promise<boolean>;
+  /** Gives back a token taken for a request that turned out not to count (an idempotent resend). */
+  refund(key: string): Promise<void>;
 }
 
 export function createMemoryRateLimiter(rate: number, now: () => number = Date.now): RateLimiter {
@@ -33,6 +35,10 @@ export function createMemoryRateLimiter(rate: number, now: () => number = Date.n
       b.tokens -= 1;
       return true;
     },
+    async refund(key) {
+      const b = buckets.get(key);
+      if (b) b.tokens = Math.min(rate, b.tokens + 1);
+    },
   };
 }
 
@@ -53,11 +59,20 @@ redis.call('PEXPIRE', KEYS[1], 2000)
 return ok
 `;
 
+const REFUND_LUA = `
+local t = tonumber(redis.call('HGET', KEYS[1], 't'))
+if t ~= nil then redis.call('HSET', KEYS[1], 't', tostring(math.min(tonumber(ARGV[1]), t + 1))) end
+return 0
+`;
+
 export function createRedisRateLimiter(redis: RedisClientType, rate: number, prefix = 'fc:rl:'): RateLimiter {
   return {
     async take(key, at = Date.now()) {
       const res = await redis.eval(TOKEN_BUCKET_LUA, { keys: [prefix + key], arguments: [String(rate), String(at)] });
       return res === 1;
+    },
+    async refund(key) {
+      await redis.eval(REFUND_LUA, { keys: [prefix + key], arguments: [String(rate)] });
     },
   };
 }

@@ -12,7 +12,13 @@ export interface FriendGraph {
   friendIds(userId: string): Promise<string[]>;
 }
 
-export function createFollowService(prisma: PrismaClient, notifications: NotificationService, achievements: AchievementService) {
+export function createFollowService(
+  prisma: PrismaClient,
+  notifications: NotificationService,
+  achievements: AchievementService,
+  /** Called after a follow or unfollow between the two users committed (cache invalidation). */
+  onChange: (userIds: string[]) => void = () => {},
+) {
   async function areFriends(a: string, b: string): Promise<boolean> {
     if (a === b) return false;
     const n = await prisma.follow.count({
@@ -71,6 +77,7 @@ export function createFollowService(prisma: PrismaClient, notifications: Notific
         }
         return { friends, stored };
       });
+      onChange([me, targetId]);
       for (const id of unlocked) achievements.remember(id, 'FIRST_FRIEND');
       await notifications.publish(stored);
       return { following: true, friends };
@@ -80,6 +87,7 @@ export function createFollowService(prisma: PrismaClient, notifications: Notific
       if (me === targetId) throw new AppError('VALIDATION', 'You cannot unfollow yourself');
       await requireUser(targetId);
       await prisma.follow.deleteMany({ where: { followerId: me, followeeId: targetId } });
+      onChange([me, targetId]);
       return { following: false, friends: false };
     },
   };

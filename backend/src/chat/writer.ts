@@ -1,0 +1,140 @@
+// Batches chat message inserts. Under load, every send that arrives while a write is in
+// flight joins the next batch: one INSERT … ON CONFLICT DO NOTHING RETURNING for the whole
+// batch instead of a round trip per message. At low load a batch is one message and adds no
+// wait (it is written on the next turn of the event loop).
+//
+// Each send still resolves only once its own row is committed, so "stored before it is
+// acknowledged or pushed" holds message by message.
+import { randomUUID } from 'node:crypto';
+import type { Message, PrismaClient } from '../generated/prisma/client.ts';
+import type { Tx } from '../notifications/service.ts';
+
+export interface Draft {
+  fromUserId: string;
+  toUserId: string;
+  content: string;
+  clientId: string | null;
+}
+
+export interface Written {
+  message: Message;
+  /** false when the clientId was already stored: the answer is the first message. */
+  created: boolean;
+}
+
+export interface WriterHooks {
+  /**
+   * Runs inside the batch's transaction for the senders whose messages were created, when
+   * `needsTransaction` said one is needed (the first-message achievement). Returns what to
+   * publish after commit.
+   */
+  needsTransaction(fromUserIds: string[]): boolean;
+  inTransaction(tx: Tx, createdBy: string[]): Promise<Message[]>;
+  afterCommit(stored: Message[], createdBy: string[]): Promise<void>;
+}
+
+interface Pending {
+  draft: Draft & { id: string };
+  resolve(w: Written): void;
+  reject(err: unknown): void;
+}
+
+export function createMessageWriter(prisma: PrismaClient, hooks: WriterHooks, maxBatch = 500) {
+  let queue: Pending[] = [];
+  let writing = false;
+  let scheduled = false;
+
+  async function writeBatch(batch: Pending[]): Promise<void> {
+    // Two sends with the same (sender, clientId) in one batch: the second waits for the first.
+    const firstByKey = new Map<string, Pending>();
+    const followers: [Pending, Pending][] = [];
+    const unique: Pending[] = [];
+    for (const p of batch) {
+      const key = p.draft.clientId === null ? null : `${p.draft.fromUserId}\u0000${p.draft.clientId}`;
+      const first = key === null ? undefined : firstByKey.get(key);
+      if (first) followers.push([p, first]);
+      else {
+        if (key !== null) firstByKey.set(key, p);
+        unique.push(p);
+      }
+    }
+
+    const data = unique.map((p) => p.draft);
+    const senders = [...new Set(data.map((d) => d.fromUserId))];
+    let rows: Message[];
+    let extra: Message[] = [];
+    let createdBy: string[] = [];
+    const transactional = hooks.needsTransaction(senders);
+    if (transactional) {
+      [rows, extra, createdBy] = await prisma.$transaction(async (tx) => {
+        const rows = await tx.message.createManyAndReturn({ data, skipDuplicates: true });
+        const createdBy = [...new Set(rows.map((r) => r.fromUserId!))];
+        return [rows, await hooks.inTransaction(tx, createdBy), createdBy] as const;
+      });
+    } else {
+      rows = await prisma.message.createManyAndReturn({ data, skipDuplicates: true });
+      createdBy = [...new Set(rows.map((r) => r.fromUserId!))];
+    }
+
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    // Rows not returned conflicted on (fromUserId, clientId): answer with the stored ones.
+    const missing = unique.filter((p) => !byId.has(p.draft.id));
+    const existing = missing.length
+      ? await prisma.message.findMany({
+          where: { OR: missing.map((p) => ({ fromUserId: p.draft.fromUserId, clientId: p.draft.clientId })) },
+        })
+      : [];
+    const byKey = new Map(existing.map((m) => [`${m.fromUserId}\u0000${m.clientId}`, m]));
+    const answers = new Map<Pending, Written>();
+    for (const p of unique) {
+      const row = byId.get(p.draft.id);
+      const old = byKey.get(`${p.draft.fromUserId}\u0000${p.draft.clientId}`);
+      if (row) answers.set(p, { message: row, created: true });
+      else if (old) answers.set(p, { message: old, created: false });
+      else p.reject(new Error('message was neither inserted nor found'));
+    }
+    for (const [p, first] of followers) {
+      const a = answers.get(first);
+      if (a) answers.set(p, { message: a.message, created: false });
+      else p.reject(new Error('message was neither inserted nor found'));
+    }
+    // Publish what the transaction stored (achievements) before answering, so a client
+    // that gets the ack can already find them.
+    if (transactional) await hooks.afterCommit(extra, createdBy);
+    for (const [p, w] of answers) p.resolve(w);
+  }
+
+  async function drain(): Promise<void> {
+    if (writing) return;
+    writing = true;
+    try {
+      while (queue.length > 0) {
+        const batch = queue.slice(0, maxBatch);
+        queue = queue.slice(batch.length);
+        try {
+          await writeBatch(batch);
+        } catch (err) {
+          for (const p of batch) p.reject(err);
+        }
+      }
+    } finally {
+      writing = false;
+    }
+  }
+
+  return {
+    write(draft: Draft): Promise<Written> {
+      return new Promise<Written>((resolve, reject) => {
+        queue.push({ draft: { ...draft, id: randomUUID() }, resolve, reject });
+        if (!writing && !scheduled) {
+          scheduled = true;
+          setImmediate(() => {
+            scheduled = false;
+            void drain();
+          });
+        }
+      });
+    },
+  };
+}
+export type MessageWriter = ReturnType<typeof createMessageWriter>;
