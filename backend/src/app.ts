@@ -106,7 +106,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       ? createRedisWindowLimiter(redis, config.loginRateLimit, 60_000)
       : createMemoryWindowLimiter(config.loginRateLimit, 60_000);
 
-    const unread = createUnreadService(prisma, bus, onError);
+    const unread = createUnreadService(db, bus, onError);
     const notifications = createNotificationService(prisma, bus, unread, onError);
     const achievements = createAchievementService(prisma, notifications);
     const users = createUserService(prisma);
@@ -123,7 +123,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     const works = createWorkService(prisma, notifications, achievements);
     const tasks = createTaskService(prisma, notifications, achievements);
     const presence = createPresenceService(presenceStore, bus, friends, users);
-    const messages = createMessageService({ prisma, bus, friends, rateLimiter, unread, achievements, notifications });
+    const messages = createMessageService({ db, bus, friends, rateLimiter, unread, achievements, notifications });
     const inbox = createNotificationInbox(prisma, unread);
     const auth = createAuthService(prisma, tokens, config.bcryptRounds);
 

@@ -13,6 +13,7 @@ const EnvSchema = z.object({
   DATABASE_URL: z.string().url().optional(),
   PGLITE_DIR: z.string().default('./data/pglite'),
   REDIS_URL: z.string().url().optional(),
+  REDIS_PREFIX: z.string().min(1).max(64).default('fc:'),
   JWT_SECRET: z.string().min(16).optional(),
   JWT_EXPIRES_IN: z.string().default('7d'),
   CORS_ORIGINS: z.string().optional(),
@@ -31,6 +32,8 @@ export interface Config {
   databaseUrl: string | undefined;
   pgliteDir: string;
   redisUrl: string | undefined;
+  /** Prefix of every Redis key and channel, so deployments can share one Redis. */
+  redisPrefix: string;
   jwtSecret: string | undefined;
   jwtExpiresIn: string;
   corsOrigins: string[];
@@ -61,6 +64,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     databaseUrl: e.DATABASE_URL,
     pgliteDir: e.PGLITE_DIR,
     redisUrl: e.REDIS_URL,
+    redisPrefix: e.REDIS_PREFIX,
     jwtSecret: e.JWT_SECRET,
     jwtExpiresIn: e.JWT_EXPIRES_IN,
     corsOrigins: (e.CORS_ORIGINS ?? '').split(',').map((s) => s.trim()).filter(Boolean),

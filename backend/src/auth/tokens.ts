@@ -1,5 +1,5 @@
 // JWT (HS256 only: `alg: none` and other algorithms are rejected on verify).
-import { randomBytes } from 'node:crypto';
+import { createSecretKey, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import jwt from 'jsonwebtoken';
@@ -12,11 +12,14 @@ export interface TokenService {
 }
 
 export function createTokenService(secret: string, expiresIn: string): TokenService {
+  // A KeyObject once, instead of a string that jsonwebtoken re-parses (trying it as a public
+  // and a private key first) on every sign and verify: a socket handshake storm paid for that.
+  const key = createSecretKey(Buffer.from(secret, 'utf8'));
   return {
-    sign: (userId) => jwt.sign({}, secret, { algorithm: 'HS256', subject: userId, expiresIn } as jwt.SignOptions),
+    sign: (userId) => jwt.sign({}, key, { algorithm: 'HS256', subject: userId, expiresIn } as jwt.SignOptions),
     verify(token) {
       try {
-        const payload = jwt.verify(token, secret, { algorithms: ['HS256'] });
+        const payload = jwt.verify(token, key, { algorithms: ['HS256'] });
         if (typeof payload === 'string' || typeof payload.sub !== 'string') throw new Error('no subject');
         return payload.sub;
       } catch (err) {

@@ -1,6 +1,7 @@
 // messageService: the only place that knows the chat rules (DESIGN.md, Rules). The HTTP
 // routes and the socket handlers both call it, so they cannot disagree.
 import type { Message, PrismaClient } from '../generated/prisma/client.ts';
+import type { Database } from '../db/database.ts';
 import { AppError, notFound } from '../http/errors.ts';
 import type { Bus } from '../realtime/bus.ts';
 import type { RateLimiter } from '../realtime/rateLimiter.ts';
@@ -15,7 +16,7 @@ import { toWire } from './wire.ts';
 import { createMessageWriter } from './writer.ts';
 
 export interface MessageServiceDeps {
-  prisma: PrismaClient;
+  db: Database;
   bus: Bus;
   friends: FriendGraph;
   rateLimiter: RateLimiter;
@@ -42,7 +43,8 @@ export interface SendInput {
 const position = (m: Message) => ({ createdAt: m.createdAt, id: m.id });
 
 export function createMessageService(deps: MessageServiceDeps) {
-  const { prisma, bus, friends, rateLimiter, unread, achievements, notifications } = deps;
+  const { db, bus, friends, rateLimiter, unread, achievements, notifications } = deps;
+  const prisma: PrismaClient = db.prisma;
 
   async function userExists(id: string): Promise<boolean> {
     return (await prisma.user.count({ where: { id } })) > 0;
@@ -60,7 +62,7 @@ export function createMessageService(deps: MessageServiceDeps) {
 
   // Inserts are batched; the first message a user sends unlocks an achievement in the same
   // transaction as the message (DESIGN.md: a system message commits with its cause).
-  const writer = createMessageWriter(prisma, {
+  const writer = createMessageWriter(db, {
     needsTransaction: (senders) => senders.some((id) => achievements.mayUnlock(id, 'FIRST_MESSAGE')),
     async inTransaction(tx, createdBy) {
       const stored: Message[] = [];

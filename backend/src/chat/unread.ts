@@ -4,25 +4,27 @@
 // Pushes are coalesced: every user asked for while a recount is running joins the next one,
 // and one grouped query recounts them all. Under load a stream of messages to the same people
 // costs one query per batch instead of one per message; at rest it adds no wait.
-import type { PrismaClient } from '../generated/prisma/client.ts';
+import type { Database } from '../db/database.ts';
 import type { Bus } from '../realtime/bus.ts';
 import type { UnreadCounts } from '../realtime/events.ts';
 
-export function createUnreadService(prisma: PrismaClient, bus: Bus, onError: (err: unknown) => void = () => {}) {
+export function createUnreadService(db: Database, bus: Bus, onError: (err: unknown) => void = () => {}) {
+  // Runs after every message: plain SQL on the (toUserId, isRead) index, no ORM round trip.
   async function countsFor(userIds: string[]): Promise<Map<string, UnreadCounts>> {
-    const groups = await prisma.message.groupBy({
-      by: ['toUserId', 'fromUserId'],
-      where: { toUserId: userIds.length === 1 ? userIds[0]! : { in: userIds }, isRead: false, deletedAt: null },
-      _count: { _all: true },
-    });
+    const groups = await db.sql<{ to: string; from: string | null; n: number }>(
+      `SELECT "toUserId" AS "to", "fromUserId" AS "from", count(*)::int AS n FROM "Message"
+       WHERE "toUserId" = ANY($1::uuid[]) AND "isRead" = false AND "deletedAt" IS NULL
+       GROUP BY "toUserId", "fromUserId"`,
+      [userIds],
+    );
     const result = new Map<string, UnreadCounts>(userIds.map((id) => [id, { total: 0, byPeer: {}, system: 0 }]));
     for (const g of groups) {
-      const c = result.get(g.toUserId);
+      const c = result.get(g.to);
       if (!c) continue;
-      if (g.fromUserId === null) c.system += g._count._all;
+      if (g.from === null) c.system += g.n;
       else {
-        c.byPeer[g.fromUserId] = g._count._all;
-        c.total += g._count._all;
+        c.byPeer[g.from] = g.n;
+        c.total += g.n;
       }
     }
     return result;

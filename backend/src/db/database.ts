@@ -19,6 +19,12 @@ export interface SqlSession {
 export interface Database {
   kind: 'pglite' | 'postgres';
   prisma: PrismaClient;
+  /**
+   * Plain SQL for the few hot paths where Prisma's per-query overhead matters (the batched
+   * chat insert, unread counts). Array parameters are sent as PostgreSQL arrays. Select
+   * `timestamp` columns `AT TIME ZONE 'UTC'` so both drivers read them as UTC instants.
+   */
+  sql<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>;
   /** A directory for files that belong with the data (the generated JWT key), or null in memory. */
   dataDir: string | null;
   session(): Promise<SqlSession>;
@@ -35,11 +41,15 @@ async function openPGlite(dir: string): Promise<Database> {
   if (!inMemory) mkdirSync(dir, { recursive: true });
   const pglite = inMemory ? new PGlite() : new PGlite(dir);
   await pglite.waitReady;
+  // Timestamps are stored as UTC (Prisma's convention for `timestamp` columns). PGlite takes
+  // the process's time zone otherwise, and DEFAULT CURRENT_TIMESTAMP would store local time.
+  await pglite.exec(`SET TIME ZONE 'UTC'`);
   const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite) });
   let closed = false;
   return {
     kind: 'pglite',
     prisma,
+    sql: async <T,>(text: string, params: unknown[] = []) => (await pglite.query<T>(text, params)).rows,
     dataDir: inMemory ? null : path.dirname(path.resolve(dir)),
     async session() {
       // PGlite is a single connection; the migrator runs before anything else uses it.
@@ -69,7 +79,8 @@ async function openPGlite(dir: string): Promise<Database> {
 }
 
 async function openPostgres(url: string): Promise<Database> {
-  const pool = new pg.Pool({ connectionString: url, max: 10, connectionTimeoutMillis: 5_000 });
+  // Every session in UTC, whatever the server's default: timestamps are stored as UTC.
+  const pool = new pg.Pool({ connectionString: url, max: 10, connectionTimeoutMillis: 5_000, options: '-c TimeZone=UTC' });
   // An idle client that loses its server emits 'error' on the pool; without a listener that
   // would crash the process. Queries on a broken connection fail and are answered as UNAVAILABLE.
   pool.on('error', () => {});
@@ -78,6 +89,7 @@ async function openPostgres(url: string): Promise<Database> {
   return {
     kind: 'postgres',
     prisma,
+    sql: async <T,>(text: string, params: unknown[] = []) => (await pool.query({ text, values: params })).rows as T[],
     dataDir: path.resolve('data'),
     async session() {
       const client = await pool.connect();
