@@ -64,15 +64,7 @@ export function createMessageService(deps: MessageServiceDeps) {
   // transaction as the message (DESIGN.md: a system message commits with its cause).
   const writer = createMessageWriter(db, {
     needsTransaction: (senders) => senders.some((id) => achievements.mayUnlock(id, 'FIRST_MESSAGE')),
-    async inTransaction(tx, createdBy) {
-      const stored: Message[] = [];
-      // In id order, so concurrent batches lock achievement rows in the same order.
-      for (const id of [...createdBy].sort()) {
-        const m = await achievements.unlock(tx, id, 'FIRST_MESSAGE');
-        if (m) stored.push(m);
-      }
-      return stored;
-    },
+    inTransaction: (tx, createdBy) => achievements.unlockMany(tx, createdBy, 'FIRST_MESSAGE'),
     async afterCommit(stored, createdBy) {
       for (const id of createdBy) achievements.remember(id, 'FIRST_MESSAGE');
       await notifications.publish(stored);

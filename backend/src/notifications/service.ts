@@ -39,6 +39,20 @@ export function createNotificationService(
     });
   }
 
+  /** Stores a batch in one statement inside the caller's transaction. */
+  async function storeMany(tx: Tx, inputs: NotificationInput[]): Promise<Message[]> {
+    if (inputs.length === 0) return [];
+    return tx.message.createManyAndReturn({
+      data: inputs.map((i) => ({
+        fromUserId: null,
+        toUserId: i.userId,
+        messageType: i.type,
+        content: i.content,
+        metadata: i.metadata as unknown as Prisma.InputJsonValue,
+      })),
+    });
+  }
+
   /**
    * Pushes stored notifications to their users' tabs. A failure is logged, never thrown, and
    * each push stands alone: one that fails does not cost the others theirs.
@@ -74,15 +88,7 @@ export function createNotificationService(
   /** `onStored` runs once the batch is committed, before the pushes (for measurements). */
   async function notifyMany(inputs: NotificationInput[], onStored?: () => void): Promise<Message[]> {
     if (inputs.length === 0) return [];
-    const messages = await prisma.message.createManyAndReturn({
-      data: inputs.map((i) => ({
-        fromUserId: null,
-        toUserId: i.userId,
-        messageType: i.type,
-        content: i.content,
-        metadata: i.metadata as unknown as Prisma.InputJsonValue,
-      })),
-    });
+    const messages = await storeMany(prisma, inputs);
     onStored?.();
     await publish(messages);
     return messages;
@@ -131,6 +137,7 @@ export function createNotificationService(
 
   return {
     store,
+    storeMany,
     publish,
     notify,
     notifyMany,

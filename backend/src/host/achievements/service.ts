@@ -31,6 +31,27 @@ export function createAchievementService(prisma: PrismaClient, notifications: No
     return row.id;
   }
 
+  /**
+   * Unlocks for several users at once (two statements, whatever their number), inside the
+   * caller's transaction. Returns the stored notifications of those who did not hold it yet.
+   */
+  async function unlockMany(tx: Tx, userIds: string[], code: AchievementCode): Promise<Message[]> {
+    // Sorted, so concurrent transactions take the row locks in the same order (no deadlock).
+    const todo = [...new Set(userIds)].filter((id) => !held.has(`${id}:${code}`)).sort();
+    if (todo.length === 0) return [];
+    const id = await achievementId(tx, code);
+    const inserted = await tx.userAchievement.createManyAndReturn({
+      data: todo.map((userId) => ({ userId, achievementId: id })),
+      skipDuplicates: true,
+      select: { userId: true },
+    });
+    const title = ACHIEVEMENTS[code].title;
+    return notifications.storeMany(
+      tx,
+      inserted.map((r) => notifications.build.achievementUnlocked(r.userId, { code, title })),
+    );
+  }
+
   return {
     /** Seeds the catalogue (idempotent). */
     async ensureCatalogue(): Promise<void> {
@@ -47,16 +68,10 @@ export function createAchievementService(prisma: PrismaClient, notifications: No
      * unlocked it (to publish after commit), or null when the user already had it.
      */
     async unlock(tx: Tx, userId: string, code: AchievementCode): Promise<Message | null> {
-      const key = `${userId}:${code}`;
-      if (held.has(key)) return null;
-      const id = await achievementId(tx, code);
-      const { count } = await tx.userAchievement.createMany({
-        data: [{ userId, achievementId: id }],
-        skipDuplicates: true,
-      });
-      if (count === 0) return null;
-      return notifications.store(tx, notifications.build.achievementUnlocked(userId, { code, title: ACHIEVEMENTS[code].title }));
+      return (await unlockMany(tx, [userId], code))[0] ?? null;
     },
+
+    unlockMany,
 
     /** Call after the unlocking transaction committed, so the cache never runs ahead of the database. */
     remember(userId: string, code: AchievementCode): void {
