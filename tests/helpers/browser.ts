@@ -48,10 +48,10 @@ export async function startAppProcess(env: Record<string, string> = {}): Promise
       DATABASE_URL: '',
       REDIS_URL: '',
       PGLITE_DIR: path.join(dir, 'pglite'),
+      LOG_LEVEL: 'info',
       PORT: String(port),
       HOST: '127.0.0.1',
       BCRYPT_ROUNDS: '4',
-      LOG_LEVEL: 'error',
       SKIP_FRONTEND_BUILD: '1',
       ...env,
     },
@@ -73,12 +73,13 @@ export async function startAppProcess(env: Record<string, string> = {}): Promise
     child,
     output: () => out,
     async stop() {
-      if (child.exitCode === null) {
+      // A child killed by a signal has signalCode set and exitCode null.
+      if (child.exitCode === null && child.signalCode === null) {
         const exited = new Promise((r) => child.once('exit', r));
         child.kill('SIGTERM');
         await exited;
       }
-      rmSync(dir, { recursive: true, force: true });
+      if (!env.KEEP_DATA) rmSync(dir, { recursive: true, force: true });
     },
   };
 }
