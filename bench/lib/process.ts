@@ -18,7 +18,9 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 
 export function startTarget(script: 'relay' | 'app', env: Record<string, string | undefined>): Promise<Target> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', '--expose-gc', path.join(root, 'bench/targets', `${script}.ts`)], {
+    // BENCH_NODE_ARGS adds node flags to the target (e.g. --cpu-prof to profile it).
+    const extra = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+    const child = spawn(process.execPath, [...extra, '--import', 'tsx', '--expose-gc', path.join(root, 'bench/targets', `${script}.ts`)], {
       cwd: root,
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'inherit'],
