@@ -6,7 +6,6 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Router, type RequestHandler } from 'express';
-import { createClient, type RedisClientType } from 'redis';
 import { createAdapter } from '@socket.io/redis-adapter';
 import type { Config } from './config.ts';
 import { openDatabase, type Database } from './db/database.ts';
@@ -27,6 +26,7 @@ import {
   createRedisWindowLimiter,
 } from './realtime/rateLimiter.ts';
 import { createPresenceService } from './realtime/presenceService.ts';
+import { openRedis } from './realtime/redis.ts';
 import { createSocketServer } from './realtime/socketServer.ts';
 import { createUnreadService } from './chat/unread.ts';
 import { createMessageService, type MessageService } from './chat/service.ts';
@@ -82,28 +82,25 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     if (options.migrate !== false) await migrate(db, undefined, (l) => logger.info(l));
 
     // Redis: cross-node emits, presence and rate limits. Unset → in-process equivalents.
-    let redis: RedisClientType | null = null;
-    let redisSub: RedisClientType | null = null;
-    if (config.redisUrl) {
-      redis = createClient({ url: config.redisUrl }) as RedisClientType;
-      redisSub = redis.duplicate();
-      // Errors while Redis is away are reported here and retried by the client; the node keeps serving.
-      for (const c of [redis, redisSub]) c.on('error', (err: Error) => logger.debug(`redis: ${err.message}`));
-      await Promise.all([redis.connect(), redisSub.connect()]);
-      cleanups.push(async () => {
-        await Promise.allSettled([redis!.quit(), redisSub!.quit()]);
-      });
-    }
+    const redis = config.redisUrl ? await openRedis(config.redisUrl, logger) : null;
+    if (redis) cleanups.push(() => redis.close());
+    // While Redis is away, presence and rate limits fall back to this node's own view.
+    const onRedisError = (err: unknown) => logger.debug(`redis fallback: ${err instanceof Error ? err.message : String(err)}`);
+    const redisOptions = { prefix: config.redisPrefix, onError: onRedisError };
 
     const { prisma } = db;
     const bus = createBus(onError);
     const secret = resolveJwtSecret(config.jwtSecret, db.dataDir);
     const tokens = createTokenService(secret, config.jwtExpiresIn);
-    const presenceStore = redis ? createRedisPresence(redis, nodeId, config.presenceTtlSeconds) : createMemoryPresence();
+    const presenceStore = redis
+      ? createRedisPresence(redis.store, { ...redisOptions, nodeId, ttlSeconds: config.presenceTtlSeconds })
+      : createMemoryPresence();
     cleanups.unshift(() => presenceStore.close());
-    const rateLimiter = redis ? createRedisRateLimiter(redis, config.chatRateLimit) : createMemoryRateLimiter(config.chatRateLimit);
+    const rateLimiter = redis
+      ? createRedisRateLimiter(redis.store, config.chatRateLimit, redisOptions)
+      : createMemoryRateLimiter(config.chatRateLimit);
     const loginWindow = redis
-      ? createRedisWindowLimiter(redis, config.loginRateLimit, 60_000)
+      ? createRedisWindowLimiter(redis.store, config.loginRateLimit, 60_000, redisOptions)
       : createMemoryWindowLimiter(config.loginRateLimit, 60_000);
 
     const unread = createUnreadService(db, bus, onError);
@@ -115,14 +112,14 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     let friendCache: CachedFriendGraph | null = null;
     const follows = createFollowService(prisma, notifications, achievements, (ids) => {
       friendCache?.invalidate(ids);
-      bus.friendsChanged(ids);
+      return bus.friendsChanged(ids);
     });
     friendCache = createFriendCache(follows);
     const friends = friendCache;
     bus.onFriendsChanged((ids) => friends.invalidate(ids));
     const works = createWorkService(prisma, notifications, achievements);
     const tasks = createTaskService(prisma, notifications, achievements);
-    const presence = createPresenceService(presenceStore, bus, friends, users);
+    const presence = createPresenceService(presenceStore, bus, friends, users, onError);
     const messages = createMessageService({ db, bus, friends, rateLimiter, unread, achievements, notifications });
     const inbox = createNotificationInbox(prisma, unread);
     const auth = createAuthService(prisma, tokens, config.bcryptRounds);
@@ -145,7 +142,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     const publicRoutes = Router();
     publicRoutes.get('/health', async (_req, res) => {
       const dbOk = await db.ping();
-      const redisOk = redis ? await redis.ping().then(() => true, () => false) : null;
+      const redisOk = redis ? await redis.ping() : null;
       res.status(dbOk && redisOk !== false ? 200 : 503).json({ ok: dbOk && redisOk !== false, db: dbOk, redis: redisOk });
     });
     publicRoutes.use(authRoutes(auth, loginLimiter, authGuard));
@@ -179,8 +176,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       onError,
       track,
     });
-    if (redis && redisSub) io.adapter(createAdapter(redis, redisSub));
-    bus.attach(io);
+    if (redis) io.adapter(createAdapter(redis.pub, redis.sub, { key: `${config.redisPrefix}socket.io` }));
+    bus.attach(io, { multiNode: redis !== null });
 
     let closing: Promise<void> | null = null;
     return {

@@ -2,9 +2,18 @@
 import { z } from 'zod';
 import { limitQuery, uuid } from '../http/validate.ts';
 
+// PostgreSQL cannot store a NUL character in text. Refused here, at the edge: a batched insert
+// that met one would fail every message in its batch, not only the offending one.
+const noNul = (s: string) => !s.includes('\u0000');
+
 /** Trimmed, 1–2000 characters, plain text (DESIGN.md, Rules). */
-export const Content = z.string().trim().min(1, 'must not be empty').max(2000, 'at most 2000 characters');
-export const ClientId = z.string().trim().min(1).max(64);
+export const Content = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  .max(2000, 'at most 2000 characters')
+  .refine(noNul, 'must not contain NUL characters');
+export const ClientId = z.string().trim().min(1).max(64).refine(noNul, 'must not contain NUL characters');
 export const Cursor = z.string().min(1).max(200);
 
 export const SendBody = z.strictObject({ content: Content, clientId: ClientId.optional() });

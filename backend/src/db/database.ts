@@ -32,6 +32,42 @@ export interface Database {
   close(): Promise<void>;
 }
 
+/** What differs between the two drivers; the rest of a Database is built from it once. */
+interface Driver {
+  kind: Database['kind'];
+  prisma: PrismaClient;
+  dataDir: string | null;
+  sql: Database['sql'];
+  session(): Promise<SqlSession>;
+  end(): Promise<void>;
+}
+
+function fromDriver(d: Driver): Database {
+  let closing: Promise<void> | null = null;
+  return {
+    kind: d.kind,
+    prisma: d.prisma,
+    dataDir: d.dataDir,
+    sql: d.sql,
+    session: d.session,
+    async ping() {
+      try {
+        await d.sql('SELECT 1');
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    close() {
+      closing ??= (async () => {
+        await d.prisma.$disconnect();
+        await d.end();
+      })();
+      return closing;
+    },
+  };
+}
+
 export async function openDatabase(config: Pick<Config, 'databaseUrl' | 'pgliteDir'>): Promise<Database> {
   return config.databaseUrl ? openPostgres(config.databaseUrl) : openPGlite(config.pgliteDir);
 }
@@ -44,38 +80,16 @@ async function openPGlite(dir: string): Promise<Database> {
   // Timestamps are stored as UTC (Prisma's convention for `timestamp` columns). PGlite takes
   // the process's time zone otherwise, and DEFAULT CURRENT_TIMESTAMP would store local time.
   await pglite.exec(`SET TIME ZONE 'UTC'`);
-  const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite) });
-  let closed = false;
-  return {
+  const query = async <T,>(text: string, params: unknown[] = []) => (await pglite.query<T>(text, params)).rows;
+  return fromDriver({
     kind: 'pglite',
-    prisma,
-    sql: async <T,>(text: string, params: unknown[] = []) => (await pglite.query<T>(text, params)).rows,
+    prisma: new PrismaClient({ adapter: new PrismaPGlite(pglite) }),
     dataDir: inMemory ? null : path.dirname(path.resolve(dir)),
-    async session() {
-      // PGlite is a single connection; the migrator runs before anything else uses it.
-      return {
-        exec: async (sql) => {
-          await pglite.exec(sql);
-        },
-        query: async <T,>(sql: string, params: unknown[] = []) => (await pglite.query<T>(sql, params)).rows,
-        release: async () => {},
-      };
-    },
-    async ping() {
-      try {
-        await pglite.query('SELECT 1');
-        return true;
-      } catch {
-        return false;
-      }
-    },
-    async close() {
-      if (closed) return;
-      closed = true;
-      await prisma.$disconnect();
-      await pglite.close();
-    },
-  };
+    sql: query,
+    // PGlite is a single connection; the migrator runs before anything else uses it.
+    session: async () => ({ exec: async (sql) => void (await pglite.exec(sql)), query, release: async () => {} }),
+    end: () => pglite.close(),
+  });
 }
 
 async function openPostgres(url: string): Promise<Database> {
@@ -84,36 +98,19 @@ async function openPostgres(url: string): Promise<Database> {
   // An idle client that loses its server emits 'error' on the pool; without a listener that
   // would crash the process. Queries on a broken connection fail and are answered as UNAVAILABLE.
   pool.on('error', () => {});
-  const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
-  let closed = false;
-  return {
+  return fromDriver({
     kind: 'postgres',
-    prisma,
-    sql: async <T,>(text: string, params: unknown[] = []) => (await pool.query({ text, values: params })).rows as T[],
+    prisma: new PrismaClient({ adapter: new PrismaPg(pool) }),
     dataDir: path.resolve('data'),
+    sql: async <T,>(text: string, params: unknown[] = []) => (await pool.query({ text, values: params })).rows as T[],
     async session() {
       const client = await pool.connect();
       return {
-        exec: async (sql) => {
-          await client.query(sql);
-        },
+        exec: async (sql) => void (await client.query(sql)),
         query: async <T,>(sql: string, params: unknown[] = []) => (await client.query(sql, params)).rows as T[],
         release: async () => client.release(),
       };
     },
-    async ping() {
-      try {
-        await pool.query('SELECT 1');
-        return true;
-      } catch {
-        return false;
-      }
-    },
-    async close() {
-      if (closed) return;
-      closed = true;
-      await prisma.$disconnect();
-      await pool.end();
-    },
-  };
+    end: () => pool.end(),
+  });
 }

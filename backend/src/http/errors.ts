@@ -54,6 +54,26 @@ function isUnavailable(err: unknown): boolean {
   return false;
 }
 
+/**
+ * PostgreSQL refusing a value it cannot store as text: a NUL character (22021 "invalid byte
+ * sequence", 22P05 "untranslatable character" in JSON). That is bad input, not a server fault.
+ */
+const INVALID_TEXT_CODES = new Set(['22021', '22P05']);
+
+/** The SQLSTATE behind an error, raw from the driver or wrapped by Prisma's driver adapter. */
+function sqlState(err: unknown): string | undefined {
+  for (let e: unknown = err, depth = 0; e && typeof e === 'object' && depth < 5; depth++) {
+    const o = e as { code?: unknown; meta?: { driverAdapterError?: { cause?: { originalCode?: unknown } } }; cause?: unknown };
+    const wrapped = o.meta?.driverAdapterError?.cause?.originalCode;
+    if (typeof wrapped === 'string') return wrapped;
+    const original = (o as { originalCode?: unknown }).originalCode;
+    if (typeof original === 'string') return original;
+    if (typeof o.code === 'string' && /^[0-9A-Z]{5}$/.test(o.code)) return o.code;
+    e = o.cause;
+  }
+  return undefined;
+}
+
 /** Maps any thrown value to an AppError; unknown errors become INTERNAL without leaking details. */
 export function toAppError(err: unknown): AppError {
   if (err instanceof AppError) return err;
@@ -65,6 +85,7 @@ export function toAppError(err: unknown): AppError {
   if (o?.code === 'P2025') return notFound('Record');
   if (o?.code === 'P2002') return conflict('Already exists');
   if (isUnavailable(err)) return new AppError('UNAVAILABLE', 'The service is temporarily unavailable, try again');
+  if (INVALID_TEXT_CODES.has(sqlState(err) ?? '')) return validation('Text must not contain NUL characters');
   return new AppError('INTERNAL', 'Internal error');
 }
 

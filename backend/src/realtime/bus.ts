@@ -12,28 +12,53 @@ type Payload<E extends EventName> = Parameters<ServerToClientEvents[E]>[0];
 export interface Bus {
   /** Emits to every socket of the given users, except the socket `exceptSocketId`. */
   emit<E extends EventName>(userIds: string | string[], event: E, payload: Payload<E>, exceptSocketId?: string): void;
-  attach(io: IoServer): void;
-  /** Tells every other node (through the adapter) that these users' friendships changed. */
-  friendsChanged(userIds: string[]): void;
+  /** Binds the Socket.IO server; `multiNode` when an adapter links it to other nodes. */
+  attach(io: IoServer, opts?: { multiNode: boolean }): void;
+  /**
+   * Tells every other node (through the adapter) that these users' friendships changed, and
+   * resolves once they all acknowledged it (or after `FRIENDS_CHANGED_TIMEOUT_MS`): a follow or
+   * unfollow answers only when no node still holds the old friendship. Never rejects.
+   */
+  friendsChanged(userIds: string[]): Promise<void>;
   /** Runs on this node when another node reports a friendship change. */
   onFriendsChanged(handler: (userIds: string[]) => void): void;
 }
 
+/** How long a follow or unfollow waits for the other nodes to drop their cached friendship. */
+export const FRIENDS_CHANGED_TIMEOUT_MS = 1000;
+
 export function createBus(onError: (err: unknown) => void = () => {}): Bus {
   let io: IoServer | null = null;
+  let multiNode = false;
   const handlers: ((userIds: string[]) => void)[] = [];
   return {
-    attach(server) {
+    attach(server, opts) {
       io = server;
-      server.on('friends:changed', (userIds) => {
-        for (const h of handlers) h(userIds);
+      multiNode = opts?.multiNode ?? false;
+      server.on('friends:changed', (userIds, ack) => {
+        try {
+          for (const h of handlers) h(userIds);
+        } finally {
+          // A node of an older version emits without an ack.
+          if (typeof ack === 'function') ack();
+        }
       });
     },
-    friendsChanged(userIds) {
+    async friendsChanged(userIds) {
+      // One node (the in-memory adapter) has no one to tell, and would only warn.
+      if (!io || !multiNode) return;
+      let timer: NodeJS.Timeout | undefined;
       try {
-        io?.serverSideEmit('friends:changed', userIds);
+        // The adapter waits up to its own request timeout; a slow node or Redis away must
+        // not hold up the request that changed the friendship any longer than this.
+        await Promise.race([
+          io.serverSideEmitWithAck('friends:changed', userIds),
+          new Promise<void>((resolve) => (timer = setTimeout(resolve, FRIENDS_CHANGED_TIMEOUT_MS))),
+        ]);
       } catch (err) {
         onError(err);
+      } finally {
+        clearTimeout(timer);
       }
     },
     onFriendsChanged(handler) {

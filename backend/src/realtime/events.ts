@@ -102,7 +102,8 @@ export interface ServerToClientEvents {
 
 /** Between backend nodes (through the Socket.IO adapter). */
 export interface InterServerEvents {
-  'friends:changed': (userIds: string[]) => void;
+  /** Acknowledged once the receiving node dropped its cached friendships of these users. */
+  'friends:changed': (userIds: string[], ack: () => void) => void;
 }
 
 export interface SocketData {

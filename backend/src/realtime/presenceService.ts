@@ -5,7 +5,13 @@ import type { Presence } from './presence.ts';
 import type { FriendGraph } from '../host/follows/service.ts';
 import type { UserService } from '../host/users/service.ts';
 
-export function createPresenceService(presence: Presence, bus: Bus, friends: FriendGraph, users: UserService) {
+export function createPresenceService(
+  presence: Presence,
+  bus: Bus,
+  friends: FriendGraph,
+  users: UserService,
+  onError: (err: unknown) => void = () => {},
+) {
   async function announce(userId: string, online: boolean, lastSeenAt: Date | null) {
     const friendIds = await friends.friendIds(userId);
     bus.emit(friendIds, 'presence:update', { userId, online, lastSeenAt: lastSeenAt?.toISOString() ?? null });
@@ -37,6 +43,16 @@ export function createPresenceService(presence: Presence, bus: Bus, friends: Fri
     await users.touchLastSeen(userId, now);
     await announce(userId, online, now);
   }
+
+  // Users whose state changed behind this node's back (a dead node's sockets expired, or this
+  // node's came back after Redis lost them): tell friends what holds now.
+  presence.onStale((userIds) => {
+    for (const userId of userIds) {
+      inOrder(userId, async () => {
+        await change(userId, (await presence.onlineAmong([userId])).has(userId));
+      }).catch(onError);
+    }
+  });
 
   return {
     connected(userId: string, socketId: string): Promise<void> {

@@ -1,6 +1,7 @@
 // Per-user token bucket (DESIGN.md, Rules): capacity = rate, refilled `rate` tokens per
 // second, shared by every tab and node of a user. Redis-backed when REDIS_URL is set.
 import type { RedisClientType } from 'redis';
+import { withTimeout } from './redis.ts';
 
 export interface RateLimiter {
   /**
@@ -65,14 +66,38 @@ if t ~= nil then redis.call('HSET', KEYS[1], 't', tostring(math.min(tonumber(ARG
 return 0
 `;
 
-export function createRedisRateLimiter(redis: RedisClientType, rate: number, prefix = 'fc:rl:'): RateLimiter {
+export interface RedisLimiterOptions {
+  /** Prefix of this app's Redis keys. */
+  prefix?: string;
+  onError?: (err: unknown) => void;
+  timeoutMs?: number;
+}
+
+/**
+ * The shared bucket in Redis. While Redis is away (a call fails or does not answer in time)
+ * each node counts on its own: the limit still holds per node, and sends keep working.
+ */
+export function createRedisRateLimiter(redis: RedisClientType, rate: number, opts: RedisLimiterOptions = {}): RateLimiter {
+  const prefix = `${opts.prefix ?? 'fc:'}rl:`;
+  const onError = opts.onError ?? (() => {});
+  const fallback = createMemoryRateLimiter(rate);
   return {
     async take(key, at = Date.now()) {
-      const res = await redis.eval(TOKEN_BUCKET_LUA, { keys: [prefix + key], arguments: [String(rate), String(at)] });
-      return res === 1;
+      try {
+        const res = await withTimeout(redis.eval(TOKEN_BUCKET_LUA, { keys: [prefix + key], arguments: [String(rate), String(at)] }), opts.timeoutMs);
+        return res === 1;
+      } catch (err) {
+        onError(err);
+        return fallback.take(key, at);
+      }
     },
     async refund(key) {
-      await redis.eval(REFUND_LUA, { keys: [prefix + key], arguments: [String(rate)] });
+      try {
+        await withTimeout(redis.eval(REFUND_LUA, { keys: [prefix + key], arguments: [String(rate)] }), opts.timeoutMs);
+      } catch (err) {
+        onError(err);
+        await fallback.refund(key);
+      }
     },
   };
 }
@@ -98,12 +123,20 @@ export function createMemoryWindowLimiter(limit: number, windowMs: number, now: 
   };
 }
 
-export function createRedisWindowLimiter(redis: RedisClientType, limit: number, windowMs: number, prefix = 'fc:wl:'): WindowLimiter {
+export function createRedisWindowLimiter(redis: RedisClientType, limit: number, windowMs: number, opts: RedisLimiterOptions = {}): WindowLimiter {
+  const prefix = `${opts.prefix ?? 'fc:'}wl:`;
+  const onError = opts.onError ?? (() => {});
+  const fallback = createMemoryWindowLimiter(limit, windowMs);
   return {
     async hit(key) {
       const k = prefix + key;
-      const [count] = await redis.multi().incr(k).pExpire(k, windowMs, 'NX').exec();
-      return Number(count) <= limit;
+      try {
+        const [count] = await withTimeout(redis.multi().incr(k).pExpire(k, windowMs, 'NX').exec(), opts.timeoutMs);
+        return Number(count) <= limit;
+      } catch (err) {
+        onError(err);
+        return fallback.hit(key);
+      }
     },
   };
 }

@@ -16,8 +16,11 @@ export function createFollowService(
   prisma: PrismaClient,
   notifications: NotificationService,
   achievements: AchievementService,
-  /** Called after a follow or unfollow between the two users committed (cache invalidation). */
-  onChange: (userIds: string[]) => void = () => {},
+  /**
+   * Called after a follow or unfollow between the two users committed (cache invalidation);
+   * the request answers once it resolves, so no node still holds the old friendship.
+   */
+  onChange: (userIds: string[]) => void | Promise<void> = () => {},
 ) {
   async function areFriends(a: string, b: string): Promise<boolean> {
     if (a === b) return false;
@@ -77,7 +80,7 @@ export function createFollowService(
         }
         return { friends, stored };
       });
-      onChange([me, targetId]);
+      await onChange([me, targetId]);
       for (const id of unlocked) achievements.remember(id, 'FIRST_FRIEND');
       await notifications.publish(stored);
       return { following: true, friends };
@@ -87,7 +90,7 @@ export function createFollowService(
       if (me === targetId) throw new AppError('VALIDATION', 'You cannot unfollow yourself');
       await requireUser(targetId);
       await prisma.follow.deleteMany({ where: { followerId: me, followeeId: targetId } });
-      onChange([me, targetId]);
+      await onChange([me, targetId]);
       return { following: false, friends: false };
     },
   };

@@ -1,0 +1,278 @@
+// Issue 6: several backend nodes behind a load balancer behave as one (DESIGN.md, Storage:
+// "REDIS_URL set → … presence and rate limits shared across nodes"). Two nodes in one process,
+// on one PostgreSQL database and one Redis; a third node in a child process for the test that
+// kills a node outright.
+import { randomBytes } from 'node:crypto';
+import { io as ioClient } from 'socket.io-client';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { FriendEntry, UnreadCounts, WireMessage } from '../../backend/src/realtime/events.ts';
+import type { Config } from '../../backend/src/config.ts';
+import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
+import { startServer, type ClientSocket, type TestServer, type TestUser } from '../helpers/server.ts';
+import { collect, emitAck, sleep, waitFor } from '../helpers/wait.ts';
+import { quietPeriod, sendOverHttp, sendOverSocket, serverSeesTabs } from '../helpers/chat.ts';
+import { startAppProcess, type RunningApp } from '../helpers/browser.ts';
+
+const missing = ['DATABASE_URL', 'REDIS_URL'].filter((v) => !process.env[v]);
+if (missing.length > 0) console.warn(`multinode.test.ts skipped: set ${missing.join(' and ')} to run the multi-node tests`);
+
+const JWT_SECRET = 'test-secret-test-secret-0123456789';
+const TTL_SECONDS = 2;
+type Presence = { userId: string; online: boolean; lastSeenAt: string | null };
+const about = (id: string, online: boolean) => (p: Presence) => p.userId === id && p.online === online;
+
+describe.skipIf(missing.length > 0)('two nodes on one PostgreSQL and one Redis', () => {
+  let db: TestDatabase;
+  let a: TestServer;
+  let b: TestServer;
+  // Redis is shared with whatever else runs: this file's keys and channels stay apart.
+  const redisPrefix = `fc-test-${randomBytes(4).toString('hex')}:`;
+  const nodeConfig = (more: Partial<Config> = {}): Partial<Config> => ({
+    redisUrl: process.env.REDIS_URL,
+    redisPrefix,
+    presenceTtlSeconds: TTL_SECONDS,
+    ...more,
+  });
+  const extraNodes: TestServer[] = [];
+  const processes: RunningApp[] = [];
+  const looseSockets: ClientSocket[] = [];
+
+  beforeAll(async () => {
+    db = await createTestDatabase('postgres');
+    a = await startServer({ target: 'postgres', database: db, config: nodeConfig() });
+    b = await startServer({ target: 'postgres', database: db, config: nodeConfig() });
+  });
+  afterEach(async () => {
+    for (const s of looseSockets.splice(0)) s.disconnect();
+    for (const n of extraNodes.splice(0)) await n.close();
+    for (const p of processes.splice(0)) await p.stop();
+  });
+  afterAll(async () => {
+    await a?.close();
+    await b?.close();
+    await db?.drop();
+  });
+
+  /** Two friends registered through different nodes (one database: both nodes know both). */
+  async function friendsAcrossNodes(): Promise<[TestUser, TestUser]> {
+    const alice = await a.register();
+    const bob = await b.register();
+    await a.follow(alice, bob);
+    await b.follow(bob, alice);
+    return [alice, bob];
+  }
+
+  it('delivers messages both ways between users on different nodes', async () => {
+    const [alice, bob] = await friendsAcrossNodes();
+    const aliceTab = await a.connect(alice);
+    const bobTab = await b.connect(bob);
+
+    const toBob = waitFor<{ message: WireMessage }>(bobTab, 'chat:message');
+    const bobCounts = waitFor<UnreadCounts>(bobTab, 'unread:update', 5000, (c) => c.total === 1);
+    const ack = await sendOverSocket(aliceTab, bob.id, 'hello from node A');
+    expect(ack.ok).toBe(true);
+    expect((await toBob).message).toEqual(ack.message);
+    expect(await bobCounts).toMatchObject({ total: 1, byPeer: { [alice.id]: 1 } });
+
+    const toAlice = waitFor<{ message: WireMessage }>(aliceTab, 'chat:message');
+    const back = await sendOverSocket(bobTab, alice.id, 'hello from node B');
+    expect((await toAlice).message).toEqual(back.message);
+
+    // Either node answers the same history.
+    const onA = await a.request('GET', `/api/messages/${bob.id}`, { token: alice.token });
+    const onB = await b.request('GET', `/api/messages/${alice.id}`, { token: bob.token });
+    expect(onA.body.messages.map((m: WireMessage) => m.content)).toEqual(['hello from node A', 'hello from node B']);
+    expect(onB.body).toEqual(onA.body);
+  });
+
+  it('reaches every tab of a user, whatever node each tab is on', async () => {
+    const [alice, bob] = await friendsAcrossNodes();
+    const aliceTab = await a.connect(alice);
+    const bobOnA = await a.connect(bob);
+    const bobOnB = await b.connect(bob);
+
+    const both = [bobOnA, bobOnB].map((t) => waitFor<{ message: WireMessage }>(t, 'chat:message'));
+    const ack = await sendOverSocket(aliceTab, bob.id, 'to all your tabs');
+    for (const got of await Promise.all(both)) expect(got.message.id).toBe(ack.message.id);
+
+    // Bob's own send from node B shows on his tab on node A, and reaches alice, not the sending tab.
+    const echoOnSender = collect(bobOnB, 'chat:message');
+    const otherTab = waitFor<{ message: WireMessage }>(bobOnA, 'chat:message');
+    const toAlice = waitFor<{ message: WireMessage }>(aliceTab, 'chat:message');
+    const reply = await sendOverSocket(bobOnB, alice.id, 'from my other tab');
+    expect((await otherTab).message.id).toBe(reply.message.id);
+    expect((await toAlice).message.id).toBe(reply.message.id);
+    await quietPeriod();
+    expect(echoOnSender).toEqual([]);
+  });
+
+  it('relays read receipts, typing and recalls across nodes', async () => {
+    const [alice, bob] = await friendsAcrossNodes();
+    const aliceTab = await a.connect(alice);
+    const bobTab = await b.connect(bob);
+    const sent = await sendOverSocket(aliceTab, bob.id, 'did you read this?');
+
+    const typing = waitFor(aliceTab, 'chat:typing');
+    await emitAck(bobTab, 'chat:typing', { to: alice.id, typing: true });
+    expect(await typing).toEqual({ from: bob.id, typing: true });
+
+    const receipt = waitFor(aliceTab, 'chat:read');
+    expect(await emitAck(bobTab, 'chat:read', { peerId: alice.id })).toEqual({ ok: true, updated: 1 });
+    expect(await receipt).toEqual({ by: bob.id, peerId: alice.id, readAt: expect.any(String) });
+
+    const recalled = waitFor(bobTab, 'chat:deleted');
+    expect((await a.request('DELETE', `/api/messages/${sent.message.id}`, { token: alice.token })).status).toBe(204);
+    expect(await recalled).toEqual({ messageId: sent.message.id, peerId: alice.id });
+  });
+
+  it('pushes notifications caused through one node to the user connected to the other', async () => {
+    const bob = await b.register();
+    const carol = await a.register();
+    const bobTab = await b.connect(bob);
+
+    const followed = waitFor<{ message: WireMessage }>(bobTab, 'notification:new', 5000, (p) => p.message.messageType === 'SYSTEM_FOLLOW');
+    await a.follow(carol, bob); // through node A's HTTP
+    expect((await followed).message.metadata).toEqual({ follower: expect.objectContaining({ id: carol.id }) });
+
+    const work = (await b.request('POST', '/api/works', { token: bob.token, body: { title: 'Harbour at dusk', price: 12 } })).body.work;
+    const sold = waitFor<{ message: WireMessage }>(bobTab, 'notification:new', 5000, (p) => p.message.messageType === 'SYSTEM_PURCHASE');
+    const counts = waitFor<UnreadCounts>(bobTab, 'unread:update', 5000, (c) => c.system >= 2);
+    expect((await a.request('POST', `/api/works/${work.id}/purchase`, { token: carol.token })).status).toBe(201);
+    expect((await sold).message.metadata).toMatchObject({ buyer: { id: carol.id }, work: { id: work.id }, price: 12 });
+    expect((await counts).system).toBeGreaterThanOrEqual(2);
+  });
+
+  it('keeps a user online until the last tab on any node closes, and tells friends on every node', async () => {
+    const [alice, bob] = await friendsAcrossNodes();
+    const aliceTab = await a.connect(alice);
+    const updates = collect<Presence>(aliceTab, 'presence:update');
+
+    const online = waitFor(aliceTab, 'presence:update', 5000, about(bob.id, true));
+    const bobOnB = await b.connect(bob);
+    await online;
+    const bobOnA = await a.connect(bob);
+    await serverSeesTabs(a, bob.id, 2);
+    expect(await emitAck(aliceTab, 'presence:list', {})).toEqual({ ok: true, online: [bob.id] });
+
+    bobOnB.disconnect();
+    await serverSeesTabs(a, bob.id, 1);
+    await quietPeriod();
+    expect(updates.filter((u) => u.userId === bob.id).map((u) => u.online)).toEqual([true]);
+    expect(await emitAck(aliceTab, 'presence:list', {})).toEqual({ ok: true, online: [bob.id] });
+    const friendsOnB = await b.request('GET', '/api/friends', { token: alice.token });
+    expect(friendsOnB.body.friends.map((f: FriendEntry) => [f.user.id, f.online])).toEqual([[bob.id, true]]);
+
+    const offline = waitFor<Presence>(aliceTab, 'presence:update', 5000, about(bob.id, false));
+    bobOnA.disconnect();
+    expect(await offline).toEqual({ userId: bob.id, online: false, lastSeenAt: expect.any(String) });
+    expect(await emitAck(aliceTab, 'presence:list', {})).toEqual({ ok: true, online: [] });
+  });
+
+  it('shares one rate limit between the nodes: a burst of 8 split over two nodes gets exactly 5 through', async () => {
+    const [limitedA, limitedB] = [
+      await startServer({ target: 'postgres', database: db, config: nodeConfig({ chatRateLimit: 5 }) }),
+      await startServer({ target: 'postgres', database: db, config: nodeConfig({ chatRateLimit: 5 }) }),
+    ];
+    extraNodes.push(limitedA, limitedB);
+    const [alice, bob] = await friendsAcrossNodes();
+    const tabs = [await limitedA.connect(alice), await limitedB.connect(alice)];
+    const acks = await Promise.all(Array.from({ length: 8 }, (_, i) => sendOverSocket(tabs[i % 2]!, bob.id, `burst ${i}`)));
+    expect(acks.filter((x) => x.ok)).toHaveLength(5);
+    expect(acks.filter((x) => !x.ok).map((x) => x.error.code)).toEqual(['RATE_LIMITED', 'RATE_LIMITED', 'RATE_LIMITED']);
+    // Both nodes took part in the burst, and what was refused was not stored.
+    expect(new Set(acks.map((_, i) => i % 2))).toEqual(new Set([0, 1]));
+    const history = await limitedA.request('GET', `/api/messages/${bob.id}`, { token: alice.token });
+    expect(history.body.messages).toHaveLength(5);
+  });
+
+  it('forgets a cached friendship on every node when it ends, and when it starts again', async () => {
+    const [alice, bob] = await friendsAcrossNodes();
+    const aliceTab = await a.connect(alice);
+    const bobTab = await b.connect(bob);
+    // Both nodes have answered "friends" once (and cached it).
+    expect((await sendOverSocket(aliceTab, bob.id, 'hi')).ok).toBe(true);
+    expect((await sendOverSocket(bobTab, alice.id, 'hi back')).ok).toBe(true);
+
+    expect((await b.request('DELETE', `/api/follows/${alice.id}`, { token: bob.token })).status).toBe(200);
+    const refused = await sendOverSocket(aliceTab, bob.id, 'still there?');
+    expect(refused).toMatchObject({ ok: false, error: { code: 'NOT_FRIENDS' } });
+    const overHttp = await a.request('POST', `/api/messages/${bob.id}`, { token: alice.token, body: { content: 'hello?' } });
+    expect(overHttp.status).toBe(403);
+
+    await b.follow(bob, alice);
+    expect((await sendOverSocket(aliceTab, bob.id, 'welcome back')).ok).toBe(true);
+    expect((await sendOverHttp(a, alice, bob.id, 'and over HTTP')).content).toBe('and over HTTP');
+  });
+
+  /** A node in its own process, on the same database and Redis, that the test can kill -9. */
+  async function startNodeProcess(): Promise<RunningApp> {
+    const node = await startAppProcess({
+      DATABASE_URL: db.url!,
+      REDIS_URL: process.env.REDIS_URL!,
+      REDIS_PREFIX: redisPrefix,
+      PRESENCE_TTL_SECONDS: String(TTL_SECONDS),
+      JWT_SECRET,
+      SEED_DEMO: 'false',
+    });
+    processes.push(node);
+    return node;
+  }
+
+  async function connectTo(url: string, user: TestUser): Promise<ClientSocket> {
+    const socket: ClientSocket = ioClient(url, { auth: { token: user.token }, transports: ['websocket'], reconnection: false, forceNew: true });
+    looseSockets.push(socket);
+    await new Promise<void>((resolve, reject) => {
+      socket.once('connect', () => resolve());
+      socket.once('connect_error', reject);
+    });
+    return socket;
+  }
+
+  async function kill(node: RunningApp): Promise<void> {
+    const exited = new Promise((r) => node.child.once('exit', r));
+    node.child.kill('SIGKILL');
+    await exited;
+  }
+
+  it('marks a user offline within the presence expiry when their node dies', async () => {
+    const node = await startNodeProcess();
+    const [alice, bob] = await friendsAcrossNodes();
+    const aliceTab = await a.connect(alice);
+    const online = waitFor(aliceTab, 'presence:update', 5000, about(bob.id, true));
+    const bobTab = await connectTo(node.url, bob);
+    await online;
+    expect(await emitAck(aliceTab, 'presence:list', {})).toEqual({ ok: true, online: [bob.id] });
+
+    const offline = waitFor<Presence>(aliceTab, 'presence:update', (TTL_SECONDS + 8) * 1000, about(bob.id, false));
+    const bobLost = new Promise((r) => bobTab.once('disconnect', r));
+    await kill(node); // no clean-up runs: bob's presence entry stays in Redis until it expires
+    await bobLost;
+    expect(await offline).toEqual({ userId: bob.id, online: false, lastSeenAt: expect.any(String) });
+    expect(await emitAck(aliceTab, 'presence:list', {})).toEqual({ ok: true, online: [] });
+    const friends = await a.request('GET', '/api/friends', { token: alice.token });
+    expect(friends.body.friends).toEqual([expect.objectContaining({ online: false, lastSeenAt: expect.any(String) })]);
+  }, 30_000);
+
+  it('keeps a user online when a node with one of their tabs dies but another tab lives on', async () => {
+    const node = await startNodeProcess();
+    const [alice, bob] = await friendsAcrossNodes();
+    const aliceTab = await a.connect(alice);
+    const updates = collect<Presence>(aliceTab, 'presence:update');
+    const bobOnA = await a.connect(bob);
+    await connectTo(node.url, bob);
+    await kill(node);
+    // Long enough for the dead node's entry to expire and be swept.
+    await sleep(TTL_SECONDS * 1000 + 2500);
+    expect(updates.filter((u) => u.userId === bob.id).map((u) => u.online)).toEqual([true]);
+    expect(await emitAck(aliceTab, 'presence:list', {})).toEqual({ ok: true, online: [bob.id] });
+
+    const offline = waitFor<Presence>(aliceTab, 'presence:update', 5000, about(bob.id, false));
+    bobOnA.disconnect();
+    await offline;
+    expect(await emitAck(aliceTab, 'presence:list', {})).toEqual({ ok: true, online: [] });
+  }, 30_000);
+
+  it('answers health on both nodes with Redis on', async () => {
+    for (const n of [a, b]) expect((await n.request('GET', '/api/health')).body).toEqual({ ok: true, db: true, redis: true });
+  });
+});
