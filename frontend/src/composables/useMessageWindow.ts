@@ -1,12 +1,21 @@
-// Renders only the newest messages and grows the window as the user scrolls up, so a thread
-// with thousands of loaded messages keeps a small DOM. Growing keeps the scroll position; new
-// messages stick to the bottom only when the reader is already there.
+// Renders a window of at most MAX_RENDERED consecutive messages, so a thread with thousands of
+// loaded messages keeps a small DOM however far the reader scrolls. Scrolling near the top
+// grows the window upwards (fetching older messages once every loaded one is shown) and trims
+// it at the bottom; scrolling back down grows it downwards and trims the top. Every change keeps
+// the message the reader is looking at where it was. New messages stick to the bottom only when
+// the reader is already there (or sent them); otherwise they are counted as unseen below.
 import { computed, nextTick, onBeforeUnmount, onMounted, ref, watch, type Ref } from 'vue';
 import type { ChatMessage } from '@/stores/chat/thread';
 
 export const RENDER_STEP = 40;
+export const MAX_RENDERED = RENDER_STEP * 5;
 const NEAR_TOP_PX = 120;
 const NEAR_BOTTOM_PX = 48;
+/**
+ * The attribute every rendered message row carries (its key). Day separators have none: one moves
+ * to the top of the window whenever it grows, so it cannot mark the reader's place.
+ */
+export const ROW_KEY_ATTR = 'data-row-key';
 
 export function useMessageWindow(
   scroller: Ref<HTMLElement | null>,
@@ -14,70 +23,120 @@ export function useMessageWindow(
   messages: Ref<ChatMessage[]>,
   options: { loadOlder: () => Promise<boolean>; isOwn: (m: ChatMessage) => boolean },
 ) {
+  /** How many messages are rendered, and how many newer ones are left out below them. */
   const count = ref(RENDER_STEP);
-  const rendered = computed(() => messages.value.slice(-count.value));
-  const hiddenAbove = computed(() => messages.value.length > count.value);
+  const below = ref(0);
+  const end = computed(() => Math.max(0, messages.value.length - below.value));
+  const start = computed(() => Math.max(0, end.value - count.value));
+  const rendered = computed(() => messages.value.slice(start.value, end.value));
+  const hiddenAbove = computed(() => start.value > 0);
+  const hiddenBelow = computed(() => end.value < messages.value.length);
   const atBottom = ref(true);
   const unseenBelow = ref(0);
-  let growing = false;
+  let moving = false;
 
-  function scrollToBottom(): void {
+  function stickToBottom(): void {
     const el = scroller.value;
     if (el) el.scrollTop = el.scrollHeight;
-    atBottom.value = true;
-    unseenBelow.value = 0;
   }
 
-  /** Apply a change that adds content above the viewport without moving what the user sees. */
-  async function keepPosition(change: () => void): Promise<void> {
+  /** Shows the newest messages and scrolls to them. */
+  async function scrollToBottom(): Promise<void> {
+    atBottom.value = true;
+    unseenBelow.value = 0;
+    if (hiddenBelow.value || count.value > RENDER_STEP * 3) {
+      below.value = 0;
+      count.value = RENDER_STEP;
+      await nextTick();
+    }
+    stickToBottom();
+  }
+
+  /** The first message at least partly in view, and its distance from the top of the viewport. */
+  function anchor(): { key: string; top: number } | null {
     const el = scroller.value;
-    const fromBottom = el ? el.scrollHeight - el.scrollTop : 0;
+    const box = content.value;
+    if (!el || !box) return null;
+    const viewTop = el.getBoundingClientRect().top;
+    for (const row of box.querySelectorAll<HTMLElement>(`[${ROW_KEY_ATTR}]`)) {
+      const r = row.getBoundingClientRect();
+      if (r.bottom > viewTop) return { key: row.getAttribute(ROW_KEY_ATTR)!, top: r.top - viewTop };
+    }
+    return null;
+  }
+
+  /** Applies a change to the window and scrolls so the row in view stays where it was. */
+  async function keepInView(change: () => void): Promise<void> {
+    const el = scroller.value;
+    const before = anchor();
     change();
     await nextTick();
-    if (el) el.scrollTop = el.scrollHeight - fromBottom;
+    if (!el || !before || !content.value) return;
+    const row = content.value.querySelector<HTMLElement>(`[${ROW_KEY_ATTR}="${CSS.escape(before.key)}"]`);
+    if (row) el.scrollTop += row.getBoundingClientRect().top - el.getBoundingClientRect().top - before.top;
+  }
+
+  async function growUp(): Promise<void> {
+    // Fetching older messages does not change the rendered slice; growing it does.
+    if (!hiddenAbove.value) await options.loadOlder();
+    if (!hiddenAbove.value) return;
+    await keepInView(() => {
+      const grown = Math.min(end.value, count.value + RENDER_STEP);
+      const trim = Math.max(0, grown - MAX_RENDERED);
+      below.value += trim;
+      count.value = grown - trim;
+    });
+  }
+
+  async function growDown(): Promise<void> {
+    await keepInView(() => {
+      const step = Math.min(below.value, RENDER_STEP);
+      below.value -= step;
+      count.value = Math.min(count.value + step, MAX_RENDERED);
+    });
   }
 
   async function onScroll(): Promise<void> {
     const el = scroller.value;
-    if (!el) return;
-    atBottom.value = el.scrollHeight - el.scrollTop - el.clientHeight < NEAR_BOTTOM_PX;
-    if (atBottom.value) {
-      unseenBelow.value = 0;
-      // Back at the bottom after reading far up: drop the extra DOM again.
-      if (count.value > RENDER_STEP * 3) {
-        count.value = RENDER_STEP;
-        await nextTick();
-        scrollToBottom();
-      }
-      return;
-    }
-    if (el.scrollTop > NEAR_TOP_PX || growing) return;
-    growing = true;
+    if (!el || moving) return;
+    const nearBottom = el.scrollHeight - el.scrollTop - el.clientHeight < NEAR_BOTTOM_PX;
+    atBottom.value = nearBottom && !hiddenBelow.value;
+    moving = true;
     try {
-      // Fetching older messages does not change the rendered slice; growing it does.
-      if (!hiddenAbove.value) await options.loadOlder();
-      if (hiddenAbove.value) await keepPosition(() => (count.value = Math.min(messages.value.length, count.value + RENDER_STEP)));
+      if (nearBottom && hiddenBelow.value) {
+        await growDown();
+      } else if (atBottom.value) {
+        unseenBelow.value = 0;
+        // Back at the bottom after reading far up: drop the extra DOM again.
+        if (count.value > RENDER_STEP * 3) await scrollToBottom();
+      } else if (el.scrollTop <= NEAR_TOP_PX) {
+        await growUp();
+      }
     } finally {
-      growing = false;
+      moving = false;
     }
   }
 
-  // New messages at the end: widen the window by as many (so nothing above shifts), then follow
-  // them down if the reader was at the bottom or sent them.
+  // New messages at the end. Followed down when the reader was at the bottom or sent them;
+  // otherwise counted, and rendered only if the window already reaches the end (widened by as
+  // many, so nothing above shifts).
   watch(
     () => messages.value[messages.value.length - 1]?.key,
     async (last, previous) => {
       const list = messages.value;
       const before = previous === undefined ? -1 : list.findIndex((m) => m.key === previous);
       const added = before === -1 ? 0 : list.length - 1 - before;
-      if (added > 0) count.value += added;
       const own = list.length > 0 && options.isOwn(list[list.length - 1]!);
-      if (previous === undefined || atBottom.value || own) {
+      if (previous === undefined || own || (atBottom.value && below.value === 0)) {
+        if (added > 0 && below.value === 0) count.value += added;
         await nextTick();
-        scrollToBottom();
-      } else if (added > 0) {
-        unseenBelow.value += added;
+        await scrollToBottom();
+        return;
       }
+      if (added === 0) return;
+      if (below.value > 0) below.value += added;
+      else count.value += added;
+      unseenBelow.value += added;
     },
   );
 
@@ -85,14 +144,14 @@ export function useMessageWindow(
   // send's retry line): a reader at the bottom stays at the bottom.
   let resizes: ResizeObserver | undefined;
   onMounted(() => {
-    scrollToBottom();
+    stickToBottom();
     if (typeof ResizeObserver === 'undefined') return;
     resizes = new ResizeObserver(() => {
-      if (atBottom.value && scroller.value) scroller.value.scrollTop = scroller.value.scrollHeight;
+      if (atBottom.value) stickToBottom();
     });
     for (const el of [scroller.value, content.value]) if (el) resizes.observe(el);
   });
   onBeforeUnmount(() => resizes?.disconnect());
 
-  return { rendered, onScroll, scrollToBottom, unseenBelow, hiddenAbove };
+  return { rendered, onScroll, scrollToBottom, unseenBelow, hiddenAbove, hiddenBelow };
 }
