@@ -548,8 +548,8 @@ export interface ScrollResult {
   scrollStepPx: number;
   /**
    * Frame times of the page doing nothing for 3 s (no scrolling): the frame clock of this headless
-   * Chromium and the noise from other load on the machine. `bottom`: 40 bubbles rendered, before
-   * the passes; `top`: right after the upward pass, with the oldest messages rendered.
+
+
    */
   idle: { bottom: IdleFrames; top: IdleFrames };
   /** os.loadavg() (1, 5, 15 min) when the scroll passes started and when they ended. */
@@ -581,10 +581,6 @@ async function benchScroll(browser: Browser, url: string, alice: Session, bob: S
     );
     await page.waitForLoadState('networkidle');
 
-    // Back to the bottom: the app drops the extra DOM there; then the measured passes.
-    await inPage(page, `async () => { const l = ${LIST}; l.scrollTop = l.scrollHeight; for (let i = 0; i < 30; i++) await new Promise((r) => requestAnimationFrame(r)); }`);
-    const bubblesAtBottom = await win.getByTestId('message-bubble').count();
-    log(`at the bottom again: ${bubblesAtBottom} bubbles in the DOM`);
     const pass = async (direction: 'up' | 'down'): Promise<ScrollPass> => {
       const raw = await inPage<PassRaw>(page, SCROLL_PASS, { direction, step: SCROLL_STEP, newestId, capMs: 300_000 });
       const p = summarizePass(direction, raw);
@@ -599,11 +595,15 @@ async function benchScroll(browser: Browser, url: string, alice: Session, bob: S
       log(`idle at the ${where} (no scrolling): frame p50 ${f.p50} / p99 ${f.p99} / max ${f.max} ms, ${f.longFrames} frames > ${LONG_FRAME_MS} ms`);
       return f;
     };
+    // From the start of the conversation (where loading it left the list) down to the newest
+    // message, then all the way up again.
     const before = loadavg();
-    const idleBottom = await idle('bottom');
-    const up = await pass('up');
     const idleTop = await idle('top');
     const down = await pass('down');
+    const bubblesAtBottom = await win.getByTestId('message-bubble').count();
+    log(`at the bottom again: ${bubblesAtBottom} bubbles in the DOM`);
+    const idleBottom = await idle('bottom');
+    const up = await pass('up');
     const after = loadavg();
     log(`load average (1/5/15 min): ${before.join(' ')} before the passes, ${after.join(' ')} after`);
     return {
@@ -615,7 +615,7 @@ async function benchScroll(browser: Browser, url: string, alice: Session, bob: S
       loadAverage: { before, after },
       loadAll: { seconds: round(loaded.ms / 1000), messagesRendered: loaded.seen, maxBubbles: loaded.maxBubbles },
       bubblesAtBottom,
-      passes: [up, down],
+      passes: [down, up],
     };
   } finally {
     await context.close();
