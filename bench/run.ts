@@ -27,7 +27,9 @@ for (const name of which) {
   const mod = await import(`./${name}.ts`);
   const fn = mod[`bench${name[0]!.toUpperCase()}${name.slice(1)}`] as (log: (s: string) => void) => Promise<unknown>;
   const result = await fn(log);
-  writeFileSync(path.join(resultsDir, `${name}.json`), JSON.stringify({ machine, result }, null, 2));
-  log(`wrote bench/results/${name}.json`);
+  // A partial chat run (BENCH_TARGETS) does not overwrite the full one.
+  const file = name === 'chat' && process.env.BENCH_TARGETS ? 'chat-partial.json' : `${name}.json`;
+  writeFileSync(path.join(resultsDir, file), JSON.stringify({ machine, result }, null, 2));
+  log(`wrote bench/results/${file}`);
 }
 process.exit(0);

@@ -104,7 +104,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       : createMemoryWindowLimiter(config.loginRateLimit, 60_000);
 
     const unread = createUnreadService(db, bus, onError);
-    const notifications = createNotificationService(prisma, bus, unread, onError);
+    const notifications = createNotificationService(db, bus, unread, onError);
     const achievements = createAchievementService(prisma, notifications);
     const users = createUserService(prisma);
     // Friendship is asked on every send and typing event: cached, invalidated here on every

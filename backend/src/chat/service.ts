@@ -14,6 +14,7 @@ import { beyond, decodeCursor, encodeCursor, START } from './cursor.ts';
 import type { UnreadService } from './unread.ts';
 import { toWire } from './wire.ts';
 import { createMessageWriter } from './writer.ts';
+import { historyRows, userExists as userExistsSql } from './sql.ts';
 
 export interface MessageServiceDeps {
   db: Database;
@@ -46,9 +47,7 @@ export function createMessageService(deps: MessageServiceDeps) {
   const { db, bus, friends, rateLimiter, unread, achievements, notifications } = deps;
   const prisma: PrismaClient = db.prisma;
 
-  async function userExists(id: string): Promise<boolean> {
-    return (await prisma.user.count({ where: { id } })) > 0;
-  }
+  const userExists = (id: string) => userExistsSql(db, id);
 
   async function findByClientId(from: string, clientId: string): Promise<Message | null> {
     return prisma.message.findUnique({ where: { fromUserId_clientId: { fromUserId: from, clientId } } });
@@ -104,19 +103,7 @@ export function createMessageService(deps: MessageServiceDeps) {
 
     async history(me: string, peerId: string, before: string | undefined, limit: number) {
       if (!(await userExists(peerId))) throw notFound('User');
-      const rows = await prisma.message.findMany({
-        where: {
-          deletedAt: null,
-          messageType: 'CHAT',
-          OR: [
-            { fromUserId: me, toUserId: peerId },
-            { fromUserId: peerId, toUserId: me },
-          ],
-          ...(before ? { AND: [beyond(decodeCursor(before), 'lt')] } : {}),
-        },
-        orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
-        take: limit + 1,
-      });
+      const rows = await historyRows(db, me, peerId, before ? decodeCursor(before) : null, limit + 1);
       const page = rows.slice(0, limit);
       const oldest = page.at(-1);
       return {

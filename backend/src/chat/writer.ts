@@ -9,6 +9,7 @@ import type { Message, PrismaClient } from '../generated/prisma/client.ts';
 import type { Database } from '../db/database.ts';
 import type { Tx } from '../notifications/service.ts';
 import { uuidv7 } from './ids.ts';
+import { MESSAGE_COLUMNS } from './sql.ts';
 
 export interface Draft {
   fromUserId: string;
@@ -47,9 +48,7 @@ const INSERT = `
   INSERT INTO "Message" (id, "fromUserId", "toUserId", content, "clientId")
   SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[])
   ON CONFLICT ("fromUserId", "clientId") DO NOTHING
-  RETURNING id, "fromUserId", "toUserId", "messageType", content, metadata, "clientId", "isRead",
-    "readAt" AT TIME ZONE 'UTC' AS "readAt", "createdAt" AT TIME ZONE 'UTC' AS "createdAt",
-    "deletedAt" AT TIME ZONE 'UTC' AS "deletedAt"`;
+  RETURNING ${MESSAGE_COLUMNS}`;
 
 export function createMessageWriter(db: Database, hooks: WriterHooks, maxBatch = 500) {
   const prisma: PrismaClient = db.prisma;

@@ -5,7 +5,9 @@
 //   store(tx, …)  — inside the caller's transaction: the message commits with the action.
 //   publish(msgs) — after commit: `notification:new` + `unread:update`; never throws.
 // `notify` / `notifyMany` do both for callers that have no transaction of their own.
-import type { Message, PrismaClient } from '../generated/prisma/client.ts';
+import type { Message } from '../generated/prisma/client.ts';
+import type { Database } from '../db/database.ts';
+import { insertSystemMessages } from '../chat/sql.ts';
 import { Prisma } from '../generated/prisma/client.ts';
 import type { Bus } from '../realtime/bus.ts';
 import type { PublicUser, SystemMessageType, SystemMetadata } from '../realtime/events.ts';
@@ -22,7 +24,7 @@ export interface NotificationInput<T extends SystemMessageType = SystemMessageTy
 }
 
 export function createNotificationService(
-  prisma: PrismaClient,
+  db: Database,
   bus: Bus,
   unread: UnreadService,
   onError: (err: unknown) => void = () => {},
@@ -79,7 +81,7 @@ export function createNotificationService(
     content: string,
     metadata: SystemMetadata[T],
   ): Promise<Message> {
-    const message = await store(prisma, { userId, type, content, metadata } as NotificationInput);
+    const message = await store(db.prisma, { userId, type, content, metadata } as NotificationInput);
     await publish([message]);
     return message;
   }
@@ -88,7 +90,12 @@ export function createNotificationService(
   /** `onStored` runs once the batch is committed, before the pushes (for measurements). */
   async function notifyMany(inputs: NotificationInput[], onStored?: () => void): Promise<Message[]> {
     if (inputs.length === 0) return [];
-    const messages = await storeMany(prisma, inputs);
+    // Batches can be large (an announcement to every user): one plain INSERT … unnest per
+    // 5,000, not the ORM's per-row work.
+    const messages = await insertSystemMessages(
+      db,
+      inputs.map((i) => ({ toUserId: i.userId, messageType: i.type, content: i.content, metadata: i.metadata })),
+    );
     onStored?.();
     await publish(messages);
     return messages;
