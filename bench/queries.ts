@@ -66,10 +66,20 @@ export async function benchQueries(log: (s: string) => void) {
       if (!res.ok) throw new Error(`${path}: ${res.status}`);
       return res.json();
     };
+    const conversation = Number((await c.query(`SELECT count(*) FROM "Message" WHERE ("fromUserId", "toUserId") IN (($1, $2), ($2, $1))`, [me, peer])).rows[0].count);
+    // Over HTTP (fetch from this same process, so the client's own cost is in it too), and the
+    // service call alone (the database work and mapping, no HTTP). The floor of any request in
+    // this harness: GET /api/health, whose only work is one SELECT 1.
+    const floor = await timeIt(RUNS, async () => void (await get('/api/health')));
+    log(`HTTP floor (GET /api/health): p50 ${floor.p50} ms, p99 ${floor.p99} ms`);
     const history = await timeIt(RUNS, async () => void (await get(`/api/messages/${peer}?limit=50`)));
-    log(`history page (50 of ${TOTAL / USERS} in the conversation): p50 ${history.p50} ms, p99 ${history.p99} ms`);
+    const historyService = await timeIt(RUNS, async () => void (await app.services.messages.history(me, peer, undefined, 50)));
+    log(
+      `history page (50 of the ${conversation} in the conversation): HTTP p50 ${history.p50} ms, p99 ${history.p99} ms; service p50 ${historyService.p50} ms, p99 ${historyService.p99} ms`,
+    );
     const unread = await timeIt(RUNS, async () => void (await get('/api/messages/unread/count')));
-    log(`unread counts: p50 ${unread.p50} ms, p99 ${unread.p99} ms`);
+    const unreadService = await timeIt(RUNS, async () => void (await app.services.unread.counts(me)));
+    log(`unread counts: HTTP p50 ${unread.p50} ms, p99 ${unread.p99} ms; service p50 ${unreadService.p50} ms, p99 ${unreadService.p99} ms`);
 
     // 1,000 messages arrive while the user is away; the client pages through them from its cursor.
     const { nextCursor: cursor } = await get('/api/messages/sync?limit=1');
@@ -98,7 +108,17 @@ export async function benchQueries(log: (s: string) => void) {
     });
     log(`sync of 1,000 missed messages (10 pages of 100): p50 ${sync.p50} ms, p99 ${sync.p99} ms`);
     await c.end();
-    return { messages: TOTAL, users: USERS, historyPage: history, unreadCounts: unread, sync1000: sync };
+    return {
+      messages: TOTAL,
+      users: USERS,
+      conversation,
+      httpFloor: floor,
+      historyPage: history,
+      historyPageService: historyService,
+      unreadCounts: unread,
+      unreadCountsService: unreadService,
+      sync1000: sync,
+    };
   } finally {
     await app.close();
     await db.drop();

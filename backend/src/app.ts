@@ -28,7 +28,7 @@ import {
 import { createPresenceService } from './realtime/presenceService.ts';
 import { openRedis } from './realtime/redis.ts';
 import { createSocketServer } from './realtime/socketServer.ts';
-import { createUnreadService } from './chat/unread.ts';
+import { createUnreadService, type UnreadService } from './chat/unread.ts';
 import { createMessageService, type MessageService } from './chat/service.ts';
 import { chatRoutes } from './chat/routes.ts';
 import { registerChatHandlers } from './chat/socket.ts';
@@ -65,7 +65,7 @@ export interface App {
   tokens: TokenService;
   logger: Logger;
   nodeId: string;
-  services: { messages: MessageService; notifications: NotificationService };
+  services: { messages: MessageService; notifications: NotificationService; unread: UnreadService };
   listen(port?: number, host?: string): Promise<string>;
   close(): Promise<void>;
 }
@@ -189,7 +189,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       tokens,
       logger,
       nodeId,
-      services: { messages, notifications },
+      services: { messages, notifications, unread },
       listen(port = config.port, host = config.host) {
         return new Promise((resolve, reject) => {
           http.once('error', reject);
