@@ -4,6 +4,7 @@
 // kills a node outright.
 import { randomBytes } from 'node:crypto';
 import { io as ioClient } from 'socket.io-client';
+import { createClient } from 'redis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { FriendEntry, UnreadCounts, WireMessage } from '../../backend/src/realtime/events.ts';
 import type { Config } from '../../backend/src/config.ts';
@@ -183,6 +184,27 @@ describe.skipIf(missing.length > 0)('two nodes on one PostgreSQL and one Redis',
     expect(new Set(acks.map((_, i) => i % 2))).toEqual(new Set([0, 1]));
     const history = await limitedA.request('GET', `/api/messages/${bob.id}`, { token: alice.token });
     expect(history.body.messages).toHaveLength(5);
+  });
+
+  it('keeps the shared rate limit when Redis lost its scripts (restart, SCRIPT FLUSH)', async () => {
+    const [limitedA, limitedB] = [
+      await startServer({ target: 'postgres', database: db, config: nodeConfig({ chatRateLimit: 5 }) }),
+      await startServer({ target: 'postgres', database: db, config: nodeConfig({ chatRateLimit: 5 }) }),
+    ];
+    extraNodes.push(limitedA, limitedB);
+    const [alice, bob] = await friendsAcrossNodes();
+    const tabs = [await limitedA.connect(alice), await limitedB.connect(alice)];
+    expect((await sendOverSocket(tabs[0]!, bob.id, 'before the flush')).ok).toBe(true);
+    const admin = createClient({ url: process.env.REDIS_URL });
+    await admin.connect();
+    try {
+      await admin.scriptFlush();
+    } finally {
+      await admin.close();
+    }
+    // Had a node fallen back to counting alone, more than the 4 tokens left would pass.
+    const acks = await Promise.all(Array.from({ length: 8 }, (_, i) => sendOverSocket(tabs[i % 2]!, bob.id, `after ${i}`)));
+    expect(acks.filter((x) => x.ok)).toHaveLength(4);
   });
 
   it('forgets a cached friendship on every node when it ends, and when it starts again', async () => {

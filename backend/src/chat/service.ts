@@ -95,8 +95,9 @@ export function createMessageService(deps: MessageServiceDeps) {
         return resent(stored, to);
       }
       const message = toWire(stored);
-      bus.emit(to, 'chat:message', { message });
-      bus.emit(from, 'chat:message', { message }, input.originSocketId);
+      // The recipient's tabs and the sender's other tabs, in one broadcast (one publish when
+      // nodes share a Redis adapter): the socket that sent it gets the ack instead.
+      bus.emit([to, from], 'chat:message', { message }, input.originSocketId);
       void unread.push(to);
       return { message, created: true };
     },

@@ -1,7 +1,7 @@
 // Per-user token bucket (DESIGN.md, Rules): capacity = rate, refilled `rate` tokens per
 // second, shared by every tab and node of a user. Redis-backed when REDIS_URL is set.
 import type { RedisClientType } from 'redis';
-import { withTimeout } from './redis.ts';
+import { luaScript, withTimeout } from './redis.ts';
 
 export interface RateLimiter {
   /**
@@ -66,6 +66,9 @@ if t ~= nil then redis.call('HSET', KEYS[1], 't', tostring(math.min(tonumber(ARG
 return 0
 `;
 
+const tokenBucket = luaScript(TOKEN_BUCKET_LUA);
+const refundToken = luaScript(REFUND_LUA);
+
 export interface RedisLimiterOptions {
   /** Prefix of this app's Redis keys. */
   prefix?: string;
@@ -84,7 +87,7 @@ export function createRedisRateLimiter(redis: RedisClientType, rate: number, opt
   return {
     async take(key, at = Date.now()) {
       try {
-        const res = await withTimeout(redis.eval(TOKEN_BUCKET_LUA, { keys: [prefix + key], arguments: [String(rate), String(at)] }), opts.timeoutMs);
+        const res = await withTimeout(tokenBucket(redis, { keys: [prefix + key], arguments: [String(rate), String(at)] }), opts.timeoutMs);
         return res === 1;
       } catch (err) {
         onError(err);
@@ -93,7 +96,7 @@ export function createRedisRateLimiter(redis: RedisClientType, rate: number, opt
     },
     async refund(key) {
       try {
-        await withTimeout(redis.eval(REFUND_LUA, { keys: [prefix + key], arguments: [String(rate)] }), opts.timeoutMs);
+        await withTimeout(refundToken(redis, { keys: [prefix + key], arguments: [String(rate)] }), opts.timeoutMs);
       } catch (err) {
         onError(err);
         await fallback.refund(key);

@@ -1,6 +1,7 @@
 // A node's Redis connections, and how they behave while Redis is away. The node keeps serving
 // its own clients then: presence and rate limits fall back to what the node knows itself
 // (presence.ts, rateLimiter.ts), and everything reconnects on its own when Redis returns.
+import { createHash } from 'node:crypto';
 import { createClient, type RedisClientType } from 'redis';
 import type { Logger } from '../logger.ts';
 
@@ -99,5 +100,22 @@ export async function openRedis(url: string, logger: Logger): Promise<RedisConne
         ),
       );
     },
+  };
+}
+
+/**
+ * A Lua script run by its SHA (EVALSHA: the script's text is not sent on every call), loaded
+ * with EVAL the first time and again whenever Redis answers NOSCRIPT (it restarted or was
+ * flushed).
+ */
+export function luaScript(source: string) {
+  const sha = createHash('sha1').update(source).digest('hex');
+  return async (redis: RedisClientType, options: { keys: string[]; arguments: string[] }): Promise<unknown> => {
+    try {
+      return await redis.evalSha(sha, options);
+    } catch (err) {
+      if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
+      return redis.eval(source, options);
+    }
   };
 }
