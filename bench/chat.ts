@@ -18,8 +18,8 @@ const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 1000);
 const LATENCY_RATES = (process.env.BENCH_LATENCY_RATES ?? '1000,3000').split(',').map(Number);
 const STEPS = (process.env.BENCH_STEPS ?? '2000,4000,6000,8000,10000,12000,16000,20000,24000').split(',').map(Number);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
-/** Only the targets whose name contains one of these (comma-separated), e.g. `2 nodes`. */
-const ONLY = (process.env.BENCH_TARGETS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+/** Only the targets whose name contains one of these ('|'-separated), e.g. `app, PostgreSQL, 2 nodes`. */
+const ONLY = (process.env.BENCH_TARGETS ?? '').split('|').map((s) => s.trim()).filter(Boolean);
 const picked = (name: string) => ONLY.length === 0 || ONLY.some((s) => name.includes(s));
 
 async function measure(name: string, targets: Target[], log: (s: string) => void): Promise<ChatTargetResult> {
