@@ -169,14 +169,19 @@ describe.skipIf(missing.length > 0)('two nodes on one PostgreSQL and one Redis',
     expect(await emitAck(aliceTab, 'presence:list', {})).toEqual({ ok: true, online: [] });
   });
 
-  it('shares one rate limit between the nodes: a burst of 8 split over two nodes gets exactly 5 through', async () => {
+  /** Two more nodes with a chat limit of 5/s, alice with a tab on each, and her friend bob. */
+  async function limitedNodes() {
     const [limitedA, limitedB] = [
       await startServer({ target: 'postgres', database: db, config: nodeConfig({ chatRateLimit: 5 }) }),
       await startServer({ target: 'postgres', database: db, config: nodeConfig({ chatRateLimit: 5 }) }),
     ];
     extraNodes.push(limitedA, limitedB);
     const [alice, bob] = await friendsAcrossNodes();
-    const tabs = [await limitedA.connect(alice), await limitedB.connect(alice)];
+    return { limitedA, alice, bob, tabs: [await limitedA.connect(alice), await limitedB.connect(alice)] };
+  }
+
+  it('shares one rate limit between the nodes: a burst of 8 split over two nodes gets exactly 5 through', async () => {
+    const { limitedA, alice, bob, tabs } = await limitedNodes();
     const acks = await Promise.all(Array.from({ length: 8 }, (_, i) => sendOverSocket(tabs[i % 2]!, bob.id, `burst ${i}`)));
     expect(acks.filter((x) => x.ok)).toHaveLength(5);
     expect(acks.filter((x) => !x.ok).map((x) => x.error.code)).toEqual(['RATE_LIMITED', 'RATE_LIMITED', 'RATE_LIMITED']);
@@ -187,13 +192,7 @@ describe.skipIf(missing.length > 0)('two nodes on one PostgreSQL and one Redis',
   });
 
   it('keeps the shared rate limit when Redis lost its scripts (restart, SCRIPT FLUSH)', async () => {
-    const [limitedA, limitedB] = [
-      await startServer({ target: 'postgres', database: db, config: nodeConfig({ chatRateLimit: 5 }) }),
-      await startServer({ target: 'postgres', database: db, config: nodeConfig({ chatRateLimit: 5 }) }),
-    ];
-    extraNodes.push(limitedA, limitedB);
-    const [alice, bob] = await friendsAcrossNodes();
-    const tabs = [await limitedA.connect(alice), await limitedB.connect(alice)];
+    const { bob, tabs } = await limitedNodes();
     expect((await sendOverSocket(tabs[0]!, bob.id, 'before the flush')).ok).toBe(true);
     const admin = createClient({ url: process.env.REDIS_URL });
     await admin.connect();

@@ -94,13 +94,19 @@ describe('a long conversation in the browser', () => {
 
   const walk = (page: Page, direction: 'up' | 'down') => page.evaluate(`(${WALK})(${JSON.stringify({ list: LIST, direction, newestId })})`) as Promise<Walk>;
 
-  it('reads from the newest message to the first and back with a bounded DOM, keeping the reader’s place', async () => {
+  /** Alice's window on the conversation with bob, showing its newest message. */
+  async function openThread() {
     const { context, page } = await loginAs(browser, app.url, 'alice');
+    await page.goto(app.url + '/friends');
+    await page.locator(`[data-testid="friend-item"][data-user-id="${bob.id}"] [data-testid="friend-chat-button"]`).click();
+    const list = page.locator(LIST);
+    await expect.poll(() => list.locator(`[data-message-id="${newestId}"]`).count()).toBe(1);
+    return { context, page, list };
+  }
+
+  it('reads from the newest message to the first and back with a bounded DOM, keeping the reader’s place', async () => {
+    const { context, page, list } = await openThread();
     try {
-      await page.goto(app.url + '/friends');
-      await page.locator(`[data-testid="friend-item"][data-user-id="${bob.id}"] [data-testid="friend-chat-button"]`).click();
-      const list = page.locator(LIST);
-      await expect.poll(() => list.locator(`[data-message-id="${newestId}"]`).count()).toBe(1);
 
       const up = await walk(page, 'up');
       expect(up.reached).toBe(true);
@@ -121,12 +127,8 @@ describe('a long conversation in the browser', () => {
   });
 
   it('announces a message that arrives while the reader is far up, and jumps to it on click', async () => {
-    const { context, page } = await loginAs(browser, app.url, 'alice');
+    const { context, page, list } = await openThread();
     try {
-      await page.goto(app.url + '/friends');
-      await page.locator(`[data-testid="friend-item"][data-user-id="${bob.id}"] [data-testid="friend-chat-button"]`).click();
-      const list = page.locator(LIST);
-      await expect.poll(() => list.locator(`[data-message-id="${newestId}"]`).count()).toBe(1);
       expect((await walk(page, 'up')).reached).toBe(true);
       // Far up, the newest messages are no longer rendered.
       expect(await list.locator(`[data-message-id="${newestId}"]`).count()).toBe(0);
