@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dbTargets } from '../helpers/db.ts';
+import pg from 'pg';
+import { createTestDatabase, dbTargets, type TestDatabase } from '../helpers/db.ts';
 import { startServer, type ClientSocket, type TestServer, type TestUser } from '../helpers/server.ts';
 import { emitAck } from '../helpers/wait.ts';
 import { friendPair, sendOverHttp, sendOverSocket } from '../helpers/chat.ts';
@@ -154,5 +155,53 @@ describe.each(dbTargets())('offline sync on %s', (target) => {
     const r = await s.request('GET', `/api/messages/sync${query}`, { token: bob.token });
     expect(r.status).toBe(400);
     expect(r.body.error.code).toBe('VALIDATION');
+  });
+});
+
+// A message whose transaction started before a sync but commits after it must not end up behind
+// the cursor that sync handed out (PostgreSQL: several connections write at once).
+describe.skipIf(!process.env.DATABASE_URL)('sync while a message is still being written, on postgres', () => {
+  let s: TestServer;
+  let database: TestDatabase;
+  let writer: pg.Client;
+  beforeAll(async () => {
+    database = await createTestDatabase('postgres');
+    s = await startServer({ target: 'postgres', database });
+    writer = new pg.Client({ connectionString: database.url });
+    await writer.connect();
+  });
+  afterAll(async () => {
+    await writer?.end();
+    await s?.close();
+  });
+
+  it('holds back newer messages until the older one commits, then gives both in order', async () => {
+    const [alice, bob] = await friendPair(s);
+    const start = await s.request('GET', '/api/messages/sync', { token: bob.token });
+    let cursor: string = start.body.nextCursor;
+    for (let page = start.body; page.hasMore; ) {
+      page = (await s.request('GET', `/api/messages/sync?after=${cursor}`, { token: bob.token })).body;
+      cursor = page.nextCursor;
+    }
+
+    // Another connection starts writing a message to bob (its time is its transaction's start)…
+    await writer.query('BEGIN');
+    const [slow] = (
+      await writer.query<{ id: string }>(
+        `INSERT INTO "Message" (id, "fromUserId", "toUserId", content) VALUES (gen_random_uuid(), $1, $2, 'slow') RETURNING id`,
+        [alice.id, bob.id],
+      )
+    ).rows;
+    await new Promise((r) => setTimeout(r, 20));
+    // …a later message commits first…
+    const fast = await sendOverHttp(s, alice, bob.id, 'fast');
+    const during = (await s.request('GET', `/api/messages/sync?after=${cursor}`, { token: bob.token })).body as SyncPage;
+    // …so the sync does not run ahead of the one still in flight.
+    expect(during.messages.map((m) => m.id)).not.toContain(fast.id);
+    await writer.query('COMMIT');
+
+    const after = (await s.request('GET', `/api/messages/sync?after=${during.nextCursor}`, { token: bob.token })).body as SyncPage;
+    const seen = [...during.messages, ...after.messages].map((m) => m.id);
+    expect(seen).toEqual([slow!.id, fast.id]);
   });
 });

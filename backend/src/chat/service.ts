@@ -14,7 +14,7 @@ import { beyond, decodeCursor, encodeCursor, START } from './cursor.ts';
 import type { UnreadService } from './unread.ts';
 import { toWire } from './wire.ts';
 import { createMessageWriter } from './writer.ts';
-import { historyRows, userExists as userExistsSql } from './sql.ts';
+import { historyRows, syncHorizon, userExists as userExistsSql } from './sql.ts';
 
 export interface MessageServiceDeps {
   db: Database;
@@ -116,8 +116,14 @@ export function createMessageService(deps: MessageServiceDeps) {
     /** Everything to or from me after the cursor, oldest first (chat and system). */
     async sync(me: string, after: string | undefined, limit: number): Promise<SyncPage> {
       const from = after ? decodeCursor(after) : START;
+      // Before the read: the bound must cover every transaction that could still commit.
+      const horizon = await syncHorizon(db);
       const rows = await prisma.message.findMany({
-        where: { deletedAt: null, OR: [{ toUserId: me }, { fromUserId: me }], AND: [beyond(from, 'gt')] },
+        where: {
+          deletedAt: null,
+          OR: [{ toUserId: me }, { fromUserId: me }],
+          AND: [beyond(from, 'gt'), ...(horizon ? [{ createdAt: { lt: horizon } }] : [])],
+        },
         orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
         take: limit + 1,
       });

@@ -76,3 +76,25 @@ export async function insertSystemMessages(db: Database, drafts: SystemDraft[]):
   }
   return out;
 }
+
+/**
+ * How far a sync may read without skipping a message that is still being written (PostgreSQL).
+ *
+ * Messages are ordered by `createdAt`, which is set when their transaction starts (or, for the
+ * ORM's inserts, just after), while a sync sees only what has committed. A message still in
+ * flight when a sync runs could otherwise commit behind the cursor that sync hands out, and the
+ * next sync would skip it. So a sync reads only messages older than every transaction open in
+ * this database right now (and than now itself); what is newer comes in the next sync (the
+ * client has it live already). One millisecond of margin covers `createdAt`'s rounding to
+ * milliseconds. Transactions open for more than 30 s (a forgotten session) are not waited for.
+ *
+ * PGlite runs one statement or transaction at a time, so nothing is in flight during a sync.
+ */
+export async function syncHorizon(db: Database): Promise<Date | null> {
+  if (db.kind !== 'postgres') return null;
+  const [row] = await db.sql<{ h: Date }>(
+    `SELECT least(clock_timestamp(), min(xact_start)) - interval '1 millisecond' AS h FROM pg_stat_activity
+     WHERE datname = current_database() AND pid <> pg_backend_pid() AND xact_start > clock_timestamp() - interval '30 seconds'`,
+  );
+  return row ? new Date(row.h) : null;
+}
