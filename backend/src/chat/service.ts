@@ -10,11 +10,11 @@ import type { FriendGraph } from '../host/follows/service.ts';
 import type { AchievementService } from '../host/achievements/service.ts';
 import type { NotificationService } from '../notifications/service.ts';
 import { publicUserSelect } from '../host/users/public.ts';
-import { beyond, decodeCursor, encodeCursor, START } from './cursor.ts';
+import { decodeCursor, encodeCursor, START } from './cursor.ts';
 import type { UnreadService } from './unread.ts';
 import { toWire } from './wire.ts';
 import { createMessageWriter } from './writer.ts';
-import { historyRows, syncHorizon, userExists as userExistsSql } from './sql.ts';
+import { historyRows, syncHorizon, syncRows, userExists as userExistsSql } from './sql.ts';
 
 export interface MessageServiceDeps {
   db: Database;
@@ -118,15 +118,7 @@ export function createMessageService(deps: MessageServiceDeps) {
       const from = after ? decodeCursor(after) : START;
       // Before the read: the bound must cover every transaction that could still commit.
       const horizon = await syncHorizon(db);
-      const rows = await prisma.message.findMany({
-        where: {
-          deletedAt: null,
-          OR: [{ toUserId: me }, { fromUserId: me }],
-          AND: [beyond(from, 'gt'), ...(horizon ? [{ createdAt: { lt: horizon } }] : [])],
-        },
-        orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
-        take: limit + 1,
-      });
+      const rows = await syncRows(db, me, from, horizon, limit + 1);
       const page = rows.slice(0, limit);
       const last = page.at(-1);
       return {

@@ -98,3 +98,25 @@ export async function syncHorizon(db: Database): Promise<Date | null> {
   );
   return row ? new Date(row.h) : null;
 }
+
+function syncSql(withHorizon: boolean): string {
+  // $1 me, $2 limit, $3/$4 the cursor (time, id), $5 the horizon.
+  const t = `($3::timestamptz AT TIME ZONE 'UTC')`;
+  const bound = withHorizon ? `AND "createdAt" < ($5::timestamptz AT TIME ZONE 'UTC')` : '';
+  const after = `"deletedAt" IS NULL AND "createdAt" >= ${t} AND ("createdAt" > ${t} OR id > $4::uuid) ${bound}`;
+  // To me (the (toUserId, createdAt) index, read in order) and from me, each at most a page
+  // (WITH TIES keeps the last time's ties so the id order below is exact), merged.
+  return `SELECT ${MESSAGE_COLUMNS} FROM (
+    (SELECT * FROM "Message" WHERE "toUserId" = $1::uuid AND ${after} ORDER BY "createdAt" FETCH FIRST $2 ROWS WITH TIES)
+    UNION ALL
+    (SELECT * FROM "Message" WHERE "fromUserId" = $1::uuid AND "toUserId" <> $1::uuid AND ${after} ORDER BY "createdAt" FETCH FIRST $2 ROWS WITH TIES)
+  ) m ORDER BY "createdAt", id LIMIT $2`;
+}
+const SYNC = syncSql(false);
+const SYNC_BOUNDED = syncSql(true);
+
+/** Messages to or from `me` after the position (and before `horizon`), oldest first, at most `limit`. */
+export function syncRows(db: Database, me: string, after: Position, horizon: Date | null, limit: number): Promise<Message[]> {
+  const params: unknown[] = [me, limit, after.createdAt.toISOString(), after.id];
+  return horizon ? db.sql<Message>(SYNC_BOUNDED, [...params, horizon.toISOString()]) : db.sql<Message>(SYNC, params);
+}

@@ -82,10 +82,15 @@ export async function openRedis(url: string, logger: Logger): Promise<RedisConne
     store,
     pub,
     sub,
-    ping: () => withTimeout(store.ping()).then(
-      () => true,
-      () => false,
-    ),
+    // Healthy only with all three connections back: the adapter's pair is what carries other
+    // nodes' events to this one, and each reconnects on its own schedule.
+    ping: async () => {
+      if (!pub.isReady || !sub.isReady) return false;
+      return withTimeout(store.ping()).then(
+        () => true,
+        () => false,
+      );
+    },
     async close() {
       // A graceful QUIT waits for Redis; when it is away, drop the connection instead.
       await Promise.all(
