@@ -144,6 +144,9 @@ describe('friend chat in the browser', () => {
       const text = await bob.page.locator('[data-testid="notification-item"]').allInnerTexts();
       expect(text.join('\n')).toMatch(/Erin Liu/);
       expect(text.join('\n')).toMatch(/Ink landscape, no\. 3/);
+      // With unread notifications, "mark all as read" is on offer.
+      await expect.poll(() => bob.page.getByTestId('notifications-mark-all').isEnabled()).toBe(true);
+      await bob.page.waitForTimeout(500); // the button's colour transition, for the screenshot
       await bob.page.screenshot({ path: `${SHOTS}/notifications.png` });
 
       await bob.page.getByTestId('notifications-mark-all').click();
