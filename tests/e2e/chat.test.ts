@@ -118,6 +118,33 @@ describe('friend chat in the browser', () => {
     }
   });
 
+  it('on a phone-sized screen shows one full-width window, the others as avatars to switch to', async () => {
+    // Narrow (under 640 px) and tall enough that the window leaves the friends list's buttons free.
+    const alice = await loginAs(browser, app.url, 'alice', { width: 390, height: 1000 });
+    try {
+      await openChatFromFriends(alice.page, 'bob');
+      await openChatFromFriends(alice.page, 'carol');
+      await expect.poll(() => alice.page.getByTestId('chat-window').count()).toBe(1);
+      expect(await windowFor(alice.page, 'carol').count()).toBe(1);
+      const box = await windowFor(alice.page, 'carol').boundingBox();
+      expect(box!.width).toBeGreaterThanOrEqual(380);
+
+      // Bob's conversation waits as an avatar; a tap brings it to the front.
+      const bobAvatar = alice.page.locator('[data-testid="chat-dock"] button[aria-label="Bob Li"]');
+      await expect.poll(() => bobAvatar.count()).toBe(1);
+      await alice.page.screenshot({ path: `${SHOTS}/phone.png` });
+      await bobAvatar.click();
+      await expect.poll(() => windowFor(alice.page, 'bob').count()).toBe(1);
+      expect(await alice.page.getByTestId('chat-window').count()).toBe(1);
+      await send(alice.page, 'bob', 'Sent from my phone');
+      await expect
+        .poll(() => windowFor(alice.page, 'bob').getByTestId('message-bubble').filter({ hasText: 'Sent from my phone' }).getAttribute('data-status'))
+        .toBe('sent');
+    } finally {
+      await alice.context.close();
+    }
+  });
+
   it('shows follow and purchase notifications in the bell without a reload', async () => {
     const bob = await loginAs(browser, app.url, 'bob');
     try {
