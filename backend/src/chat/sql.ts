@@ -11,13 +11,20 @@ export const MESSAGE_COLUMNS = `id, "fromUserId", "toUserId", "messageType", con
   "readAt" AT TIME ZONE 'UTC' AS "readAt", "createdAt" AT TIME ZONE 'UTC' AS "createdAt",
   "deletedAt" AT TIME ZONE 'UTC' AS "deletedAt"`;
 
-/** A cursor's time as the column stores it (UTC, without a time zone). */
-const AT = `($4::timestamptz AT TIME ZONE 'UTC')`;
+/** Parameter `$n`, an ISO instant, as the columns store time (UTC, without a time zone). */
+const utc = (n: number) => `($${n}::timestamptz AT TIME ZONE 'UTC')`;
+
+/**
+ * Rows strictly before (`<`) or after (`>`) a cursor position in (createdAt, id) order, written
+ * so an index on createdAt bounds the scan. `t` and `id` are parameter numbers.
+ */
+const beyond = (op: '<' | '>', t: number, id: number) =>
+  `"createdAt" ${op}= ${utc(t)} AND ("createdAt" ${op} ${utc(t)} OR id ${op} $${id}::uuid)`;
 
 function historySql(withCursor: boolean): string {
   // Strictly older than the cursor, in (createdAt, id) order; written so the index on
   // (fromUserId, toUserId, createdAt) bounds the scan.
-  const older = withCursor ? `AND "createdAt" <= ${AT} AND ("createdAt" < ${AT} OR id < $5::uuid)` : '';
+  const older = withCursor ? `AND ${beyond('<', 4, 5)}` : '';
   // Each direction reads only its newest `limit` rows, in the index's own order (createdAt;
   // WITH TIES keeps every row that shares the last one's time, so the id tie-break below is
   // exact), instead of the whole conversation that one OR over both directions fetches and sorts.
@@ -101,9 +108,8 @@ export async function syncHorizon(db: Database): Promise<Date | null> {
 
 function syncSql(withHorizon: boolean): string {
   // $1 me, $2 limit, $3/$4 the cursor (time, id), $5 the horizon.
-  const t = `($3::timestamptz AT TIME ZONE 'UTC')`;
-  const bound = withHorizon ? `AND "createdAt" < ($5::timestamptz AT TIME ZONE 'UTC')` : '';
-  const after = `"deletedAt" IS NULL AND "createdAt" >= ${t} AND ("createdAt" > ${t} OR id > $4::uuid) ${bound}`;
+  const bound = withHorizon ? `AND "createdAt" < ${utc(5)}` : '';
+  const after = `"deletedAt" IS NULL AND ${beyond('>', 3, 4)} ${bound}`;
   // To me (the (toUserId, createdAt) index, read in order) and from me, each at most a page
   // (WITH TIES keeps the last time's ties so the id order below is exact), merged.
   return `SELECT ${MESSAGE_COLUMNS} FROM (

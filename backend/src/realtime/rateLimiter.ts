@@ -76,31 +76,39 @@ export interface RedisLimiterOptions {
   timeoutMs?: number;
 }
 
+/** Runs the Redis call; if it fails or does not answer in time, reports it and runs the node's own. */
+function fallingBack(opts: RedisLimiterOptions) {
+  const onError = opts.onError ?? (() => {});
+  return async <T>(viaRedis: () => Promise<T>, onThisNode: () => Promise<T>): Promise<T> => {
+    try {
+      return await withTimeout(viaRedis(), opts.timeoutMs);
+    } catch (err) {
+      onError(err);
+      return onThisNode();
+    }
+  };
+}
+
 /**
  * The shared bucket in Redis. While Redis is away (a call fails or does not answer in time)
  * each node counts on its own: the limit still holds per node, and sends keep working.
  */
 export function createRedisRateLimiter(redis: RedisClientType, rate: number, opts: RedisLimiterOptions = {}): RateLimiter {
   const prefix = `${opts.prefix ?? 'fc:'}rl:`;
-  const onError = opts.onError ?? (() => {});
+  const orFallback = fallingBack(opts);
   const fallback = createMemoryRateLimiter(rate);
   return {
     async take(key, at = Date.now()) {
-      try {
-        const res = await withTimeout(tokenBucket(redis, { keys: [prefix + key], arguments: [String(rate), String(at)] }), opts.timeoutMs);
-        return res === 1;
-      } catch (err) {
-        onError(err);
-        return fallback.take(key, at);
-      }
+      return orFallback(
+        async () => (await tokenBucket(redis, { keys: [prefix + key], arguments: [String(rate), String(at)] })) === 1,
+        () => fallback.take(key, at),
+      );
     },
     async refund(key) {
-      try {
-        await withTimeout(refundToken(redis, { keys: [prefix + key], arguments: [String(rate)] }), opts.timeoutMs);
-      } catch (err) {
-        onError(err);
-        await fallback.refund(key);
-      }
+      await orFallback(
+        async () => void (await refundToken(redis, { keys: [prefix + key], arguments: [String(rate)] })),
+        () => fallback.refund(key),
+      );
     },
   };
 }
@@ -128,18 +136,15 @@ export function createMemoryWindowLimiter(limit: number, windowMs: number, now: 
 
 export function createRedisWindowLimiter(redis: RedisClientType, limit: number, windowMs: number, opts: RedisLimiterOptions = {}): WindowLimiter {
   const prefix = `${opts.prefix ?? 'fc:'}wl:`;
-  const onError = opts.onError ?? (() => {});
+  const orFallback = fallingBack(opts);
   const fallback = createMemoryWindowLimiter(limit, windowMs);
   return {
     async hit(key) {
       const k = prefix + key;
-      try {
-        const [count] = await withTimeout(redis.multi().incr(k).pExpire(k, windowMs, 'NX').exec(), opts.timeoutMs);
-        return Number(count) <= limit;
-      } catch (err) {
-        onError(err);
-        return fallback.hit(key);
-      }
+      return orFallback(
+        async () => Number((await redis.multi().incr(k).pExpire(k, windowMs, 'NX').exec())[0]) <= limit,
+        () => fallback.hit(key),
+      );
     },
   };
 }
