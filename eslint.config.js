@@ -4,7 +4,7 @@ import vue from 'eslint-plugin-vue';
 import globals from 'globals';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'data/', 'backend/src/generated/', 'bench/results/', 'coverage/'] },
+  { ignores: ['node_modules/', 'dist/', 'data/', 'backend/src/generated/', 'backend/src/host/generated/', 'bench/results/', 'coverage/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   ...vue.configs['flat/recommended'],

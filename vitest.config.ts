@@ -10,6 +10,8 @@ export default defineConfig({
     maxWorkers: 2,
     projects: [
       {
+        // The demo host and the tests import the module as a host does (tsconfig `paths` for tsx and tsc).
+        resolve: { alias: { 'friend-chat/server': r('./backend/src/server.ts') } },
         test: {
           name: 'backend',
           include: ['tests/backend/**/*.test.ts'],

@@ -1,47 +1,30 @@
-// Composition root: config → db → services → routes and socket handlers. Nothing reaches for
-// a global, so a test builds a whole app on a fresh database with one call.
+// The demo host's composition root: config → its database → the chat module (through
+// `friend-chat/server` only, as any site embeds it) → its own services, routes and sockets.
+// Nothing reaches for a global, so a test builds a whole app on a fresh database with one call.
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Router, type RequestHandler } from 'express';
-import { createAdapter } from '@socket.io/redis-adapter';
+import { createClient, type RedisClientType } from 'redis';
+import { AppError, createFriendChat, createLogger, type FriendChat, type Logger } from 'friend-chat/server';
 import type { Config } from './config.ts';
-import { openDatabase, type Database } from './db/database.ts';
-import { migrate } from './db/migrate.ts';
-import { createLogger, type Logger } from './logger.ts';
+import { openHostDatabase, type HostDatabase } from './host/db.ts';
 import { createTokenService, resolveJwtSecret, type TokenService } from './auth/tokens.ts';
 import { requireAuth } from './auth/middleware.ts';
 import { createAuthService } from './auth/service.ts';
 import { authRoutes } from './auth/routes.ts';
-import { AppError } from './http/errors.ts';
 import { createHttpApp } from './http/server.ts';
-import { createBus, type Bus, type IoServer } from './realtime/bus.ts';
-import { createMemoryPresence, createRedisPresence } from './realtime/presence.ts';
-import {
-  createMemoryRateLimiter,
-  createMemoryWindowLimiter,
-  createRedisRateLimiter,
-  createRedisWindowLimiter,
-} from './realtime/rateLimiter.ts';
-import { createPresenceService } from './realtime/presenceService.ts';
-import { openRedis } from './realtime/redis.ts';
-import { createSocketServer } from './realtime/socketServer.ts';
-import { createUnreadService, type UnreadService } from './chat/unread.ts';
-import { createMessageService, type MessageService } from './chat/service.ts';
-import { chatRoutes } from './chat/routes.ts';
-import { registerChatHandlers } from './chat/socket.ts';
-import { createNotificationService, type NotificationService } from './notifications/service.ts';
-import { createNotificationInbox } from './notifications/inbox.ts';
-import { notificationRoutes } from './notifications/routes.ts';
 import { createAchievementService } from './host/achievements/service.ts';
 import { createFollowService } from './host/follows/service.ts';
-import { createFriendCache, type CachedFriendGraph } from './host/follows/friendCache.ts';
 import { createTaskService } from './host/tasks/service.ts';
 import { createUserService } from './host/users/service.ts';
 import { createWorkService } from './host/works/service.ts';
+import { createHostNotifications, type HostNotifications } from './host/notifications.ts';
+import { isUuid } from './host/users/public.ts';
 import { hostRoutes } from './host/routes.ts';
+import { createLoginLimiter } from './host/loginLimiter.ts';
 import { seedDemo } from './db/seed.ts';
 
 export const FRONTEND_DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../dist/public');
@@ -52,87 +35,104 @@ export interface AppOptions {
   /** Seed the demo users: true, false, or 'if-empty' (default: config.seedDemo ?? 'if-empty'). */
   seed?: boolean | 'if-empty';
   staticDir?: string | null;
-  /** Use an already opened database (tests that share one). */
-  db?: Database;
 }
+
+type ChatInternals = FriendChat['internals'];
 
 export interface App {
   config: Config;
-  db: Database;
+  /** The chat module's database (its schema). */
+  db: ChatInternals['db'];
+  /** The demo host's own database (public). */
+  hostDb: HostDatabase;
+  chat: FriendChat;
   http: HttpServer;
-  io: IoServer;
-  bus: Bus;
+  io: ReturnType<FriendChat['attach']>;
+  bus: ChatInternals['bus'];
   tokens: TokenService;
   logger: Logger;
   nodeId: string;
-  services: { messages: MessageService; notifications: NotificationService; unread: UnreadService };
+  services: { messages: ChatInternals['services']['messages']; notifications: HostNotifications; unread: ChatInternals['services']['unread'] };
+  seed(opts: { onlyIfEmpty: boolean }): Promise<boolean>;
   listen(port?: number, host?: string): Promise<string>;
   close(): Promise<void>;
 }
 
 export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
   const logger = createLogger(config.logLevel);
-  const onError = (err: unknown) => logger.error('background task failed', err);
   const nodeId = randomUUID().slice(0, 8);
 
-  const db = options.db ?? (await openDatabase(config));
-  const cleanups: (() => Promise<unknown>)[] = [];
-  if (!options.db) cleanups.push(() => db.close());
+  const hostDb = await openHostDatabase(config);
+  const cleanups: (() => Promise<unknown>)[] = [() => hostDb.close()];
   try {
-    if (options.migrate !== false) await migrate(db, undefined, (l) => logger.info(l));
-
-    // Redis: cross-node emits, presence and rate limits. Unset → in-process equivalents.
-    const redis = config.redisUrl ? await openRedis(config.redisUrl, logger) : null;
-    if (redis) cleanups.push(() => redis.close());
-    // While Redis is away, presence and rate limits fall back to this node's own view.
-    const onRedisError = (err: unknown) => logger.debug(`redis fallback: ${err instanceof Error ? err.message : String(err)}`);
-    const redisOptions = { prefix: config.redisPrefix, onError: onRedisError };
-
-    const { prisma } = db;
-    const bus = createBus(onError);
-    const secret = resolveJwtSecret(config.jwtSecret, db.dataDir);
+    const { prisma } = hostDb;
+    const secret = resolveJwtSecret(config.jwtSecret, hostDb.dataDir);
     const tokens = createTokenService(secret, config.jwtExpiresIn);
-    const presenceStore = redis
-      ? createRedisPresence(redis.store, { ...redisOptions, nodeId, ttlSeconds: config.presenceTtlSeconds })
-      : createMemoryPresence();
-    cleanups.unshift(() => presenceStore.close());
-    const rateLimiter = redis
-      ? createRedisRateLimiter(redis.store, config.chatRateLimit, redisOptions)
-      : createMemoryRateLimiter(config.chatRateLimit);
-    const loginWindow = redis
-      ? createRedisWindowLimiter(redis.store, config.loginRateLimit, 60_000, redisOptions)
-      : createMemoryWindowLimiter(config.loginRateLimit, 60_000);
-
-    const unread = createUnreadService(db, bus, onError);
-    const notifications = createNotificationService(db, bus, unread, onError);
-    const achievements = createAchievementService(prisma, notifications);
     const users = createUserService(prisma);
-    // Friendship is asked on every send and typing event: cached, invalidated here on every
-    // follow/unfollow and on the other nodes through the adapter.
-    let friendCache: CachedFriendGraph | null = null;
-    const follows = createFollowService(prisma, notifications, achievements, (ids) => {
-      friendCache?.invalidate(ids);
-      return bus.friendsChanged(ids);
+    const achievements = createAchievementService(prisma);
+    // The chat module needs the follow service (friends) and the follow service needs the chat
+    // (notifications, friendsChanged): the ports call it once both exist.
+    let follows: ReturnType<typeof createFollowService> | null = null;
+    let onMessageSent: (from: string) => Promise<void> = async () => {};
+
+    // The module first: its migrations take the round-1 chat data out of `public` before the
+    // host's own migrations drop it there.
+    const chat = await createFriendChat({
+      database: hostDb.source,
+      migrate: options.migrate !== false,
+      // A session is a valid token of a user who still exists.
+      identify: async (token) => {
+        const id = tokens.verify(token);
+        return (await users.byIds([id])).length > 0 ? id : null;
+      },
+      users,
+      friends: {
+        areFriends: (a, b) => follows!.areFriends(a, b),
+        friendIds: (id) => follows!.friendIds(id),
+      },
+      hooks: { messageSent: (m) => (m.fromUserId ? onMessageSent(m.fromUserId) : undefined) },
+      redis: config.redisUrl ? { url: config.redisUrl, prefix: config.redisPrefix } : undefined,
+      limits: { chatRatePerSecond: config.chatRateLimit, presenceTtlSeconds: config.presenceTtlSeconds },
+      corsOrigins: config.corsOrigins,
+      logger,
+      nodeId,
     });
-    friendCache = createFriendCache(follows);
-    const friends = friendCache;
-    bus.onFriendsChanged((ids) => friends.invalidate(ids));
-    const works = createWorkService(prisma, notifications, achievements);
-    const tasks = createTaskService(prisma, notifications, achievements);
-    const presence = createPresenceService(presenceStore, bus, friends, users, onError);
-    const messages = createMessageService({ db, bus, friends, rateLimiter, unread, achievements, notifications });
-    const inbox = createNotificationInbox(prisma, unread);
+    cleanups.unshift(() => chat.close());
+    if (options.migrate !== false) await hostDb.migrate((l) => logger.info(l));
+
+    follows = createFollowService(prisma, chat, achievements);
+    const works = createWorkService(prisma, chat, achievements);
+    const tasks = createTaskService(prisma, chat, achievements);
     const auth = createAuthService(prisma, tokens, config.bcryptRounds);
+    // The first chat message a user sends unlocks an achievement (the chat module's hook).
+    onMessageSent = async (from) => {
+      if (!isUuid(from) || !achievements.mayUnlock(from, 'FIRST_MESSAGE')) return;
+      await chat.notifications.transaction(
+        prisma,
+        (tx, notify) => achievements.unlock(tx, notify, from, 'FIRST_MESSAGE'),
+        // Held either way once committed: skipped from now on.
+        { afterCommit: () => achievements.remember(from, 'FIRST_MESSAGE') },
+      );
+    };
 
     await achievements.ensureCatalogue();
     await tasks.ensureCatalogue();
-    const seed = options.seed ?? config.seedDemo ?? 'if-empty';
-    if (seed !== false) {
-      const created = await seedDemo(prisma, { onlyIfEmpty: seed === 'if-empty', bcryptRounds: config.bcryptRounds });
-      if (created) logger.info('seeded demo users alice, bob, carol (password: password123)');
+    const seed = (opts: { onlyIfEmpty: boolean }) => seedDemo(prisma, chat, { ...opts, bcryptRounds: config.bcryptRounds });
+    const seedOption = options.seed ?? config.seedDemo ?? 'if-empty';
+    if (seedOption !== false && (await seed({ onlyIfEmpty: seedOption === 'if-empty' }))) {
+      logger.info('seeded demo users alice, bob, carol (password: password123)');
     }
 
     // Login and registration attempts per client address and username.
+    let redis: RedisClientType | null = null;
+    if (config.redisUrl) {
+      redis = createClient({ url: config.redisUrl, disableOfflineQueue: true }) as RedisClientType;
+      redis.on('error', (err: Error) => logger.debug(`redis (login limiter): ${err.message}`));
+      await redis.connect();
+      const r = redis;
+      cleanups.unshift(() => r.close().catch(() => r.destroy()));
+    }
+    const loginWindow = createLoginLimiter(redis, config.loginRateLimit, 60_000, config.redisPrefix);
     const loginLimiter: RequestHandler = async (req, _res, next) => {
       const name = typeof req.body?.username === 'string' ? req.body.username.toLowerCase().slice(0, 64) : '';
       if (!(await loginWindow.hit(`${req.ip}:${name}`))) throw new AppError('RATE_LIMITED', 'Too many attempts, try again in a minute');
@@ -141,8 +141,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     const authGuard = requireAuth(tokens);
     const publicRoutes = Router();
     publicRoutes.get('/health', async (_req, res) => {
-      const dbOk = await db.ping();
-      const redisOk = redis ? await redis.ping() : null;
+      const { db: dbOk, redis: redisOk } = await chat.health();
       res.status(dbOk && redisOk !== false ? 200 : 503).json({ ok: dbOk && redisOk !== false, db: dbOk, redis: redisOk });
     });
     publicRoutes.use(authRoutes(auth, loginLimiter, authGuard));
@@ -150,46 +149,32 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     const app = createHttpApp({
       corsOrigins: config.corsOrigins,
       publicRoutes,
+      chatRouter: chat.router,
       requireAuth: authGuard,
-      privateRoutes: [
-        notificationRoutes(inbox),
-        chatRoutes(messages, unread),
-        hostRoutes({ prisma, users, follows, works, tasks, achievements, presence, unread }),
-      ],
+      privateRoutes: [hostRoutes({ users, follows, works, tasks, achievements })],
       staticDir: options.staticDir === null ? undefined : (options.staticDir ?? FRONTEND_DIST),
       logger,
     });
 
-    // Background work still running at shutdown is awaited before the database closes.
-    const background = new Set<Promise<unknown>>();
-    const track = (work: Promise<unknown>) => {
-      background.add(work);
-      void work.finally(() => background.delete(work));
-    };
-
     const http = createServer(app);
-    const io = createSocketServer(http, {
-      tokens,
-      presence,
-      corsOrigins: config.corsOrigins,
-      register: (socket) => registerChatHandlers(socket, { messages, presence, friends, bus, onError }),
-      onError,
-      track,
-    });
-    if (redis) io.adapter(createAdapter(redis.pub, redis.sub, { key: `${config.redisPrefix}socket.io` }));
-    bus.attach(io, { multiNode: redis !== null });
+    // The demo lets the module create its Socket.IO server (with the Redis adapter when set).
+    const io = chat.attach(http);
+    const { db, bus, services } = chat.internals;
 
     let closing: Promise<void> | null = null;
     return {
       config,
       db,
+      hostDb,
+      chat,
       http,
       io,
       bus,
       tokens,
       logger,
       nodeId,
-      services: { messages, notifications, unread },
+      services: { messages: services.messages, notifications: createHostNotifications(chat), unread: services.unread },
+      seed,
       listen(port = config.port, host = config.host) {
         return new Promise((resolve, reject) => {
           http.once('error', reject);
@@ -201,10 +186,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       },
       close() {
         closing ??= (async () => {
-          await new Promise<void>((resolve) => io.close(() => resolve()));
+          // The module closes its own Socket.IO server, waiting for its background work.
           http.closeAllConnections?.();
-          await Promise.race([Promise.allSettled([...background]), new Promise((r) => setTimeout(r, 5000))]);
-          for (const c of cleanups) await c().catch(onError);
+          for (const c of cleanups) await c().catch((err: unknown) => logger.error('shutdown step failed', err));
         })();
         return closing;
       },

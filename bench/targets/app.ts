@@ -13,7 +13,7 @@ const config = loadConfig(process.env, {
   host: '127.0.0.1',
 });
 const app = await createApp(config, { seed: false, staticDir: null });
-const { prisma } = app.db;
+const { prisma } = app.hostDb;
 let list: { id: string; token: string }[];
 if (process.env.BENCH_SEED !== 'false') {
   const ids = Array.from({ length: users }, () => randomUUID());

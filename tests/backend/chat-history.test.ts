@@ -119,7 +119,7 @@ describe.each(dbTargets())('chat history on %s', (target) => {
 
   it('answers 400 for a malformed peer id and 404 for an unknown one', async () => {
     const alice = await s.register();
-    const bad = await s.request('GET', '/api/messages/nope', { token: alice.token });
+    const bad = await s.request('GET', `/api/messages/${'n'.repeat(65)}`, { token: alice.token });
     expect(bad.status).toBe(400);
     expect(bad.body.error.code).toBe('VALIDATION');
     const unknown = await s.request('GET', '/api/messages/0b3e9a4c-1d2f-4e5a-8b6c-7d8e9f0a1b2c', { token: alice.token });

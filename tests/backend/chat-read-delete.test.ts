@@ -119,9 +119,9 @@ describe.each(dbTargets())('unread counts and read receipts on %s', (target) => 
     const bob = await s.register();
     const tab = await s.connect(bob);
     expect((await emitAck(tab, 'chat:read', { peerId: UNKNOWN_ID })).error.code).toBe('NOT_FOUND');
-    expect((await emitAck(tab, 'chat:read', { peerId: 'alice' })).error.code).toBe('VALIDATION');
+    expect((await emitAck(tab, 'chat:read', { peerId: 'a'.repeat(65) })).error.code).toBe('VALIDATION');
     expect((await s.request('POST', `/api/messages/${UNKNOWN_ID}/read`, { token: bob.token })).status).toBe(404);
-    const bad = await s.request('POST', '/api/messages/alice/read', { token: bob.token });
+    const bad = await s.request('POST', `/api/messages/${'a'.repeat(65)}/read`, { token: bob.token });
     expect(bad.status).toBe(400);
     expect(bad.body.error.code).toBe('VALIDATION');
   });

@@ -47,12 +47,19 @@ describe.each(dbTargets())('sending chat messages on %s', (target) => {
       expect(ack.error.code).toBe('NOT_FOUND');
     });
 
-    it('answers 400 VALIDATION for a malformed user id', async () => {
+    // User ids are the host's strings (DESIGN.md, "Module boundary"): 1–64 characters. Any other
+    // string is a user the host does not know (404); only what cannot be an id is malformed.
+    it('answers 400 VALIDATION for a malformed user id, and 404 for a string the host does not know', async () => {
       const alice = await s.register();
-      for (const bad of ['not-a-uuid', '123', `${UNKNOWN_ID}x`]) {
+      for (const bad of ['x'.repeat(65), encodeURIComponent('a\u0000b')]) {
         const r = await s.request('POST', `/api/messages/${bad}`, { token: alice.token, body: { content: 'hi' } });
         expect(r.status, bad).toBe(400);
         expect(r.body.error.code).toBe('VALIDATION');
+      }
+      for (const unknown of ['not-a-uuid', '123', `${UNKNOWN_ID}x`]) {
+        const r = await s.request('POST', `/api/messages/${unknown}`, { token: alice.token, body: { content: 'hi' } });
+        expect(r.status, unknown).toBe(404);
+        expect(r.body.error.code).toBe('NOT_FOUND');
       }
     });
 

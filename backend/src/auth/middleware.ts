@@ -1,5 +1,5 @@
 import type { NextFunction, Request, Response } from 'express';
-import { AppError } from '../http/errors.ts';
+import { AppError } from 'friend-chat/server';
 import type { TokenService } from './tokens.ts';
 
 declare module 'express-serve-static-core' {

@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { parse } from '../http/validate.ts';
+import { parse } from 'friend-chat/server';
 import type { RequestHandler } from 'express';
 import type { AuthService } from './service.ts';
 import { currentUser } from './middleware.ts';

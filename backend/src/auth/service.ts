@@ -1,8 +1,7 @@
 // Registration and login. The service owns the rules; routes only validate and translate.
 import bcrypt from 'bcryptjs';
-import type { PrismaClient } from '../generated/prisma/client.ts';
-import { AppError, conflict } from '../http/errors.ts';
-import type { PublicUser } from '../realtime/events.ts';
+import type { PrismaClient } from '../host/generated/prisma/client.ts';
+import { AppError, conflict, type PublicUser } from 'friend-chat/server';
 import { publicUserSelect } from '../host/users/public.ts';
 import type { TokenService } from './tokens.ts';
 

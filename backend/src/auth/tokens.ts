@@ -3,7 +3,7 @@ import { createSecretKey, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import jwt from 'jsonwebtoken';
-import { AppError } from '../http/errors.ts';
+import { AppError } from 'friend-chat/server';
 
 export interface TokenService {
   sign(userId: string): string;

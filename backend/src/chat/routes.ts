@@ -1,41 +1,45 @@
 import { Router } from 'express';
-import { currentUser } from '../auth/middleware.ts';
-import { idParam, parse } from '../http/validate.ts';
+import { currentUser } from '../http/identity.ts';
+import { idParam, parse, userIdParam } from '../http/validate.ts';
 import type { MessageService } from './service.ts';
 import type { UnreadService } from './unread.ts';
+import type { FriendList } from './friends.ts';
 import { HistoryQuery, SendBody, SyncQuery } from './schemas.ts';
 
-/** /api/messages/* for chat. Mounted after the notification routes' fixed paths. */
-export function chatRoutes(messages: MessageService, unread: UnreadService): Router {
+/** /api/messages/* for chat and /api/friends. Mounted after the notification routes' fixed paths. */
+export function chatRoutes(messages: MessageService, unread: UnreadService, friendList: FriendList): Router {
   const r = Router();
-  r.get('/messages/conversations/list', async (req, res) => {
-    res.json({ conversations: await messages.conversations(currentUser(req)) });
+  r.get('/friends', async (_req, res) => {
+    res.json({ friends: await friendList.of(currentUser(res)) });
   });
-  r.get('/messages/unread/count', async (req, res) => {
-    res.json(await unread.counts(currentUser(req)));
+  r.get('/messages/conversations/list', async (_req, res) => {
+    res.json({ conversations: await messages.conversations(currentUser(res)) });
+  });
+  r.get('/messages/unread/count', async (_req, res) => {
+    res.json(await unread.counts(currentUser(res)));
   });
   r.get('/messages/sync', async (req, res) => {
     const { after, limit } = parse(SyncQuery, req.query);
-    res.json(await messages.sync(currentUser(req), after, limit));
+    res.json(await messages.sync(currentUser(res), after, limit));
   });
   r.get('/messages/:userId', async (req, res) => {
-    const { userId } = parse(idParam('userId'), req.params);
+    const { userId } = parse(userIdParam('userId'), req.params);
     const { before, limit } = parse(HistoryQuery, req.query);
-    res.json(await messages.history(currentUser(req), userId, before, limit));
+    res.json(await messages.history(currentUser(res), userId, before, limit));
   });
   r.post('/messages/:userId', async (req, res) => {
-    const { userId } = parse(idParam('userId'), req.params);
+    const { userId } = parse(userIdParam('userId'), req.params);
     const { content, clientId } = parse(SendBody, req.body ?? {});
-    const { message } = await messages.send({ from: currentUser(req), to: userId, content, clientId });
+    const { message } = await messages.send({ from: currentUser(res), to: userId, content, clientId });
     res.status(201).json({ message });
   });
   r.post('/messages/:userId/read', async (req, res) => {
-    const { userId } = parse(idParam('userId'), req.params);
-    res.json(await messages.markRead(currentUser(req), userId));
+    const { userId } = parse(userIdParam('userId'), req.params);
+    res.json(await messages.markRead(currentUser(res), userId));
   });
   r.delete('/messages/:messageId', async (req, res) => {
     const { messageId } = parse(idParam('messageId'), req.params);
-    await messages.remove(currentUser(req), messageId);
+    await messages.remove(currentUser(res), messageId);
     res.status(204).end();
   });
   return r;

@@ -1,6 +1,6 @@
 // Input schemas for the chat edge, shared by the HTTP routes and the socket handlers.
 import { z } from 'zod';
-import { limitQuery, uuid } from '../http/validate.ts';
+import { limitQuery, userId } from '../http/validate.ts';
 
 // PostgreSQL cannot store a NUL character in text. Refused here, at the edge: a batched insert
 // that met one would fail every message in its batch, not only the offending one.
@@ -17,9 +17,9 @@ export const ClientId = z.string().trim().min(1).max(64).refine(noNul, 'must not
 export const Cursor = z.string().min(1).max(200);
 
 export const SendBody = z.strictObject({ content: Content, clientId: ClientId.optional() });
-export const SendEvent = z.strictObject({ to: uuid, content: Content, clientId: ClientId });
-export const ReadEvent = z.strictObject({ peerId: uuid });
-export const TypingEvent = z.strictObject({ to: uuid, typing: z.boolean() });
+export const SendEvent = z.strictObject({ to: userId, content: Content, clientId: ClientId });
+export const ReadEvent = z.strictObject({ peerId: userId });
+export const TypingEvent = z.strictObject({ to: userId, typing: z.boolean() });
 /** A socket payload is JSON, so a limit is a number there; only a query string needs coercing. */
 const limitValue = z.number().int().min(1).max(100).default(50);
 

@@ -5,25 +5,23 @@ import type { Database } from '../db/database.ts';
 import { AppError, notFound } from '../http/errors.ts';
 import type { Bus } from '../realtime/bus.ts';
 import type { RateLimiter } from '../realtime/rateLimiter.ts';
-import type { ConversationEntry, PublicUser, SyncPage, WireMessage } from '../realtime/events.ts';
-import type { FriendGraph } from '../host/follows/service.ts';
-import type { AchievementService } from '../host/achievements/service.ts';
-import type { NotificationService } from '../notifications/service.ts';
-import { publicUserSelect } from '../host/users/public.ts';
+import type { ConversationEntry, SyncPage, WireMessage } from '../realtime/events.ts';
+import type { ChatHooks, ChatUser, FriendGraph, UserDirectory } from '../ports.ts';
 import { decodeCursor, encodeCursor, START } from './cursor.ts';
 import type { UnreadService } from './unread.ts';
 import { toWire } from './wire.ts';
 import { createMessageWriter } from './writer.ts';
-import { historyRows, syncHorizon, syncRows, userExists as userExistsSql } from './sql.ts';
+import { historyRows, syncHorizon, syncRows } from './sql.ts';
 
 export interface MessageServiceDeps {
   db: Database;
   bus: Bus;
   friends: FriendGraph;
+  users: UserDirectory;
   rateLimiter: RateLimiter;
   unread: UnreadService;
-  achievements: AchievementService;
-  notifications: NotificationService;
+  hooks?: ChatHooks;
+  onError?: (err: unknown) => void;
 }
 
 export interface SendInput {
@@ -43,11 +41,19 @@ export interface SendInput {
 
 const position = (m: Message) => ({ createdAt: m.createdAt, id: m.id });
 
+/** The public fields of a host's user, whatever else its object carries. */
+export const toChatUser = (u: ChatUser): ChatUser => ({
+  id: u.id,
+  username: u.username,
+  displayName: u.displayName,
+  avatarUrl: u.avatarUrl ?? null,
+});
+
 export function createMessageService(deps: MessageServiceDeps) {
-  const { db, bus, friends, rateLimiter, unread, achievements, notifications } = deps;
+  const { db, bus, friends, users, rateLimiter, unread, hooks = {}, onError = () => {} } = deps;
   const prisma: PrismaClient = db.prisma;
 
-  const userExists = (id: string) => userExistsSql(db, id);
+  const userExists = async (id: string) => (await users.byIds([id])).some((u) => u.id === id);
 
   async function findByClientId(from: string, clientId: string): Promise<Message | null> {
     return prisma.message.findUnique({ where: { fromUserId_clientId: { fromUserId: from, clientId } } });
@@ -59,16 +65,8 @@ export function createMessageService(deps: MessageServiceDeps) {
     return { message: toWire(existing), created: false };
   }
 
-  // Inserts are batched; the first message a user sends unlocks an achievement in the same
-  // transaction as the message (DESIGN.md: a system message commits with its cause).
-  const writer = createMessageWriter(db, {
-    needsTransaction: (senders) => senders.some((id) => achievements.mayUnlock(id, 'FIRST_MESSAGE')),
-    inTransaction: (tx, createdBy) => achievements.unlockMany(tx, createdBy, 'FIRST_MESSAGE'),
-    async afterCommit(stored, createdBy) {
-      for (const id of createdBy) achievements.remember(id, 'FIRST_MESSAGE');
-      await notifications.publish(stored);
-    },
-  });
+  // Inserts are batched (writer.ts).
+  const writer = createMessageWriter(db);
 
   return {
     async send(input: SendInput): Promise<{ message: WireMessage; created: boolean }> {
@@ -99,6 +97,16 @@ export function createMessageService(deps: MessageServiceDeps) {
       // nodes share a Redis adapter): the socket that sent it gets the ack instead.
       bus.emit([to, from], 'chat:message', { message }, input.originSocketId);
       void unread.push(to);
+      // The host's reaction (the demo's "first message" achievement) is awaited before the
+      // answer, so what it stores exists once the sender has the ack. It costs the sender that
+      // wait; moving it behind an outbox is planned. Its failure does not fail the send.
+      if (hooks.messageSent) {
+        try {
+          await hooks.messageSent(message);
+        } catch (err) {
+          onError(err);
+        }
+      }
       return { message, created: true };
     },
 
@@ -174,22 +182,22 @@ export function createMessageService(deps: MessageServiceDeps) {
 
     /** One entry per chat partner, with the last message and unread count, newest first. */
     async conversations(me: string): Promise<ConversationEntry[]> {
-      const latest = await prisma.$queryRaw<{ id: string }[]>`
-        SELECT DISTINCT ON (peer) id::text AS id FROM (
-          SELECT id, "createdAt", CASE WHEN "fromUserId" = ${me}::uuid THEN "toUserId" ELSE "fromUserId" END AS peer
-          FROM "Message"
-          WHERE ("fromUserId" = ${me}::uuid OR "toUserId" = ${me}::uuid) AND "messageType" = 'CHAT' AND "deletedAt" IS NULL
+      const latest = await db.sql<{ id: string }>(
+        `SELECT DISTINCT ON (peer) id::text AS id FROM (
+          SELECT id, "createdAt", CASE WHEN "fromUserId" = $1::text THEN "toUserId" ELSE "fromUserId" END AS peer
+          FROM ${db.table('Message')}
+          WHERE ("fromUserId" = $1::text OR "toUserId" = $1::text) AND "messageType" = 'CHAT' AND "deletedAt" IS NULL
         ) t
-        ORDER BY peer, "createdAt" DESC, id DESC`;
+        ORDER BY peer, "createdAt" DESC, id DESC`,
+        [me],
+      );
       if (latest.length === 0) return [];
       const [messages, counts] = await Promise.all([
         prisma.message.findMany({ where: { id: { in: latest.map((l) => l.id) } } }),
         unread.counts(me),
       ]);
       const peerIds = messages.map((m) => (m.fromUserId === me ? m.toUserId : m.fromUserId!));
-      const peers = new Map<string, PublicUser>(
-        (await prisma.user.findMany({ where: { id: { in: peerIds } }, select: publicUserSelect })).map((u) => [u.id, u]),
-      );
+      const peers = new Map<string, ChatUser>((await users.byIds([...new Set(peerIds)])).map((u) => [u.id, toChatUser(u)]));
       return messages
         .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || (a.id < b.id ? 1 : -1))
         .flatMap((m) => {

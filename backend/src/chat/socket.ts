@@ -5,7 +5,7 @@ import type { ClientToServerEvents, InterServerEvents, ServerToClientEvents, Soc
 import { handler } from '../realtime/handler.ts';
 import type { PresenceService } from '../realtime/presenceService.ts';
 import type { Bus } from '../realtime/bus.ts';
-import type { FriendGraph } from '../host/follows/service.ts';
+import type { FriendGraph } from '../ports.ts';
 import type { MessageService } from './service.ts';
 import { PresenceListEvent, ReadEvent, SendEvent, SyncEvent, TypingEvent } from './schemas.ts';
 

@@ -1,6 +1,7 @@
 // The Message table's hot paths in plain SQL, run through the driver rather than the ORM
 // (its per-query cost dominated them; see bench/README.md). Rows come back shaped as Prisma's
-// `Message`, times as UTC Dates, so everything downstream treats them alike.
+// `Message`, times as UTC Dates, so everything downstream treats them alike. Every statement
+// names the table in the module's schema (`db.table`); user ids are the host's text ids.
 import type { Message } from '../generated/prisma/client.ts';
 import type { Database } from '../db/database.ts';
 import type { Position } from './cursor.ts';
@@ -21,7 +22,7 @@ const utc = (n: number) => `($${n}::timestamptz AT TIME ZONE 'UTC')`;
 const beyond = (op: '<' | '>', t: number, id: number) =>
   `"createdAt" ${op}= ${utc(t)} AND ("createdAt" ${op} ${utc(t)} OR id ${op} $${id}::uuid)`;
 
-function historySql(withCursor: boolean): string {
+function historySql(table: string, withCursor: boolean): string {
   // Strictly older than the cursor, in (createdAt, id) order; written so the index on
   // (fromUserId, toUserId, createdAt) bounds the scan.
   const older = withCursor ? `AND ${beyond('<', 4, 5)}` : '';
@@ -29,28 +30,33 @@ function historySql(withCursor: boolean): string {
   // WITH TIES keeps every row that shares the last one's time, so the id tie-break below is
   // exact), instead of the whole conversation that one OR over both directions fetches and sorts.
   const side = (from: string, to: string, extra = '') => `(
-    SELECT * FROM "Message"
+    SELECT * FROM ${table}
     WHERE "fromUserId" = ${from} AND "toUserId" = ${to} AND "deletedAt" IS NULL AND "messageType" = 'CHAT' ${older} ${extra}
     ORDER BY "createdAt" DESC FETCH FIRST $3 ROWS WITH TIES)`;
   return `SELECT ${MESSAGE_COLUMNS} FROM (
-    ${side('$1::uuid', '$2::uuid')}
+    ${side('$1::text', '$2::text')}
     UNION ALL
-    ${side('$2::uuid', '$1::uuid', 'AND $1::uuid <> $2::uuid')}
+    ${side('$2::text', '$1::text', 'AND $1::text <> $2::text')}
   ) m ORDER BY "createdAt" DESC, id DESC LIMIT $3`;
 }
-const HISTORY = historySql(false);
-const HISTORY_BEFORE = historySql(true);
 
-/** True when the user exists. */
-export async function userExists(db: Database, id: string): Promise<boolean> {
-  return (await db.sql('SELECT 1 FROM "User" WHERE id = $1::uuid', [id])).length > 0;
+/** Each statement once per schema (a process normally has one). */
+function perSchema(build: (table: string) => string): (db: Database) => string {
+  const cache = new Map<string, string>();
+  return (db) => {
+    let text = cache.get(db.schema);
+    if (text === undefined) cache.set(db.schema, (text = build(db.table('Message'))));
+    return text;
+  };
 }
+const HISTORY = perSchema((t) => historySql(t, false));
+const HISTORY_BEFORE = perSchema((t) => historySql(t, true));
 
 /** The chat messages between two users older than `before`, newest first, at most `limit`. */
 export function historyRows(db: Database, me: string, peerId: string, before: Position | null, limit: number): Promise<Message[]> {
   return before
-    ? db.sql<Message>(HISTORY_BEFORE, [me, peerId, limit, before.createdAt.toISOString(), before.id])
-    : db.sql<Message>(HISTORY, [me, peerId, limit]);
+    ? db.sql<Message>(HISTORY_BEFORE(db), [me, peerId, limit, before.createdAt.toISOString(), before.id])
+    : db.sql<Message>(HISTORY(db), [me, peerId, limit]);
 }
 
 /** A system message to store (DESIGN.md, system notifications): no sender. */
@@ -61,10 +67,12 @@ export interface SystemDraft {
   metadata: unknown;
 }
 
-const INSERT_SYSTEM = `
-  INSERT INTO "Message" (id, "toUserId", "messageType", content, metadata)
-  SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[]::"MessageType"[], $4::text[], $5::text[]::jsonb[])
-  RETURNING ${MESSAGE_COLUMNS}`;
+const INSERT_SYSTEM = perSchema(
+  (t) => `
+  INSERT INTO ${t} (id, "toUserId", "messageType", content, metadata)
+  SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[]::jsonb[])
+  RETURNING ${MESSAGE_COLUMNS}`,
+);
 
 /** Stores a batch of system messages in one statement per 5,000 (bounded parameter size). */
 export async function insertSystemMessages(db: Database, drafts: SystemDraft[]): Promise<Message[]> {
@@ -72,7 +80,7 @@ export async function insertSystemMessages(db: Database, drafts: SystemDraft[]):
   for (let i = 0; i < drafts.length; i += 5000) {
     const chunk = drafts.slice(i, i + 5000);
     out.push(
-      ...(await db.sql<Message>(INSERT_SYSTEM, [
+      ...(await db.sql<Message>(INSERT_SYSTEM(db), [
         chunk.map(() => uuidv7()),
         chunk.map((d) => d.toUserId),
         chunk.map((d) => d.messageType),
@@ -90,9 +98,12 @@ export async function insertSystemMessages(db: Database, drafts: SystemDraft[]):
  * Messages are ordered by `createdAt`, which is set when their transaction starts (or, for the
  * ORM's inserts, just after), while a sync sees only what has committed. A message still in
  * flight when a sync runs could otherwise commit behind the cursor that sync hands out, and the
- * next sync would skip it. So a sync reads only messages older than every transaction open in
- * this database right now (and than now itself); what is newer comes in the next sync (the
- * client has it live already). One millisecond of margin covers `createdAt`'s rounding to
+ * next sync would skip it. So a sync reads only messages older than every transaction the
+ * module has open in this database right now (and than now itself); what is newer comes in the
+ * next sync (the client has it live already). Only the module writes messages, always on its own
+ * connections, which carry its `application_name`: a host's transactions on the same database
+ * (its own tables, or a notification stored in its transaction, which publishes only after it
+ * commits) are not waited for. One millisecond of margin covers `createdAt`'s rounding to
  * milliseconds. Transactions open for more than 30 s (a forgotten session) are not waited for.
  *
  * PGlite runs one statement or transaction at a time, so nothing is in flight during a sync.
@@ -101,28 +112,30 @@ export async function syncHorizon(db: Database): Promise<Date | null> {
   if (db.kind !== 'postgres') return null;
   const [row] = await db.sql<{ h: Date }>(
     `SELECT least(clock_timestamp(), min(xact_start)) - interval '1 millisecond' AS h FROM pg_stat_activity
-     WHERE datname = current_database() AND pid <> pg_backend_pid() AND xact_start > clock_timestamp() - interval '30 seconds'`,
+     WHERE datname = current_database() AND application_name = $1 AND pid <> pg_backend_pid()
+       AND xact_start > clock_timestamp() - interval '30 seconds'`,
+    [db.applicationName],
   );
   return row ? new Date(row.h) : null;
 }
 
-function syncSql(withHorizon: boolean): string {
+function syncSql(table: string, withHorizon: boolean): string {
   // $1 me, $2 limit, $3/$4 the cursor (time, id), $5 the horizon.
   const bound = withHorizon ? `AND "createdAt" < ${utc(5)}` : '';
   const after = `"deletedAt" IS NULL AND ${beyond('>', 3, 4)} ${bound}`;
   // To me (the (toUserId, createdAt) index, read in order) and from me, each at most a page
   // (WITH TIES keeps the last time's ties so the id order below is exact), merged.
   return `SELECT ${MESSAGE_COLUMNS} FROM (
-    (SELECT * FROM "Message" WHERE "toUserId" = $1::uuid AND ${after} ORDER BY "createdAt" FETCH FIRST $2 ROWS WITH TIES)
+    (SELECT * FROM ${table} WHERE "toUserId" = $1::text AND ${after} ORDER BY "createdAt" FETCH FIRST $2 ROWS WITH TIES)
     UNION ALL
-    (SELECT * FROM "Message" WHERE "fromUserId" = $1::uuid AND "toUserId" <> $1::uuid AND ${after} ORDER BY "createdAt" FETCH FIRST $2 ROWS WITH TIES)
+    (SELECT * FROM ${table} WHERE "fromUserId" = $1::text AND "toUserId" <> $1::text AND ${after} ORDER BY "createdAt" FETCH FIRST $2 ROWS WITH TIES)
   ) m ORDER BY "createdAt", id LIMIT $2`;
 }
-const SYNC = syncSql(false);
-const SYNC_BOUNDED = syncSql(true);
+const SYNC = perSchema((t) => syncSql(t, false));
+const SYNC_BOUNDED = perSchema((t) => syncSql(t, true));
 
 /** Messages to or from `me` after the position (and before `horizon`), oldest first, at most `limit`. */
 export function syncRows(db: Database, me: string, after: Position, horizon: Date | null, limit: number): Promise<Message[]> {
   const params: unknown[] = [me, limit, after.createdAt.toISOString(), after.id];
-  return horizon ? db.sql<Message>(SYNC_BOUNDED, [...params, horizon.toISOString()]) : db.sql<Message>(SYNC, params);
+  return horizon ? db.sql<Message>(SYNC_BOUNDED(db), [...params, horizon.toISOString()]) : db.sql<Message>(SYNC(db), params);
 }

@@ -9,11 +9,12 @@ import type { Bus } from '../realtime/bus.ts';
 import type { UnreadCounts } from '../realtime/events.ts';
 
 export function createUnreadService(db: Database, bus: Bus, onError: (err: unknown) => void = () => {}) {
+  const table = db.table('Message');
   // Runs after every message: plain SQL on the (toUserId, isRead) index, no ORM round trip.
   async function countsFor(userIds: string[]): Promise<Map<string, UnreadCounts>> {
     const groups = await db.sql<{ to: string; from: string | null; n: number }>(
-      `SELECT "toUserId" AS "to", "fromUserId" AS "from", count(*)::int AS n FROM "Message"
-       WHERE "toUserId" = ANY($1::uuid[]) AND "isRead" = false AND "deletedAt" IS NULL
+      `SELECT "toUserId" AS "to", "fromUserId" AS "from", count(*)::int AS n FROM ${table}
+       WHERE "toUserId" = ANY($1::text[]) AND "isRead" = false AND "deletedAt" IS NULL
        GROUP BY "toUserId", "fromUserId"`,
       [userIds],
     );

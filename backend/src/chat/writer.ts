@@ -7,7 +7,6 @@
 // acknowledged or pushed" holds message by message.
 import type { Message, PrismaClient } from '../generated/prisma/client.ts';
 import type { Database } from '../db/database.ts';
-import type { Tx } from '../notifications/service.ts';
 import { uuidv7 } from './ids.ts';
 import { MESSAGE_COLUMNS } from './sql.ts';
 
@@ -24,34 +23,22 @@ export interface Written {
   created: boolean;
 }
 
-export interface WriterHooks {
-  /**
-   * Runs inside the batch's transaction for the senders whose messages were created, when
-   * `needsTransaction` said one is needed (the first-message achievement). Returns what to
-   * publish after commit.
-   */
-  needsTransaction(fromUserIds: string[]): boolean;
-  inTransaction(tx: Tx, createdBy: string[]): Promise<Message[]>;
-  afterCommit(stored: Message[], createdBy: string[]): Promise<void>;
-}
-
 interface Pending {
   draft: Draft & { id: string };
   resolve(w: Written): void;
   reject(err: unknown): void;
 }
 
-// The batch insert in one statement: arrays in, one row per message out. Written in SQL rather
-// than through Prisma because it runs for every message and the ORM's per-query cost dominated
-// it (see bench/README.md). ON CONFLICT skips a clientId the sender already used.
-const INSERT = `
-  INSERT INTO "Message" (id, "fromUserId", "toUserId", content, "clientId")
-  SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[])
-  ON CONFLICT ("fromUserId", "clientId") DO NOTHING
-  RETURNING ${MESSAGE_COLUMNS}`;
-
-export function createMessageWriter(db: Database, hooks: WriterHooks, maxBatch = 500) {
+export function createMessageWriter(db: Database, maxBatch = 500) {
   const prisma: PrismaClient = db.prisma;
+  // The batch insert in one statement: arrays in, one row per message out. Written in SQL rather
+  // than through Prisma because it runs for every message and the ORM's per-query cost dominated
+  // it (see bench/README.md). ON CONFLICT skips a clientId the sender already used.
+  const INSERT = `
+    INSERT INTO ${db.table('Message')} (id, "fromUserId", "toUserId", content, "clientId")
+    SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[])
+    ON CONFLICT ("fromUserId", "clientId") DO NOTHING
+    RETURNING ${MESSAGE_COLUMNS}`;
   const insert = (data: (Draft & { id: string })[]) =>
     db.sql<Message>(INSERT, [
       data.map((d) => d.id),
@@ -79,23 +66,7 @@ export function createMessageWriter(db: Database, hooks: WriterHooks, maxBatch =
       }
     }
 
-    const data = unique.map((p) => p.draft);
-    const senders = [...new Set(data.map((d) => d.fromUserId))];
-    let rows: Message[];
-    let extra: Message[] = [];
-    let createdBy: string[] = [];
-    const transactional = hooks.needsTransaction(senders);
-    if (transactional) {
-      // Rare (a user's first message): through Prisma, inside the achievement's transaction.
-      [rows, extra, createdBy] = await prisma.$transaction(async (tx) => {
-        const rows = await tx.message.createManyAndReturn({ data, skipDuplicates: true });
-        const createdBy = [...new Set(rows.map((r) => r.fromUserId!))];
-        return [rows, await hooks.inTransaction(tx, createdBy), createdBy] as const;
-      });
-    } else {
-      rows = await insert(data);
-      createdBy = [...new Set(rows.map((r) => r.fromUserId!))];
-    }
+    const rows = await insert(unique.map((p) => p.draft));
 
     const byId = new Map(rows.map((r) => [r.id, r]));
     // Rows not returned conflicted on (fromUserId, clientId): answer with the stored ones.
@@ -119,9 +90,6 @@ export function createMessageWriter(db: Database, hooks: WriterHooks, maxBatch =
       if (a) answers.set(p, { message: a.message, created: false });
       else p.reject(new Error('message was neither inserted nor found'));
     }
-    // Publish what the transaction stored (achievements) before answering, so a client
-    // that gets the ack can already find them.
-    if (transactional) await hooks.afterCommit(extra, createdBy);
     for (const [p, w] of answers) p.resolve(w);
   }
 

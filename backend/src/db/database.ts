@@ -1,15 +1,17 @@
-// Opens the database: embedded PGlite when DATABASE_URL is unset, PostgreSQL otherwise.
-// Both go through Prisma driver adapters, so the rest of the code sees one PrismaClient.
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
+// The module's database connection: its own pool on PostgreSQL (`{ url }`), or the host's PGlite
+// instance (`{ pglite }`, embedded PostgreSQL, one connection shared with the host). Both go
+// through Prisma driver adapters set to the module's schema, so the generated client qualifies
+// every table with it; raw SQL qualifies them through `table()`.
 import pg from 'pg';
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaPg } from '@prisma/adapter-pg';
+import type { SqlDriverAdapter } from '@prisma/driver-adapter-utils';
 import { PrismaClient } from '../generated/prisma/client.ts';
-import type { Config } from '../config.ts';
 
-/** Raw SQL access for the migrator, on one session (advisory locks are per session). */
+export type DatabaseSource = { url: string } | { pglite: PGlite };
+
+/** Raw SQL on one session (advisory locks are per session). */
 export interface SqlSession {
   exec(sql: string): Promise<void>;
   query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
@@ -18,38 +20,60 @@ export interface SqlSession {
 
 export interface Database {
   kind: 'pglite' | 'postgres';
+  /** The PostgreSQL schema holding the module's tables. */
+  schema: string;
   prisma: PrismaClient;
+  /** `"<schema>"."<name>"`: a module table, for raw SQL. */
+  table(name: string): string;
   /**
    * Plain SQL for the few hot paths where Prisma's per-query overhead matters (the batched
    * chat insert, unread counts). Array parameters are sent as PostgreSQL arrays. Select
    * `timestamp` columns `AT TIME ZONE 'UTC'` so both drivers read them as UTC instants.
    */
   sql<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>;
-  /** A directory for files that belong with the data (the generated JWT key), or null in memory. */
-  dataDir: string | null;
+  /** The `application_name` of the module's PostgreSQL connections (null on PGlite). */
+  applicationName: string | null;
   session(): Promise<SqlSession>;
   ping(): Promise<boolean>;
   close(): Promise<void>;
 }
 
-/** What differs between the two drivers; the rest of a Database is built from it once. */
-interface Driver {
-  kind: Database['kind'];
-  prisma: PrismaClient;
-  dataDir: string | null;
-  sql: Database['sql'];
-  session(): Promise<SqlSession>;
-  end(): Promise<void>;
+/** A PostgreSQL identifier, quoted. */
+export const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
+
+/** A schema name the module accepts: a plain lowercase identifier, not PostgreSQL's own. */
+export const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/**
+ * pglite-prisma-adapter's factory takes no options; the connection it makes reports the
+ * schema Prisma qualifies tables with, so it is set there.
+ */
+class PrismaPGliteInSchema extends PrismaPGlite {
+  constructor(
+    client: PGlite,
+    private readonly schemaName: string,
+  ) {
+    super(client);
+  }
+  override async connect(): Promise<SqlDriverAdapter> {
+    const adapter = await super.connect();
+    const info = adapter.getConnectionInfo?.bind(adapter);
+    adapter.getConnectionInfo = () => ({ supportsRelationJoins: false, ...info?.(), schemaName: this.schemaName });
+    return adapter;
+  }
 }
 
-function fromDriver(d: Driver): Database {
+export async function openDatabase(source: DatabaseSource, opts: { schema: string }): Promise<Database> {
+  const { schema } = opts;
+  if (!SCHEMA_NAME.test(schema) || schema === 'public' || schema.startsWith('pg_')) {
+    throw new Error(`friend-chat: schema must be a plain lowercase identifier other than public (got ${JSON.stringify(schema)})`);
+  }
+  const table = (name: string) => `${quoteIdent(schema)}.${quoteIdent(name)}`;
   let closing: Promise<void> | null = null;
-  return {
-    kind: d.kind,
-    prisma: d.prisma,
-    dataDir: d.dataDir,
-    sql: d.sql,
-    session: d.session,
+  const base = (d: Omit<Database, 'schema' | 'table' | 'ping' | 'close'>, end: () => Promise<void>): Database => ({
+    ...d,
+    schema,
+    table,
     async ping() {
       try {
         await d.sql('SELECT 1');
@@ -61,56 +85,61 @@ function fromDriver(d: Driver): Database {
     close() {
       closing ??= (async () => {
         await d.prisma.$disconnect();
-        await d.end();
+        await end();
       })();
       return closing;
     },
-  };
-}
-
-export async function openDatabase(config: Pick<Config, 'databaseUrl' | 'pgliteDir'>): Promise<Database> {
-  return config.databaseUrl ? openPostgres(config.databaseUrl) : openPGlite(config.pgliteDir);
-}
-
-async function openPGlite(dir: string): Promise<Database> {
-  const inMemory = dir.startsWith('memory://');
-  if (!inMemory) mkdirSync(dir, { recursive: true });
-  const pglite = inMemory ? new PGlite() : new PGlite(dir);
-  await pglite.waitReady;
-  // Timestamps are stored as UTC (Prisma's convention for `timestamp` columns). PGlite takes
-  // the process's time zone otherwise, and DEFAULT CURRENT_TIMESTAMP would store local time.
-  await pglite.exec(`SET TIME ZONE 'UTC'`);
-  const query = async <T,>(text: string, params: unknown[] = []) => (await pglite.query<T>(text, params)).rows;
-  return fromDriver({
-    kind: 'pglite',
-    prisma: new PrismaClient({ adapter: new PrismaPGlite(pglite) }),
-    dataDir: inMemory ? null : path.dirname(path.resolve(dir)),
-    sql: query,
-    // PGlite is a single connection; the migrator runs before anything else uses it.
-    session: async () => ({ exec: async (sql) => void (await pglite.exec(sql)), query, release: async () => {} }),
-    end: () => pglite.close(),
   });
-}
 
-async function openPostgres(url: string): Promise<Database> {
-  // Every session in UTC, whatever the server's default: timestamps are stored as UTC.
-  const pool = new pg.Pool({ connectionString: url, max: 10, connectionTimeoutMillis: 5_000, options: '-c TimeZone=UTC' });
+  if ('pglite' in source) {
+    const pglite = source.pglite;
+    await pglite.waitReady;
+    // Timestamps are stored as UTC (Prisma's convention for `timestamp` columns). PGlite takes
+    // the process's time zone otherwise, and DEFAULT CURRENT_TIMESTAMP would store local time.
+    await pglite.exec(`SET TIME ZONE 'UTC'`);
+    const query = async <T,>(text: string, params: unknown[] = []) => (await pglite.query<T>(text, params)).rows;
+    return base(
+      {
+        kind: 'pglite',
+        prisma: new PrismaClient({ adapter: new PrismaPGliteInSchema(pglite, schema) }),
+        sql: query,
+        applicationName: null,
+        // PGlite is a single connection; the migrator runs before anything else uses it.
+        session: async () => ({ exec: async (sql) => void (await pglite.exec(sql)), query, release: async () => {} }),
+      },
+      // The PGlite instance is the host's: it closes it.
+      async () => {},
+    );
+  }
+
+  // The module's own connections carry an application_name, so the sync horizon can tell its
+  // writers from the host's (chat/sql.ts). Every session in UTC, whatever the server's default.
+  const applicationName = `friendchat:${schema}`;
+  const pool = new pg.Pool({
+    connectionString: source.url,
+    max: 10,
+    connectionTimeoutMillis: 5_000,
+    application_name: applicationName,
+    options: '-c TimeZone=UTC',
+  });
   // An idle client that loses its server emits 'error' on the pool; without a listener that
   // would crash the process. Queries on a broken connection fail and are answered as UNAVAILABLE.
   pool.on('error', () => {});
-  return fromDriver({
-    kind: 'postgres',
-    prisma: new PrismaClient({ adapter: new PrismaPg(pool) }),
-    dataDir: path.resolve('data'),
-    sql: async <T,>(text: string, params: unknown[] = []) => (await pool.query({ text, values: params })).rows as T[],
-    async session() {
-      const client = await pool.connect();
-      return {
-        exec: async (sql) => void (await client.query(sql)),
-        query: async <T,>(sql: string, params: unknown[] = []) => (await client.query(sql, params)).rows as T[],
-        release: async () => client.release(),
-      };
+  return base(
+    {
+      kind: 'postgres',
+      prisma: new PrismaClient({ adapter: new PrismaPg(pool, { schema }) }),
+      sql: async <T,>(text: string, params: unknown[] = []) => (await pool.query({ text, values: params })).rows as T[],
+      applicationName,
+      async session() {
+        const client = await pool.connect();
+        return {
+          exec: async (sql) => void (await client.query(sql)),
+          query: async <T,>(sql: string, params: unknown[] = []) => (await client.query(sql, params)).rows as T[],
+          release: async () => client.release(),
+        };
+      },
     },
-    end: () => pool.end(),
-  });
+    () => pool.end(),
+  );
 }

@@ -1,17 +1,15 @@
-// `npm run db:migrate`: applies prisma/migrations to the configured database.
+// `npm run db:migrate`: applies the chat module's migrations (its schema) and the demo host's
+// (public) to the configured database, in that order.
 import 'dotenv/config';
 import { loadConfig } from '../config.ts';
-import { openDatabase } from './database.ts';
-import { migrate } from './migrate.ts';
+import { createApp } from '../app.ts';
 
-const config = loadConfig();
-const db = await openDatabase(config);
+const config = loadConfig({ ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'info' });
 try {
-  const { applied, alreadyApplied } = await migrate(db, undefined, (l) => console.log(l));
-  console.log(`${applied.length} applied, ${alreadyApplied.length} already applied (${db.kind}).`);
+  const app = await createApp(config, { seed: false, staticDir: null });
+  await app.close();
+  console.log(`Migrations applied (${config.databaseUrl ? 'postgres' : 'pglite'}).`);
 } catch (err) {
   console.error(err instanceof Error ? err.message : err);
   process.exitCode = 1;
-} finally {
-  await db.close();
 }

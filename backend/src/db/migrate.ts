@@ -1,16 +1,30 @@
-// Applies prisma/migrations the way `prisma migrate deploy` would, without Prisma's native
-// schema engine (which cannot be downloaded here; DESIGN.md, Storage). Each migration runs in
-// its own transaction and is recorded in `_prisma_migrations` with Prisma's columns and
-// checksum (sha256 of migration.sql), so Prisma's CLI sees it as applied. A session-level
-// advisory lock (the key Prisma uses) keeps two starting processes from applying it twice.
+// Applies Prisma-format migrations the way `prisma migrate deploy` would, without Prisma's
+// native schema engine (which cannot be downloaded here; DESIGN.md, Storage). Each migration
+// runs in its own transaction with `search_path` set to the target schema, and is recorded in
+// that schema's `_prisma_migrations` with Prisma's columns and checksum (sha256 of
+// migration.sql). A session-level advisory lock, one key per schema, keeps two starting
+// processes from applying one twice.
+//
+// The module's migrations (prisma/friendchat/migrations) go to its own schema; a host that
+// applies its own the same way (the demo does, for `public`) keeps a history of its own.
 import { createHash, randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Database } from './database.ts';
+import { quoteIdent, type SqlSession } from './database.ts';
 
-export const MIGRATIONS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../prisma/migrations');
+// From backend/src/db/ as from a compiled dist/server/db/: the package root is three up.
+export const MIGRATIONS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../prisma/friendchat/migrations');
+/** The key `prisma migrate` locks with; used for `public`, so Prisma's CLI and this migrator exclude each other there. */
 const PRISMA_ADVISORY_LOCK_KEY = 72707369;
+
+/** One advisory lock key per schema (a stable 31-bit hash of its name). */
+export function advisoryLockKey(schema: string): number {
+  if (schema === 'public') return PRISMA_ADVISORY_LOCK_KEY;
+  let h = 0x811c9dc5;
+  for (const c of `friendchat-migrate:${schema}`) h = Math.imul(h ^ c.charCodeAt(0), 0x01000193) >>> 0;
+  return h & 0x7fffffff;
+}
 
 export interface Migration {
   name: string;
@@ -42,7 +56,7 @@ export function readMigrations(dir = MIGRATIONS_DIR): Migration[] {
     });
 }
 
-const CREATE_TABLE = `CREATE TABLE IF NOT EXISTS "_prisma_migrations" (
+const createTable = (table: string) => `CREATE TABLE IF NOT EXISTS ${table} (
     "id"                    VARCHAR(36) PRIMARY KEY NOT NULL,
     "checksum"              VARCHAR(64) NOT NULL,
     "finished_at"           TIMESTAMPTZ,
@@ -58,19 +72,28 @@ export interface MigrateResult {
   alreadyApplied: string[];
 }
 
-export async function migrate(
-  db: Database,
-  migrations: Migration[] = readMigrations(),
-  log: (line: string) => void = () => {},
-): Promise<MigrateResult> {
+export interface MigrateOptions {
+  /** The schema the migrations create their objects in, and whose `_prisma_migrations` records them. */
+  schema: string;
+  migrations?: Migration[];
+  log?: (line: string) => void;
+}
+
+export async function migrate(db: { session(): Promise<SqlSession> }, opts: MigrateOptions): Promise<MigrateResult> {
+  const { schema, log = () => {} } = opts;
+  const migrations = opts.migrations ?? readMigrations();
+  const s = quoteIdent(schema);
+  const record = `${s}."_prisma_migrations"`;
+  const lockKey = advisoryLockKey(schema);
   const session = await db.session();
   const result: MigrateResult = { applied: [], alreadyApplied: [] };
   try {
-    await session.query('SELECT pg_advisory_lock($1)', [PRISMA_ADVISORY_LOCK_KEY]);
+    await session.query('SELECT pg_advisory_lock($1)', [lockKey]);
     try {
-      await session.exec(CREATE_TABLE);
+      await session.exec(`CREATE SCHEMA IF NOT EXISTS ${s}`);
+      await session.exec(createTable(record));
       const rows = await session.query<{ migration_name: string; checksum: string; finished_at: Date | null }>(
-        `SELECT migration_name, checksum, finished_at FROM "_prisma_migrations" WHERE rolled_back_at IS NULL`,
+        `SELECT migration_name, checksum, finished_at FROM ${record} WHERE rolled_back_at IS NULL`,
       );
       const done = new Map(rows.filter((r) => r.finished_at !== null).map((r) => [r.migration_name, r.checksum]));
       for (const m of migrations) {
@@ -82,9 +105,11 @@ export async function migrate(
         }
         try {
           await session.exec('BEGIN');
+          // The migration's own names are unqualified: they land in the target schema.
+          await session.exec(`SET LOCAL search_path TO ${s}`);
           await session.exec(m.sql);
           await session.query(
-            `INSERT INTO "_prisma_migrations" (id, checksum, finished_at, migration_name, logs, rolled_back_at, started_at, applied_steps_count)
+            `INSERT INTO ${record} (id, checksum, finished_at, migration_name, logs, rolled_back_at, started_at, applied_steps_count)
              VALUES ($1, $2, now(), $3, NULL, NULL, now(), 1)`,
             [randomUUID(), m.checksum, m.name],
           );
@@ -93,11 +118,11 @@ export async function migrate(
           await session.exec('ROLLBACK').catch(() => {});
           throw new MigrationError(m.name, err);
         }
-        log(`applied migration ${m.name}`);
+        log(`applied migration ${m.name}${schema === 'public' ? '' : ` (schema ${schema})`}`);
         result.applied.push(m.name);
       }
     } finally {
-      await session.query('SELECT pg_advisory_unlock($1)', [PRISMA_ADVISORY_LOCK_KEY]).catch(() => {});
+      await session.query('SELECT pg_advisory_unlock($1)', [lockKey]).catch(() => {});
     }
   } finally {
     await session.release();

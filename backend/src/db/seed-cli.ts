@@ -1,19 +1,18 @@
 // `npm run db:seed`: migrates, then creates the demo users if they are missing.
 import 'dotenv/config';
 import { loadConfig } from '../config.ts';
-import { openDatabase } from './database.ts';
-import { migrate } from './migrate.ts';
-import { seedDemo } from './seed.ts';
+import { createApp } from '../app.ts';
 
 const config = loadConfig();
-const db = await openDatabase(config);
 try {
-  await migrate(db);
-  const created = await seedDemo(db.prisma, { onlyIfEmpty: false, bcryptRounds: config.bcryptRounds });
-  console.log(created ? 'Demo users created: alice, bob, carol, dave, erin (password: password123).' : 'Demo users already exist.');
+  const app = await createApp(config, { seed: false, staticDir: null });
+  try {
+    const created = await app.seed({ onlyIfEmpty: false });
+    console.log(created ? 'Demo users created: alice, bob, carol, dave, erin (password: password123).' : 'Demo users already exist.');
+  } finally {
+    await app.close();
+  }
 } catch (err) {
   console.error(err instanceof Error ? err.message : err);
   process.exitCode = 1;
-} finally {
-  await db.close();
 }

@@ -1,7 +1,8 @@
 // Demo data for trying the app: users alice, bob and carol (password `password123`) plus two
 // more so that four conversations can be opened, friendships, works and a few messages.
 import bcrypt from 'bcryptjs';
-import type { PrismaClient } from '../generated/prisma/client.ts';
+import type { FriendChat } from 'friend-chat/server';
+import type { PrismaClient } from '../host/generated/prisma/client.ts';
 
 export const DEMO_PASSWORD = 'password123';
 export const DEMO_USERS = [
@@ -26,7 +27,11 @@ const WORKS: [string, string, number][] = [
 ];
 
 /** Returns true when it created the demo data. */
-export async function seedDemo(prisma: PrismaClient, opts: { onlyIfEmpty: boolean; bcryptRounds: number }): Promise<boolean> {
+export async function seedDemo(
+  prisma: PrismaClient,
+  chat: FriendChat,
+  opts: { onlyIfEmpty: boolean; bcryptRounds: number },
+): Promise<boolean> {
   if (opts.onlyIfEmpty && (await prisma.user.count()) > 0) return false;
   if (await prisma.user.findUnique({ where: { username: 'alice' } })) return false;
   const passwordHash = await bcrypt.hash(DEMO_PASSWORD, opts.bcryptRounds);
@@ -44,22 +49,19 @@ export async function seedDemo(prisma: PrismaClient, opts: { onlyIfEmpty: boolea
       ]),
     });
     await tx.work.createMany({ data: WORKS.map(([owner, title, price]) => ({ ownerId: id(owner), title, price })) });
-    const t0 = Date.now() - 60 * 60 * 1000;
-    const chat: [string, string, string][] = [
-      ['bob', 'alice', 'Hi Alice! Did you see my new ink painting?'],
-      ['alice', 'bob', 'Not yet, sending it my way?'],
-      ['bob', 'alice', 'It is on the home page, “Ink landscape, no. 3” 🙂'],
-    ];
-    await tx.message.createMany({
-      data: chat.map(([from, to, content], i) => ({
-        fromUserId: id(from),
-        toUserId: id(to),
-        content,
-        createdAt: new Date(t0 + i * 60_000),
-        isRead: i < 2,
-        readAt: i < 2 ? new Date(t0 + i * 60_000 + 30_000) : null,
-      })),
-    });
   });
+  // A conversation to open, written through the chat module as the users would (the first two
+  // messages read). Friendship is the host's: the follows above are committed by now.
+  const id = (name: string) => ids.get(name)!;
+  const { messages } = chat.internals.services;
+  const chat3: [string, string, string][] = [
+    ['bob', 'alice', 'Hi Alice! Did you see my new ink painting?'],
+    ['alice', 'bob', 'Not yet, sending it my way?'],
+    ['bob', 'alice', 'It is on the home page, “Ink landscape, no. 3” 🙂'],
+  ];
+  for (const [i, [from, to, content]] of chat3.entries()) {
+    await messages.send({ from: id(from), to: id(to), content, clientId: `seed-${i}` });
+    if (i < 2) await messages.markRead(id(to), id(from));
+  }
   return true;
 }

@@ -1,28 +1,21 @@
-// The host app's routes: people, follows, friends, works, tasks, achievements.
+// The host app's routes: people, follows, works, tasks, achievements. (The friends list with
+// presence and unread counts is the chat module's: /api/friends.)
 import { Router } from 'express';
 import { z } from 'zod';
+import { idParam, parse } from 'friend-chat/server';
 import { currentUser } from '../auth/middleware.ts';
-import { idParam, parse } from '../http/validate.ts';
-import type { PresenceService } from '../realtime/presenceService.ts';
-import type { UnreadService } from '../chat/unread.ts';
-import type { FriendEntry } from '../realtime/events.ts';
 import type { AchievementService } from './achievements/service.ts';
 import type { FollowService } from './follows/service.ts';
 import type { TaskService } from './tasks/service.ts';
 import type { UserService } from './users/service.ts';
 import type { WorkService } from './works/service.ts';
-import { publicUserSelect } from './users/public.ts';
-import type { PrismaClient } from '../generated/prisma/client.ts';
 
 export interface HostDeps {
-  prisma: PrismaClient;
   users: UserService;
   follows: FollowService;
   works: WorkService;
   tasks: TaskService;
   achievements: AchievementService;
-  presence: PresenceService;
-  unread: UnreadService;
 }
 
 const UsersQuery = z.object({
@@ -50,27 +43,6 @@ export function hostRoutes(d: HostDeps): Router {
   r.delete('/follows/:userId', async (req, res) => {
     const { userId } = parse(idParam('userId'), req.params);
     res.json(await d.follows.unfollow(currentUser(req), userId));
-  });
-
-  r.get('/friends', async (req, res) => {
-    const me = currentUser(req);
-    const ids = await d.follows.friendIds(me);
-    const [users, online, counts] = await Promise.all([
-      d.prisma.user.findMany({
-        where: { id: { in: ids } },
-        select: { ...publicUserSelect, lastSeenAt: true },
-        orderBy: { displayName: 'asc' },
-      }),
-      d.presence.onlineAmong(ids),
-      d.unread.counts(me),
-    ]);
-    const friends: FriendEntry[] = users.map(({ lastSeenAt, ...user }) => ({
-      user,
-      online: online.has(user.id),
-      lastSeenAt: lastSeenAt?.toISOString() ?? null,
-      unread: counts.byPeer[user.id] ?? 0,
-    }));
-    res.json({ friends });
   });
 
   r.get('/works', async (req, res) => {

@@ -1,15 +1,17 @@
-// The Express app: security headers, CORS, JSON, routes, the built frontend, one error handler.
+// The demo host's Express app: security headers, CORS, JSON, its routes and the chat module's
+// router, the built frontend, one error handler (in the module's error shape).
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import express, { type ErrorRequestHandler, type RequestHandler, type Router } from 'express';
 import helmet from 'helmet';
 import cors from 'cors';
-import { AppError, errorBody, toAppError } from './errors.ts';
-import type { Logger } from '../logger.ts';
+import { AppError, errorBody, toAppError, type Logger } from 'friend-chat/server';
 
 export interface HttpOptions {
   corsOrigins: string[];
   publicRoutes: Router;
+  /** The chat module's router (it authenticates through the host's `identify` itself). */
+  chatRouter: Router;
   requireAuth: RequestHandler;
   privateRoutes: Router[];
   /** Directory of the built frontend; served with an SPA fallback when it exists. */
@@ -40,6 +42,7 @@ export function createHttpApp(opts: HttpOptions): express.Express {
   app.use('/api', express.json({ limit: '64kb' }));
 
   app.use('/api', opts.publicRoutes);
+  app.use('/api', opts.chatRouter);
   app.use('/api', opts.requireAuth, ...opts.privateRoutes);
   app.use('/api', (_req, _res, next) => next(new AppError('NOT_FOUND', 'No such endpoint')));
 

@@ -22,6 +22,19 @@ export function parse<T extends z.ZodType>(schema: T, value: unknown): z.infer<T
   return r.data;
 }
 
+/**
+ * A user id: the host's own string (a uuid, "42", …), 1–64 characters (DESIGN.md, "Module
+ * boundary"). Longer, empty, not a string or holding a NUL (PostgreSQL cannot store one) → 400.
+ */
+export const userId = z
+  .string({ message: 'must be a user id (a string)' })
+  .min(1, 'must not be empty')
+  .max(64, 'at most 64 characters')
+  .refine((s) => !s.includes('\u0000'), 'must not contain NUL characters');
+
+/** A path parameter that is a user id (see `userId`). */
+export const userIdParam = <K extends string>(name: K) => z.object({ [name]: userId } as Record<K, typeof userId>);
+
 /** A path parameter that must be a UUID: malformed → 400 VALIDATION (DESIGN.md, Rules). */
 export const idParam = <K extends string>(name: K) => z.object({ [name]: uuid } as Record<K, typeof uuid>);
 

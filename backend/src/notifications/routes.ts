@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { currentUser } from '../auth/middleware.ts';
+import { currentUser } from '../http/identity.ts';
 import { limitQuery, parse, uuid } from '../http/validate.ts';
 import type { NotificationInbox } from './inbox.ts';
 
@@ -14,10 +14,10 @@ const MarkRead = z.union([z.strictObject({ ids: z.array(uuid).min(1).max(500) })
 export function notificationRoutes(inbox: NotificationInbox): Router {
   const r = Router();
   r.get('/messages/system/list', async (req, res) => {
-    res.json(await inbox.list(currentUser(req), parse(ListQuery, req.query)));
+    res.json(await inbox.list(currentUser(res), parse(ListQuery, req.query)));
   });
   r.post('/messages/system/mark-read', async (req, res) => {
-    res.json(await inbox.markRead(currentUser(req), parse(MarkRead, req.body ?? {})));
+    res.json(await inbox.markRead(currentUser(res), parse(MarkRead, req.body ?? {})));
   });
   return r;
 }

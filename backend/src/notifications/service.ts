@@ -1,162 +1,215 @@
-// notificationService: turns host-app events into system messages (fromUserId null),
-// stored with the action that caused them and then pushed live (DESIGN.md).
+// notificationService: a host's events (an achievement unlocked, a follow, a sale, or any type
+// the host names) become system messages (fromUserId null), stored and then pushed live.
 //
 // Two halves, so a notification can never be lost to a push failure:
-//   store(tx, …)  — inside the caller's transaction: the message commits with the action.
+//   store(tx, …)  — inside the host's own PostgreSQL transaction on the same database: the
+//                   notification commits with the host's change, or not at all.
 //   publish(msgs) — after commit: `notification:new` + `unread:update`; never throws.
-// `notify` / `notifyMany` do both for callers that have no transaction of their own.
+// `transaction` runs both around the host's transaction; `notify` / `notifyMany` store and
+// publish for hosts with no transaction of their own.
 import type { Message } from '../generated/prisma/client.ts';
 import type { Database } from '../db/database.ts';
-import { insertSystemMessages } from '../chat/sql.ts';
-import { Prisma } from '../generated/prisma/client.ts';
+import { insertSystemMessages, MESSAGE_COLUMNS } from '../chat/sql.ts';
+import { uuidv7 } from '../chat/ids.ts';
 import type { Bus } from '../realtime/bus.ts';
-import type { PublicUser, SystemMessageType, SystemMetadata } from '../realtime/events.ts';
+import type { SystemMessageType, SystemMetadata, WireMessage } from '../realtime/events.ts';
 import type { UnreadService } from '../chat/unread.ts';
 import { toWire } from '../chat/wire.ts';
+import type { UserDirectory } from '../ports.ts';
 
-export type Tx = Prisma.TransactionClient;
+/** A built-in type with its typed metadata. */
+export type BuiltInNotificationDraft = {
+  [K in SystemMessageType]: { type: K; content?: string; metadata: SystemMetadata[K] };
+}[SystemMessageType];
 
-export interface NotificationInput<T extends SystemMessageType = SystemMessageType> {
-  userId: string;
-  type: T;
-  content: string;
-  metadata: SystemMetadata[T];
+/**
+ * What a host notifies: a built-in type with its metadata, or a type of its own (a name like
+ * `SYSTEM_LIKE`: uppercase letters, digits, `_`, at most 64) with any JSON metadata. `content`
+ * is the plain-text fallback clients show when they cannot render the type.
+ */
+export type NotificationDraft = BuiltInNotificationDraft | { type: string; content?: string; metadata?: Record<string, unknown> };
+
+/**
+ * A transaction of the host's on the module's database: a Prisma client or transaction client
+ * (`$queryRawUnsafe`), or a node-postgres client (`query(text, values)`).
+ */
+export type HostTransaction =
+  | { $queryRawUnsafe<T = unknown>(query: string, ...values: unknown[]): Promise<T> }
+  | { query(text: string, values?: unknown[]): Promise<{ rows: unknown[] }> };
+
+export const NOTIFICATION_TYPE = /^[A-Z][A-Z0-9_]{0,63}$/;
+const MAX_CONTENT = 2000;
+
+/** The draft checked as the database will take it; a bad one throws (the host's bug, not a user's). */
+function checkDraft(draft: NotificationDraft): { type: string; content: string; metadata: string } {
+  if (!draft || typeof draft !== 'object') throw new TypeError('friend-chat: a notification draft must be an object');
+  const { type, content = '', metadata = {} } = draft;
+  if (typeof type !== 'string' || !NOTIFICATION_TYPE.test(type) || type === 'CHAT') {
+    throw new TypeError(`friend-chat: notification type ${JSON.stringify(type)} must match ${NOTIFICATION_TYPE} and not be CHAT`);
+  }
+  if (typeof content !== 'string' || content.length > MAX_CONTENT || content.includes('\u0000')) {
+    throw new TypeError(`friend-chat: notification content must be a string of at most ${MAX_CONTENT} characters without NUL`);
+  }
+  if (metadata === null || typeof metadata !== 'object' || Array.isArray(metadata)) {
+    throw new TypeError('friend-chat: notification metadata must be a plain object');
+  }
+  assertJson(metadata, 'metadata', new Set());
+  return { type, content, metadata: JSON.stringify(metadata) };
+}
+
+/** Throws unless `value` survives JSON unchanged: no functions, BigInt, symbols, cycles, class instances, NaN. */
+function assertJson(value: unknown, path: string, seen: Set<object>): void {
+  const fail = (what: string) => {
+    throw new TypeError(`friend-chat: notification ${path} is not JSON-serialisable (${what})`);
+  };
+  switch (typeof value) {
+    case 'string':
+      if (value.includes('\u0000')) fail('a string with a NUL character');
+      return;
+    case 'boolean':
+      return;
+    case 'number':
+      if (!Number.isFinite(value)) fail(String(value));
+      return;
+    case 'object': {
+      if (value === null) return;
+      if (seen.has(value)) fail('a cycle');
+      const proto = Object.getPrototypeOf(value);
+      if (!Array.isArray(value) && proto !== Object.prototype && proto !== null) fail(`a ${proto?.constructor?.name ?? 'class'} instance`);
+      seen.add(value);
+      for (const [k, v] of Object.entries(value)) assertJson(v, Array.isArray(value) ? `${path}[${k}]` : `${path}.${k}`, seen);
+      seen.delete(value);
+      return;
+    }
+    default:
+      fail(typeof value);
+  }
 }
 
 export function createNotificationService(
   db: Database,
   bus: Bus,
   unread: UnreadService,
+  users: UserDirectory,
   onError: (err: unknown) => void = () => {},
 ) {
-  async function store(tx: Tx, input: NotificationInput): Promise<Message> {
-    return tx.message.create({
-      data: {
-        fromUserId: null,
-        toUserId: input.userId,
-        messageType: input.type,
-        content: input.content,
-        metadata: input.metadata as unknown as Prisma.InputJsonValue,
-      },
-    });
-  }
+  const INSERT_ONE = `INSERT INTO ${db.table('Message')} (id, "toUserId", "messageType", content, metadata)
+    VALUES ($1::uuid, $2::text, $3::text, $4::text, $5::text::jsonb) RETURNING ${MESSAGE_COLUMNS}`;
 
-  /** Stores a batch in one statement inside the caller's transaction. */
-  async function storeMany(tx: Tx, inputs: NotificationInput[]): Promise<Message[]> {
-    if (inputs.length === 0) return [];
-    return tx.message.createManyAndReturn({
-      data: inputs.map((i) => ({
-        fromUserId: null,
-        toUserId: i.userId,
-        messageType: i.type,
-        content: i.content,
-        metadata: i.metadata as unknown as Prisma.InputJsonValue,
-      })),
-    });
+  /** The ids among `userIds` the host does not know; a notification to one of them is refused. */
+  async function assertUsersExist(userIds: string[]): Promise<void> {
+    for (const id of userIds) {
+      if (typeof id !== 'string' || id.length < 1 || id.length > 64) {
+        throw new TypeError(`friend-chat: ${JSON.stringify(id)} is not a user id (a string of 1–64 characters)`);
+      }
+    }
+    const unique = [...new Set(userIds)];
+    const known = new Set<string>();
+    for (let i = 0; i < unique.length; i += 1000) {
+      for (const u of await users.byIds(unique.slice(i, i + 1000))) known.add(u.id);
+    }
+    const unknown = unique.filter((id) => !known.has(id));
+    if (unknown.length) throw new Error(`friend-chat: cannot notify unknown user(s) ${unknown.slice(0, 5).map((u) => JSON.stringify(u)).join(', ')}`);
   }
 
   /**
    * Pushes stored notifications to their users' tabs. A failure is logged, never thrown, and
    * each push stands alone: one that fails does not cost the others theirs.
    */
-  async function publish(messages: Message[]): Promise<void> {
-    for (const m of messages) {
+  async function publish(messages: WireMessage | WireMessage[]): Promise<void> {
+    const list = Array.isArray(messages) ? messages : [messages];
+    for (const message of list) {
       try {
-        bus.emit(m.toUserId, 'notification:new', { message: toWire(m) });
+        bus.emit(message.toUserId, 'notification:new', { message });
       } catch (err) {
         onError(err);
       }
     }
     try {
       // Recounts per user, each on its own (unread.push never throws for one user).
-      await unread.push(messages.map((m) => m.toUserId));
+      await unread.push(list.map((m) => m.toUserId));
     } catch (err) {
       onError(err);
     }
   }
 
-  async function notify<T extends SystemMessageType>(
-    userId: string,
-    type: T,
-    content: string,
-    metadata: SystemMetadata[T],
-  ): Promise<Message> {
-    const message = await store(db.prisma, { userId, type, content, metadata } as NotificationInput);
-    await publish([message]);
-    return message;
+  /**
+   * Stores a notification inside the host's transaction (same database), so it exists exactly
+   * when the host's change commits. The host vouches for the user (it is its own transaction);
+   * publish what this returns once the transaction committed.
+   */
+  async function store(tx: HostTransaction, userId: string, draft: NotificationDraft): Promise<WireMessage> {
+    const { type, content, metadata } = checkDraft(draft);
+    if (typeof userId !== 'string' || userId.length < 1 || userId.length > 64) {
+      throw new TypeError(`friend-chat: ${JSON.stringify(userId)} is not a user id (a string of 1–64 characters)`);
+    }
+    const params = [uuidv7(), userId, type, content, metadata];
+    const rows =
+      '$queryRawUnsafe' in tx
+        ? await tx.$queryRawUnsafe<Message[]>(INSERT_ONE, ...params)
+        : ((await tx.query(INSERT_ONE, params)).rows as Message[]);
+    const row = rows[0]!;
+    return toWire({ ...row, createdAt: new Date(row.createdAt), readAt: row.readAt && new Date(row.readAt) });
   }
 
-  /** One insert for the whole batch, then the pushes. */
-  /** `onStored` runs once the batch is committed, before the pushes (for measurements). */
-  async function notifyMany(inputs: NotificationInput[], onStored?: () => void): Promise<Message[]> {
-    if (inputs.length === 0) return [];
-    // Batches can be large (an announcement to every user): one plain INSERT … unnest per
-    // 5,000, not the ORM's per-row work.
-    const messages = await insertSystemMessages(
+  /** Stores many (each user, its draft) in one statement per 5,000, then pushes. */
+  async function notifyEach(items: { userId: string; draft: NotificationDraft }[], onStored?: () => void): Promise<WireMessage[]> {
+    if (items.length === 0) return [];
+    const checked = items.map((i) => ({ userId: i.userId, ...checkDraft(i.draft) }));
+    await assertUsersExist(checked.map((c) => c.userId));
+    const rows = await insertSystemMessages(
       db,
-      inputs.map((i) => ({ toUserId: i.userId, messageType: i.type, content: i.content, metadata: i.metadata })),
+      checked.map((c) => ({ toUserId: c.userId, messageType: c.type, content: c.content, metadata: JSON.parse(c.metadata) })),
     );
     onStored?.();
+    const messages = rows.map(toWire);
     await publish(messages);
     return messages;
   }
 
-  // Typed builders: the content is a plain-text fallback; clients render from metadata.
-  const build = {
-    followed: (userId: string, follower: PublicUser): NotificationInput<'SYSTEM_FOLLOW'> => ({
-      userId,
-      type: 'SYSTEM_FOLLOW',
-      content: `${follower.displayName} started following you`,
-      metadata: { follower },
-    }),
-    becameFriends: (userId: string, friend: PublicUser): NotificationInput<'SYSTEM_FRIEND'> => ({
-      userId,
-      type: 'SYSTEM_FRIEND',
-      content: `You and ${friend.displayName} are now friends`,
-      metadata: { friend },
-    }),
-    workPurchased: (
-      sellerId: string,
-      buyer: PublicUser,
-      work: { id: string; title: string },
-      price: number,
-    ): NotificationInput<'SYSTEM_PURCHASE'> => ({
-      userId: sellerId,
-      type: 'SYSTEM_PURCHASE',
-      content: `${buyer.displayName} bought “${work.title}” for ${price} coins`,
-      metadata: { buyer, work: { id: work.id, title: work.title }, price },
-    }),
-    taskCompleted: (userId: string, task: { id: string; title: string }, reward: number): NotificationInput<'SYSTEM_TASK'> => ({
-      userId,
-      type: 'SYSTEM_TASK',
-      content: `Task completed: ${task.title} (+${reward} coins)`,
-      metadata: { task: { id: task.id, title: task.title }, reward },
-    }),
-    achievementUnlocked: (userId: string, achievement: { code: string; title: string }): NotificationInput<'SYSTEM_ACHIEVEMENT'> => ({
-      userId,
-      type: 'SYSTEM_ACHIEVEMENT',
-      content: `Achievement unlocked: ${achievement.title}`,
-      metadata: { achievement: { code: achievement.code, title: achievement.title } },
-    }),
-  };
-
-  const send = (input: NotificationInput) => notify(input.userId, input.type, input.content, input.metadata);
-
   return {
     store,
-    storeMany,
     publish,
-    notify,
-    notifyMany,
-    build,
-    followed: (userId: string, follower: PublicUser) => send(build.followed(userId, follower)),
-    becameFriends: (userId: string, friend: PublicUser) => send(build.becameFriends(userId, friend)),
-    workPurchased: (sellerId: string, buyer: PublicUser, work: { id: string; title: string }, price: number) =>
-      send(build.workPurchased(sellerId, buyer, work, price)),
-    taskCompleted: (userId: string, task: { id: string; title: string }, reward: number) =>
-      send(build.taskCompleted(userId, task, reward)),
-    achievementUnlocked: (userId: string, achievement: { code: string; title: string }) =>
-      send(build.achievementUnlocked(userId, achievement)),
+    notifyEach,
+
+    /** Stores and pushes one notification. Unknown user or a bad draft → throws, nothing stored. */
+    async notify(userId: string, draft: NotificationDraft): Promise<WireMessage> {
+      return (await notifyEach([{ userId, draft }]))[0]!;
+    },
+
+    /** The same notification to many users: one insert per 5,000, then the pushes. */
+    notifyMany(userIds: string[], draft: NotificationDraft, onStored?: () => void): Promise<WireMessage[]> {
+      return notifyEach(
+        userIds.map((userId) => ({ userId, draft })),
+        onStored,
+      );
+    },
+
+    /**
+     * The host's transaction with notifications in it: `client.$transaction` (a Prisma client,
+     * or any object with an interactive `$transaction(fn)`) runs `body`, which does the host's
+     * change and calls `notify(userId, draft)` to store notifications in it. Once committed,
+     * `afterCommit` runs (the host's caches), then every stored notification is pushed. A
+     * transaction that fails stores and pushes nothing.
+     */
+    async transaction<TX extends HostTransaction, T>(
+      client: { $transaction<R>(fn: (tx: TX) => Promise<R>): Promise<R> },
+      body: (tx: TX, notify: (userId: string, draft: NotificationDraft) => Promise<WireMessage>) => Promise<T>,
+      opts: { afterCommit?: (result: T) => void | Promise<void> } = {},
+    ): Promise<T> {
+      let stored: WireMessage[] = [];
+      const result = await client.$transaction(async (tx) => {
+        stored = [];
+        return body(tx, async (userId, draft) => {
+          const m = await store(tx, userId, draft);
+          stored.push(m);
+          return m;
+        });
+      });
+      await opts.afterCommit?.(result);
+      await publish(stored);
+      return result;
+    },
   };
 }
 export type NotificationService = ReturnType<typeof createNotificationService>;

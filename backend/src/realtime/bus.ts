@@ -2,18 +2,19 @@
 // on every node (through the Redis adapter when it is on). Services get the bus before the
 // Socket.IO server exists; `attach` binds it once the server is up. A push never throws:
 // the caller's action already happened and is stored, and clients catch up through sync.
-import type { Server } from 'socket.io';
+import type { Namespace, Server } from 'socket.io';
 import type { ClientToServerEvents, InterServerEvents, ServerToClientEvents, SocketData } from './events.ts';
 
 export type IoServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
+type ChatNamespace = Namespace<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
 type EventName = keyof ServerToClientEvents;
 type Payload<E extends EventName> = Parameters<ServerToClientEvents[E]>[0];
 
 export interface Bus {
   /** Emits to every socket of the given users, except the socket `exceptSocketId`. */
   emit<E extends EventName>(userIds: string | string[], event: E, payload: Payload<E>, exceptSocketId?: string): void;
-  /** Binds the Socket.IO server; `multiNode` when an adapter links it to other nodes. */
-  attach(io: IoServer, opts?: { multiNode: boolean }): void;
+  /** Binds the module's namespace; `multiNode` when an adapter links it to other nodes. */
+  attach(nsp: ChatNamespace, opts?: { multiNode: boolean }): void;
   /**
    * Tells every other node (through the adapter) that these users' friendships changed, and
    * resolves once they all acknowledged it (or after `FRIENDS_CHANGED_TIMEOUT_MS`): a follow or
@@ -28,7 +29,7 @@ export interface Bus {
 export const FRIENDS_CHANGED_TIMEOUT_MS = 1000;
 
 export function createBus(onError: (err: unknown) => void = () => {}): Bus {
-  let io: IoServer | null = null;
+  let io: ChatNamespace | null = null;
   let multiNode = false;
   const handlers: ((userIds: string[]) => void)[] = [];
   return {

@@ -36,12 +36,19 @@ export interface SystemMetadata {
   SYSTEM_ACHIEVEMENT: { achievement: { code: string; title: string } };
 }
 
+/**
+ * A notification type a host names itself (e.g. `SYSTEM_LIKE`): uppercase letters, digits and
+ * `_`, stored, listed, counted and pushed like the built-in ones. (`string & {}` keeps editors
+ * suggesting the built-in names.)
+ */
+export type HostMessageType = string & {};
+
 /** A message on the wire; times are ISO strings. `fromUserId` null = system message. */
 export interface WireMessage {
   id: string;
   fromUserId: string | null;
   toUserId: string;
-  messageType: MessageType;
+  messageType: MessageType | HostMessageType;
   content: string;
   metadata: Record<string, unknown>;
   clientId: string | null;

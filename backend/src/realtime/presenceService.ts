@@ -2,14 +2,29 @@
 // every change, lastSeenAt stored when the last tab closes.
 import type { Bus } from './bus.ts';
 import type { Presence } from './presence.ts';
-import type { FriendGraph } from '../host/follows/service.ts';
-import type { UserService } from '../host/users/service.ts';
+import type { FriendGraph } from '../ports.ts';
+import type { Database } from '../db/database.ts';
+
+/** lastSeenAt, kept in the module's own table (UserPresence). */
+export function createLastSeenStore(db: Database) {
+  return {
+    async touch(userId: string, at: Date): Promise<void> {
+      await db.prisma.userPresence.upsert({ where: { userId }, create: { userId, lastSeenAt: at }, update: { lastSeenAt: at } });
+    },
+    async of(userIds: string[]): Promise<Map<string, Date>> {
+      if (userIds.length === 0) return new Map();
+      const rows = await db.prisma.userPresence.findMany({ where: { userId: { in: userIds } } });
+      return new Map(rows.map((r) => [r.userId, r.lastSeenAt]));
+    },
+  };
+}
+export type LastSeenStore = ReturnType<typeof createLastSeenStore>;
 
 export function createPresenceService(
   presence: Presence,
   bus: Bus,
   friends: FriendGraph,
-  users: UserService,
+  lastSeen: LastSeenStore,
   onError: (err: unknown) => void = () => {},
 ) {
   async function announce(userId: string, online: boolean, lastSeenAt: Date | null) {
@@ -40,7 +55,7 @@ export function createPresenceService(
 
   async function change(userId: string, online: boolean): Promise<void> {
     const now = new Date();
-    await users.touchLastSeen(userId, now);
+    await lastSeen.touch(userId, now);
     await announce(userId, online, now);
   }
 

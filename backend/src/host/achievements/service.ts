@@ -1,8 +1,14 @@
 // Achievements are unlocked by server rules, each exactly once per user. The unique
 // (userId, achievementId) key with ON CONFLICT DO NOTHING makes a concurrent second unlock a
-// no-op, and only the request that inserted the row stores the notification.
-import type { Message, PrismaClient } from '../../generated/prisma/client.ts';
-import type { NotificationService, Tx } from '../../notifications/service.ts';
+// no-op, and only the request that inserted the row stores the notification (through the chat
+// module, in the same transaction: `chat.notifications.transaction`).
+import type { NotificationDraft, WireMessage } from 'friend-chat/server';
+import type { Prisma, PrismaClient } from '../generated/prisma/client.ts';
+import { build } from '../notifications.ts';
+
+export type Tx = Prisma.TransactionClient;
+/** Stores a notification in the running transaction (from `chat.notifications.transaction`). */
+export type Notify = (userId: string, draft: NotificationDraft) => Promise<WireMessage>;
 
 export const ACHIEVEMENTS = {
   FIRST_FRIEND: { title: 'First friend', description: 'Became friends with someone' },
@@ -13,7 +19,7 @@ export const ACHIEVEMENTS = {
 } as const;
 export type AchievementCode = keyof typeof ACHIEVEMENTS;
 
-export function createAchievementService(prisma: PrismaClient, notifications: NotificationService) {
+export function createAchievementService(prisma: PrismaClient) {
   const ids = new Map<string, string>();
   // Users known to hold an achievement; lets hot paths (every chat send) skip the database.
   const held = new Set<string>();
@@ -33,9 +39,9 @@ export function createAchievementService(prisma: PrismaClient, notifications: No
 
   /**
    * Unlocks for several users at once (two statements, whatever their number), inside the
-   * caller's transaction. Returns the stored notifications of those who did not hold it yet.
+   * caller's transaction, and stores a notification for each who did not hold it yet. Returns them.
    */
-  async function unlockMany(tx: Tx, userIds: string[], code: AchievementCode): Promise<Message[]> {
+  async function unlockMany(tx: Tx, notify: Notify, userIds: string[], code: AchievementCode): Promise<string[]> {
     // Sorted, so concurrent transactions take the row locks in the same order (no deadlock).
     const todo = [...new Set(userIds)].filter((id) => !held.has(`${id}:${code}`)).sort();
     if (todo.length === 0) return [];
@@ -46,10 +52,11 @@ export function createAchievementService(prisma: PrismaClient, notifications: No
       select: { userId: true },
     });
     const title = ACHIEVEMENTS[code].title;
-    return notifications.storeMany(
-      tx,
-      inserted.map((r) => notifications.build.achievementUnlocked(r.userId, { code, title })),
-    );
+    for (const r of inserted) {
+      const n = build.achievementUnlocked(r.userId, { code, title });
+      await notify(n.userId, n.draft);
+    }
+    return inserted.map((r) => r.userId);
   }
 
   return {
@@ -63,12 +70,9 @@ export function createAchievementService(prisma: PrismaClient, notifications: No
       return !held.has(`${userId}:${code}`);
     },
 
-    /**
-     * Unlocks inside the caller's transaction. Returns the stored notification when this call
-     * unlocked it (to publish after commit), or null when the user already had it.
-     */
-    async unlock(tx: Tx, userId: string, code: AchievementCode): Promise<Message | null> {
-      return (await unlockMany(tx, [userId], code))[0] ?? null;
+    /** Unlocks inside the caller's transaction; true when this call unlocked it. */
+    async unlock(tx: Tx, notify: Notify, userId: string, code: AchievementCode): Promise<boolean> {
+      return (await unlockMany(tx, notify, [userId], code)).length > 0;
     },
 
     unlockMany,

@@ -1,29 +1,14 @@
-// Follows and friendship. Friends = mutual follow. The chat module asks only `areFriends`
-// and `friendIds`, so it can be lifted into another app with its own social graph.
-import type { Message, PrismaClient } from '../../generated/prisma/client.ts';
-import { AppError, notFound } from '../../http/errors.ts';
-import type { PublicUser } from '../../realtime/events.ts';
-import type { NotificationService } from '../../notifications/service.ts';
+// Follows and friendship. Friends = mutual follow. The chat module asks only `areFriends` and
+// `friendIds` (its FriendGraph port) and is told of every change (`chat.friendsChanged`).
+import { AppError, notFound, type ChatUser, type FriendChat } from 'friend-chat/server';
+import type { PrismaClient } from '../generated/prisma/client.ts';
 import type { AchievementService } from '../achievements/service.ts';
-import { publicUserSelect } from '../users/public.ts';
+import { build } from '../notifications.ts';
+import { isUuid, publicUserSelect } from '../users/public.ts';
 
-export interface FriendGraph {
-  areFriends(a: string, b: string): Promise<boolean>;
-  friendIds(userId: string): Promise<string[]>;
-}
-
-export function createFollowService(
-  prisma: PrismaClient,
-  notifications: NotificationService,
-  achievements: AchievementService,
-  /**
-   * Called after a follow or unfollow between the two users committed (cache invalidation);
-   * the request answers once it resolves, so no node still holds the old friendship.
-   */
-  onChange: (userIds: string[]) => void | Promise<void> = () => {},
-) {
+export function createFollowService(prisma: PrismaClient, chat: FriendChat, achievements: AchievementService) {
   async function areFriends(a: string, b: string): Promise<boolean> {
-    if (a === b) return false;
+    if (a === b || !isUuid(a) || !isUuid(b)) return false;
     const n = await prisma.follow.count({
       where: { OR: [{ followerId: a, followeeId: b }, { followerId: b, followeeId: a }] },
     });
@@ -31,6 +16,7 @@ export function createFollowService(
   }
 
   async function friendIds(userId: string): Promise<string[]> {
+    if (!isUuid(userId)) return [];
     const rows = await prisma.follow.findMany({
       where: { followerId: userId, followee: { following: { some: { followeeId: userId } } } },
       select: { followeeId: true },
@@ -38,7 +24,7 @@ export function createFollowService(
     return rows.map((r) => r.followeeId);
   }
 
-  async function requireUser(id: string): Promise<PublicUser> {
+  async function requireUser(id: string): Promise<ChatUser> {
     const user = await prisma.user.findUnique({ where: { id }, select: publicUserSelect });
     if (!user) throw notFound('User');
     return user;
@@ -52,37 +38,40 @@ export function createFollowService(
       if (me === targetId) throw new AppError('VALIDATION', 'You cannot follow yourself');
       const [target, follower] = await Promise.all([requireUser(targetId), requireUser(me)]);
       const unlocked: string[] = [];
-      const { friends, stored } = await prisma.$transaction(async (tx) => {
-        // Serialize follows between the same two people, so two crossing follows see each
-        // other and exactly one of them announces the friendship.
-        const pair = [me, targetId].sort().join(':');
-        await tx.$queryRaw`SELECT pg_advisory_xact_lock(hashtext(${pair}))::text`;
-        const { count } = await tx.follow.createMany({ data: [{ followerId: me, followeeId: targetId }], skipDuplicates: true });
-        const reverse = await tx.follow.findUnique({
-          where: { followerId_followeeId: { followerId: targetId, followeeId: me } },
-        });
-        const friends = reverse !== null;
-        const stored: Message[] = [];
-        if (count === 0) return { friends, stored }; // already following: nothing new happened
-        stored.push(await notifications.store(tx, notifications.build.followed(targetId, follower)));
-        if (friends) {
-          stored.push(await notifications.store(tx, notifications.build.becameFriends(targetId, follower)));
-          stored.push(await notifications.store(tx, notifications.build.becameFriends(me, target)));
-          // In id order: friendships forming at once (A–B, B–C, C–A) each lock two users'
-          // achievement rows, and taking them in one global order means they cannot deadlock.
-          for (const id of [me, targetId].sort()) {
-            const m = await achievements.unlock(tx, id, 'FIRST_FRIEND');
-            if (m) {
-              stored.push(m);
-              unlocked.push(id);
+      const friends = await chat.notifications.transaction(
+        prisma,
+        async (tx, notify) => {
+          // Serialize follows between the same two people, so two crossing follows see each
+          // other and exactly one of them announces the friendship.
+          const pair = [me, targetId].sort().join(':');
+          await tx.$queryRaw`SELECT pg_advisory_xact_lock(hashtext(${pair}))::text`;
+          const { count } = await tx.follow.createMany({ data: [{ followerId: me, followeeId: targetId }], skipDuplicates: true });
+          const reverse = await tx.follow.findUnique({
+            where: { followerId_followeeId: { followerId: targetId, followeeId: me } },
+          });
+          const friends = reverse !== null;
+          if (count === 0) return friends; // already following: nothing new happened
+          const send = (n: { userId: string; draft: Parameters<typeof notify>[1] }) => notify(n.userId, n.draft);
+          await send(build.followed(targetId, follower));
+          if (friends) {
+            await send(build.becameFriends(targetId, follower));
+            await send(build.becameFriends(me, target));
+            // In id order: friendships forming at once (A–B, B–C, C–A) each lock two users'
+            // achievement rows, and taking them in one global order means they cannot deadlock.
+            for (const id of [me, targetId].sort()) {
+              if (await achievements.unlock(tx, notify, id, 'FIRST_FRIEND')) unlocked.push(id);
             }
           }
-        }
-        return { friends, stored };
-      });
-      await onChange([me, targetId]);
-      for (const id of unlocked) achievements.remember(id, 'FIRST_FRIEND');
-      await notifications.publish(stored);
+          return friends;
+        },
+        {
+          // Before the pushes: no node may still hold the old friendship when they arrive.
+          async afterCommit() {
+            await chat.friendsChanged(me, targetId);
+            for (const id of unlocked) achievements.remember(id, 'FIRST_FRIEND');
+          },
+        },
+      );
       return { following: true, friends };
     },
 
@@ -90,7 +79,7 @@ export function createFollowService(
       if (me === targetId) throw new AppError('VALIDATION', 'You cannot unfollow yourself');
       await requireUser(targetId);
       await prisma.follow.deleteMany({ where: { followerId: me, followeeId: targetId } });
-      await onChange([me, targetId]);
+      await chat.friendsChanged(me, targetId);
       return { following: false, friends: false };
     },
   };

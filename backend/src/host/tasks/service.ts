@@ -1,9 +1,8 @@
 // Tasks: one catalogue for every user; each completed once per user (again → 409).
-import type { Message, PrismaClient } from '../../generated/prisma/client.ts';
-import { conflict, notFound } from '../../http/errors.ts';
-import type { TaskEntry } from '../../realtime/events.ts';
-import type { NotificationService } from '../../notifications/service.ts';
+import { conflict, notFound, type FriendChat, type TaskEntry } from 'friend-chat/server';
+import type { PrismaClient } from '../generated/prisma/client.ts';
 import type { AchievementService } from '../achievements/service.ts';
+import { build } from '../notifications.ts';
 
 export const TASK_CATALOGUE = [
   { code: 'COMPLETE_PROFILE', title: 'Complete your profile', description: 'Add a display name and an avatar', reward: 10 },
@@ -13,7 +12,7 @@ export const TASK_CATALOGUE = [
   { code: 'DAILY_CHECK_IN', title: 'Daily check-in', description: 'Visit the site today', reward: 1 },
 ] as const;
 
-export function createTaskService(prisma: PrismaClient, notifications: NotificationService, achievements: AchievementService) {
+export function createTaskService(prisma: PrismaClient, chat: FriendChat, achievements: AchievementService) {
   return {
     async ensureCatalogue(): Promise<void> {
       for (const t of TASK_CATALOGUE) {
@@ -40,21 +39,19 @@ export function createTaskService(prisma: PrismaClient, notifications: Notificat
     async complete(me: string, taskId: string): Promise<TaskEntry> {
       const task = await prisma.task.findUnique({ where: { id: taskId } });
       if (!task) throw notFound('Task');
-      let unlockedFirst = false;
-      const { completedAt, stored } = await prisma.$transaction(async (tx) => {
-        const { count } = await tx.userTask.createMany({ data: [{ userId: me, taskId }], skipDuplicates: true });
-        if (count === 0) throw conflict('Task already completed');
-        const stored: Message[] = [await notifications.store(tx, notifications.build.taskCompleted(me, task, task.reward))];
-        const m = await achievements.unlock(tx, me, 'FIRST_TASK');
-        if (m) {
-          stored.push(m);
-          unlockedFirst = true;
-        }
-        const row = await tx.userTask.findUniqueOrThrow({ where: { userId_taskId: { userId: me, taskId } } });
-        return { completedAt: row.completedAt, stored };
-      });
-      if (unlockedFirst) achievements.remember(me, 'FIRST_TASK');
-      await notifications.publish(stored);
+      const { completedAt } = await chat.notifications.transaction(
+        prisma,
+        async (tx, notify) => {
+          const { count } = await tx.userTask.createMany({ data: [{ userId: me, taskId }], skipDuplicates: true });
+          if (count === 0) throw conflict('Task already completed');
+          const n = build.taskCompleted(me, task, task.reward);
+          await notify(n.userId, n.draft);
+          const unlockedFirst = await achievements.unlock(tx, notify, me, 'FIRST_TASK');
+          const row = await tx.userTask.findUniqueOrThrow({ where: { userId_taskId: { userId: me, taskId } } });
+          return { completedAt: row.completedAt, unlockedFirst };
+        },
+        { afterCommit: ({ unlockedFirst }) => void (unlockedFirst && achievements.remember(me, 'FIRST_TASK')) },
+      );
       const { id, code, title, description, reward } = task;
       return { id, code, title, description, reward, completed: true, completedAt: completedAt.toISOString() };
     },

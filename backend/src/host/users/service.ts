@@ -1,7 +1,6 @@
-import type { PrismaClient } from '../../generated/prisma/client.ts';
-import { validation } from '../../http/errors.ts';
-import type { PublicUser } from '../../realtime/events.ts';
-import { publicUserSelect } from './public.ts';
+import { validation, type ChatUser, type PublicUser } from 'friend-chat/server';
+import type { PrismaClient } from '../generated/prisma/client.ts';
+import { isUuid, publicUserSelect } from './public.ts';
 
 export interface UserListEntry extends PublicUser {
   following: boolean;
@@ -54,13 +53,11 @@ export function createUserService(prisma: PrismaClient) {
       return { users, nextCursor: rows.length > limit && last ? encode(last.username) : null };
     },
 
-    async byIds(ids: string[]): Promise<Map<string, PublicUser>> {
-      const users = await prisma.user.findMany({ where: { id: { in: ids } }, select: publicUserSelect });
-      return new Map(users.map((u) => [u.id, u]));
-    },
-
-    async touchLastSeen(userId: string, at: Date): Promise<void> {
-      await prisma.user.updateMany({ where: { id: userId }, data: { lastSeenAt: at } });
+    /** The chat module's UserDirectory port: ids that are not the demo's (not UUIDs) are nobody. */
+    async byIds(ids: string[]): Promise<ChatUser[]> {
+      const valid = ids.filter(isUuid);
+      if (valid.length === 0) return [];
+      return prisma.user.findMany({ where: { id: { in: valid } }, select: publicUserSelect });
     },
   };
 }

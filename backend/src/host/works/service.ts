@@ -1,12 +1,11 @@
 // Works (things users publish and sell) and purchases. Buying notifies the seller.
-import type { Message, PrismaClient } from '../../generated/prisma/client.ts';
-import { AppError, conflict, notFound } from '../../http/errors.ts';
-import type { WorkEntry } from '../../realtime/events.ts';
-import type { NotificationService } from '../../notifications/service.ts';
+import { AppError, conflict, notFound, type FriendChat, type WorkEntry } from 'friend-chat/server';
+import type { PrismaClient } from '../generated/prisma/client.ts';
 import type { AchievementCode, AchievementService } from '../achievements/service.ts';
+import { build } from '../notifications.ts';
 import { publicUserSelect } from '../users/public.ts';
 
-export function createWorkService(prisma: PrismaClient, notifications: NotificationService, achievements: AchievementService) {
+export function createWorkService(prisma: PrismaClient, chat: FriendChat, achievements: AchievementService) {
   return {
     async list(me: string, limit = 100): Promise<WorkEntry[]> {
       const works = await prisma.work.findMany({
@@ -39,28 +38,27 @@ export function createWorkService(prisma: PrismaClient, notifications: Notificat
       const buyer = await prisma.user.findUnique({ where: { id: me }, select: publicUserSelect });
       if (!buyer) throw new AppError('UNAUTHORIZED', 'User no longer exists');
       const unlocked: [string, AchievementCode][] = [];
-      const { purchase, stored } = await prisma.$transaction(async (tx) => {
-        // One purchase per buyer and work; the lock makes a double click buy it once.
-        await tx.$queryRaw`SELECT pg_advisory_xact_lock(hashtext(${`purchase:${me}:${workId}`}))::text`;
-        if (await tx.purchase.findFirst({ where: { workId, buyerId: me }, select: { id: true } })) {
-          throw conflict('You already bought this work');
-        }
-        const purchase = await tx.purchase.create({ data: { workId, buyerId: me, price: work.price } });
-        const stored: Message[] = [await notifications.store(tx, notifications.build.workPurchased(work.ownerId, buyer, work, work.price))];
-        for (const [userId, code] of [
-          [me, 'FIRST_PURCHASE'],
-          [work.ownerId, 'FIRST_SALE'],
-        ] as const) {
-          const m = await achievements.unlock(tx, userId, code);
-          if (m) {
-            stored.push(m);
-            unlocked.push([userId, code]);
+      const purchase = await chat.notifications.transaction(
+        prisma,
+        async (tx, notify) => {
+          // One purchase per buyer and work; the lock makes a double click buy it once.
+          await tx.$queryRaw`SELECT pg_advisory_xact_lock(hashtext(${`purchase:${me}:${workId}`}))::text`;
+          if (await tx.purchase.findFirst({ where: { workId, buyerId: me }, select: { id: true } })) {
+            throw conflict('You already bought this work');
           }
-        }
-        return { purchase, stored };
-      });
-      for (const [userId, code] of unlocked) achievements.remember(userId, code);
-      await notifications.publish(stored);
+          const purchase = await tx.purchase.create({ data: { workId, buyerId: me, price: work.price } });
+          const n = build.workPurchased(work.ownerId, buyer, work, work.price);
+          await notify(n.userId, n.draft);
+          for (const [userId, code] of [
+            [me, 'FIRST_PURCHASE'],
+            [work.ownerId, 'FIRST_SALE'],
+          ] as const) {
+            if (await achievements.unlock(tx, notify, userId, code)) unlocked.push([userId, code]);
+          }
+          return purchase;
+        },
+        { afterCommit: () => unlocked.forEach(([userId, code]) => achievements.remember(userId, code)) },
+      );
       return {
         id: purchase.id,
         workId: purchase.workId,

@@ -2,7 +2,7 @@
 // typing event) do not ask the database whether two people are friends. Follows and unfollows
 // invalidate both users here and, through the bus, on every other node. A short TTL bounds
 // staleness should an invalidation between nodes ever be lost (Redis away).
-import type { FriendGraph } from './service.ts';
+import type { FriendGraph } from '../ports.ts';
 
 export interface CachedFriendGraph extends FriendGraph {
   invalidate(userIds: string[]): void;

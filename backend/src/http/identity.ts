@@ -1,0 +1,31 @@
+// Who is asking: the host's `identify` port turns the bearer token into the host's user id.
+// Kept in `res.locals`, so the module adds nothing to the host's Request type.
+import type { RequestHandler, Response } from 'express';
+import type { Identify } from '../ports.ts';
+import { AppError } from './errors.ts';
+
+const KEY = 'friendChatUserId';
+
+/** The user id `requireIdentity` found; only valid behind it. */
+export function currentUser(res: Response): string {
+  const id: unknown = res.locals[KEY];
+  if (typeof id !== 'string') throw new AppError('UNAUTHORIZED', 'Not signed in');
+  return id;
+}
+
+/** 401 UNAUTHORIZED unless `Authorization: Bearer <token>` identifies a user (null or a throw: no). */
+export function requireIdentity(identify: Identify): RequestHandler {
+  return async (req, res, next) => {
+    const match = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
+    if (!match?.[1]) throw new AppError('UNAUTHORIZED', 'Missing bearer token');
+    let userId: string | null;
+    try {
+      userId = await identify(match[1]);
+    } catch {
+      userId = null;
+    }
+    if (typeof userId !== 'string' || userId.length < 1 || userId.length > 64) throw new AppError('UNAUTHORIZED', 'Invalid token');
+    res.locals[KEY] = userId;
+    next();
+  };
+}

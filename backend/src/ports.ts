@@ -1,0 +1,40 @@
+// What the chat module needs from the site that embeds it (DESIGN.md, "Module boundary"). The
+// host implements these small interfaces over its own users, sessions and social graph and
+// hands them to `createFriendChat`; nothing in the module knows the host otherwise.
+import type { WireMessage } from './realtime/events.ts';
+
+/** A user as the chat shows them. `id` is the host's own id, a string of 1–64 characters. */
+export interface ChatUser {
+  id: string;
+  username: string;
+  displayName: string;
+  avatarUrl: string | null;
+}
+
+/**
+ * The host's authentication: a token (the `Authorization: Bearer` value, or the socket's
+ * `auth.token`) → the user id, or null when it is not a valid session. May be async. A null
+ * answer or a thrown error is answered 401 UNAUTHORIZED (socket: `connect_error` "unauthorized").
+ */
+export type Identify = (token: string) => string | null | Promise<string | null>;
+
+export interface UserDirectory {
+  /** The users among `ids` that exist (any order; unknown ids are left out). */
+  byIds(ids: string[]): Promise<ChatUser[]>;
+}
+
+/** The host's friendship (for the demo: a mutual follow). Only friends chat. */
+export interface FriendGraph {
+  areFriends(a: string, b: string): Promise<boolean>;
+  friendIds(userId: string): Promise<string[]>;
+}
+
+/** Events the host may react to ("first message" achievements and the like). */
+export interface ChatHooks {
+  /**
+   * A chat message was stored (not called again for an idempotent resend). Awaited before the
+   * send is answered, so what the host stores here exists once the sender has the answer; a
+   * throw is logged and does not fail the send.
+   */
+  messageSent?(message: WireMessage): void | Promise<void>;
+}

@@ -1,0 +1,233 @@
+// friend-chat/server: the module's public entry (DESIGN.md, "Module boundary"). A host gives it
+// a database, its identity/users/friends ports and optionally Redis; it gets a router to mount,
+// a way onto its Socket.IO server, and calls to notify its users.
+//
+//   const chat = await createFriendChat({ database: { url }, identify, users, friends })
+//   app.use('/api', chat.router)
+//   chat.attach(io)                      // or chat.attach(httpServer)
+//   await chat.notify(userId, { type: 'SYSTEM_LIKE', content: '…', metadata: { … } })
+import type { Server as HttpServer } from 'node:http';
+import express, { Router, type ErrorRequestHandler } from 'express';
+import { Server as SocketIoServer } from 'socket.io';
+import { createAdapter } from '@socket.io/redis-adapter';
+import type { PGlite } from '@electric-sql/pglite';
+import { openDatabase, type Database } from './db/database.ts';
+import { migrate, MIGRATIONS_DIR, readMigrations } from './db/migrate.ts';
+import { createLogger, type Logger } from './logger.ts';
+import { errorBody, toAppError } from './http/errors.ts';
+import { requireIdentity } from './http/identity.ts';
+import { createBus, type Bus, type IoServer } from './realtime/bus.ts';
+import { createMemoryPresence, createRedisPresence } from './realtime/presence.ts';
+import { createMemoryRateLimiter, createRedisRateLimiter } from './realtime/rateLimiter.ts';
+import { createLastSeenStore, createPresenceService, type PresenceService } from './realtime/presenceService.ts';
+import { openRedis, type RedisConnections } from './realtime/redis.ts';
+import { attachChat, createSocketServer, type ChatNamespace } from './realtime/socketServer.ts';
+import { createUnreadService, type UnreadService } from './chat/unread.ts';
+import { createMessageService, type MessageService } from './chat/service.ts';
+import { createFriendCache } from './chat/friendCache.ts';
+import { createFriendList } from './chat/friends.ts';
+import { chatRoutes } from './chat/routes.ts';
+import { registerChatHandlers } from './chat/socket.ts';
+import { createNotificationService, type NotificationDraft, type NotificationService } from './notifications/service.ts';
+import { createNotificationInbox } from './notifications/inbox.ts';
+import { notificationRoutes } from './notifications/routes.ts';
+import type { ChatHooks, FriendGraph, Identify, UserDirectory } from './ports.ts';
+import type { WireMessage } from './realtime/events.ts';
+
+export type { ChatHooks, ChatUser, FriendGraph, Identify, UserDirectory } from './ports.ts';
+export type { BuiltInNotificationDraft, HostTransaction, NotificationDraft } from './notifications/service.ts';
+export { NOTIFICATION_TYPE } from './notifications/service.ts';
+export type * from './realtime/events.ts';
+export type { Logger } from './logger.ts';
+
+export interface FriendChatOptions {
+  /** The module's tables only: its own pool on `url`, or the host's PGlite instance. */
+  database: { url: string } | { pglite: PGlite };
+  /** PostgreSQL schema holding every table of the module and its migration record (default `friendchat`). */
+  schema?: string;
+  identify: Identify;
+  users: UserDirectory;
+  friends: FriendGraph;
+  hooks?: ChatHooks;
+  /** Presence and rate limits shared across nodes; the adapter of a Socket.IO server the module creates. */
+  redis?: { url: string; prefix?: string };
+  /** Where attachments will go (accepted, not used yet). */
+  uploads?: { dir: string } | { s3: { bucket: string; endpoint?: string; region?: string; accessKeyId?: string; secretAccessKey?: string } };
+  limits?: {
+    /** Chat messages per second per user, burst the same (default 5). */
+    chatRatePerSecond?: number;
+    /** Socket events one socket may send per second before it is cut off (default 100). */
+    socketEventsPerSecond?: number;
+    /** Largest JSON body the router takes (default 64kb). */
+    jsonBody?: string;
+    /** How long a node's presence entries live in Redis without a refresh (default 60 s). */
+    presenceTtlSeconds?: number;
+  };
+  /** CORS origins of a Socket.IO server the module creates (`attach(httpServer)`); default same origin. */
+  corsOrigins?: string[];
+  /** Apply the module's migrations on start (default true). */
+  migrate?: boolean;
+  logger?: Logger;
+  /** Names this node in Redis presence entries (default random). */
+  nodeId?: string;
+}
+
+export interface FriendChat {
+  /** /messages…, /friends, /messages/system…: mount under the host's API prefix. Brings its own body parsing and error handler. */
+  router: Router;
+  /**
+   * The module's auth and handlers on the host's Socket.IO server (namespace default '/'), whose
+   * adapter carries cross-node emits; or, given an HTTP server, on a Socket.IO server of its own.
+   * Returns the server.
+   */
+  attach(target: IoServer | SocketIoServer | HttpServer, opts?: { namespace?: string }): IoServer;
+  notify(userId: string, draft: NotificationDraft): Promise<WireMessage>;
+  notifyMany(userIds: string[], draft: NotificationDraft): Promise<WireMessage[]>;
+  notifications: Pick<NotificationService, 'store' | 'publish' | 'transaction'>;
+  /** The host tells the module a friendship started or ended; resolves once every node dropped its cached answer. */
+  friendsChanged(a: string, b: string): Promise<void>;
+  /** true when the database (and Redis, when configured) answer. */
+  health(): Promise<{ db: boolean; redis: boolean | null }>;
+  close(): Promise<void>;
+  /** Internal parts, for the project's own tests and benchmarks; may change without notice. */
+  internals: {
+    db: Database;
+    bus: Bus;
+    io: () => IoServer | null;
+    services: { messages: MessageService; notifications: NotificationService; unread: UnreadService; presence: PresenceService };
+  };
+}
+
+export async function createFriendChat(options: FriendChatOptions): Promise<FriendChat> {
+  const logger = options.logger ?? createLogger('error');
+  const onError = (err: unknown) => logger.error('friend-chat: background task failed', err);
+  const limits = options.limits ?? {};
+  const nodeId = options.nodeId ?? Math.random().toString(36).slice(2, 10);
+  const schema = options.schema ?? 'friendchat';
+
+  const db = await openDatabase(options.database, { schema });
+  const cleanups: (() => Promise<unknown>)[] = [() => db.close()];
+  try {
+    if (options.migrate !== false) await migrate(db, { schema, migrations: readMigrations(MIGRATIONS_DIR), log: (l) => logger.info(l) });
+
+    // Redis: cross-node emits, presence and rate limits. Unset → in-process equivalents.
+    let redis: RedisConnections | null = null;
+    const prefix = options.redis?.prefix ?? 'fc:';
+    if (options.redis) {
+      redis = await openRedis(options.redis.url, logger);
+      const r = redis;
+      cleanups.unshift(() => r.close());
+    }
+    // While Redis is away, presence and rate limits fall back to this node's own view.
+    const onRedisError = (err: unknown) => logger.debug(`redis fallback: ${err instanceof Error ? err.message : String(err)}`);
+    const redisOptions = { prefix, onError: onRedisError };
+    const rate = limits.chatRatePerSecond ?? 5;
+
+    const bus = createBus(onError);
+    const presenceStore = redis
+      ? createRedisPresence(redis.store, { ...redisOptions, nodeId, ttlSeconds: limits.presenceTtlSeconds ?? 60 })
+      : createMemoryPresence();
+    cleanups.unshift(() => presenceStore.close());
+    const rateLimiter = redis ? createRedisRateLimiter(redis.store, rate, redisOptions) : createMemoryRateLimiter(rate);
+
+    // Friendship is asked on every send and typing event: cached, invalidated on every
+    // friendsChanged here and on the other nodes through the adapter.
+    const friends = createFriendCache(options.friends);
+    bus.onFriendsChanged((ids) => friends.invalidate(ids));
+    const users = options.users;
+    const unread = createUnreadService(db, bus, onError);
+    const notifications = createNotificationService(db, bus, unread, users, onError);
+    const lastSeen = createLastSeenStore(db);
+    const presence = createPresenceService(presenceStore, bus, friends, lastSeen, onError);
+    const messages = createMessageService({ db, bus, friends, users, rateLimiter, unread, hooks: options.hooks, onError });
+    const inbox = createNotificationInbox(db.prisma, unread);
+    const friendList = createFriendList({ friends, users, presence, lastSeen, unread });
+
+    const router = Router();
+    router.use(['/messages', '/friends'], express.json({ limit: limits.jsonBody ?? '64kb' }), requireIdentity(options.identify));
+    router.use(notificationRoutes(inbox), chatRoutes(messages, unread, friendList));
+    const onHttpError: ErrorRequestHandler = (err, req, res, _next) => {
+      const e = toAppError(err);
+      if (e.code === 'INTERNAL') logger.error(`${req.method} ${req.originalUrl}`, err);
+      if (res.headersSent) return;
+      res.status(e.status).json(errorBody(e));
+    };
+    router.use(onHttpError);
+
+    // Background work still running at shutdown is awaited before the database closes.
+    const background = new Set<Promise<unknown>>();
+    const track = (work: Promise<unknown>) => {
+      background.add(work);
+      void work.finally(() => background.delete(work));
+    };
+
+    let io: IoServer | null = null;
+    let ownIo = false;
+    let closing: Promise<void> | null = null;
+    return {
+      router,
+      attach(target, opts = {}) {
+        if (io) throw new Error('friend-chat: attach() was already called');
+        let multiNode: boolean;
+        if (target instanceof SocketIoServer) {
+          io = target as IoServer;
+          // The host's adapter carries cross-node emits; the in-memory one links no nodes.
+          const name = io.of(opts.namespace ?? '/').adapter.constructor.name;
+          multiNode = name !== 'Adapter' && name !== 'SessionAwareAdapter';
+        } else {
+          io = createSocketServer(target, { corsOrigins: options.corsOrigins ?? [] });
+          ownIo = true;
+          if (redis) io.adapter(createAdapter(redis.pub, redis.sub, { key: `${prefix}socket.io` }));
+          multiNode = redis !== null;
+        }
+        const nsp: ChatNamespace = io.of(opts.namespace ?? '/');
+        attachChat(nsp, {
+          identify: options.identify,
+          presence,
+          maxEventsPerSecond: limits.socketEventsPerSecond,
+          register: (socket) => registerChatHandlers(socket, { messages, presence, friends, bus, onError }),
+          onError,
+          track,
+        });
+        bus.attach(nsp, { multiNode });
+        return io;
+      },
+      notify: (userId, draft) => notifications.notify(userId, draft),
+      notifyMany: (userIds, draft) => notifications.notifyMany(userIds, draft),
+      notifications: { store: notifications.store, publish: notifications.publish, transaction: notifications.transaction },
+      async friendsChanged(a, b) {
+        friends.invalidate([a, b]);
+        await bus.friendsChanged([a, b]);
+      },
+      async health() {
+        const [dbOk, redisOk] = await Promise.all([db.ping(), redis ? redis.ping() : Promise.resolve(null)]);
+        return { db: dbOk, redis: redisOk };
+      },
+      close() {
+        closing ??= (async () => {
+          if (io && ownIo) await new Promise<void>((resolve) => io!.close(() => resolve()));
+          await Promise.race([Promise.allSettled([...background]), new Promise((r) => setTimeout(r, 5000))]);
+          for (const c of cleanups) await c().catch(onError);
+        })();
+        return closing;
+      },
+      internals: {
+        db,
+        bus,
+        io: () => io,
+        services: { messages, notifications, unread, presence },
+      },
+    };
+  } catch (err) {
+    for (const c of cleanups) await c().catch(() => {});
+    throw err;
+  }
+}
+
+// Tools for a host that answers in the module's error shape, or applies its own Prisma
+// migrations the way the module does (the demo host uses both).
+export { AppError, conflict, errorBody, forbidden, notFound, toAppError, validation } from './http/errors.ts';
+export { idParam, limitQuery, parse, uuid } from './http/validate.ts';
+export { createLogger } from './logger.ts';
+export { migrate, MigrationError, readMigrations, type Migration, type MigrateResult } from './db/migrate.ts';
+export type { SqlSession } from './db/database.ts';
