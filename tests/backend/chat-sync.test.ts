@@ -167,7 +167,8 @@ describe.skipIf(!process.env.DATABASE_URL)('sync while a message is still being 
   beforeAll(async () => {
     database = await createTestDatabase('postgres');
     s = await startServer({ target: 'postgres', database });
-    writer = new pg.Client({ connectionString: database.url });
+    // Another node's chat module: its connections carry the module's application_name.
+    writer = new pg.Client({ connectionString: database.url, application_name: 'friendchat:friendchat' });
     await writer.connect();
   });
   afterAll(async () => {
@@ -188,7 +189,7 @@ describe.skipIf(!process.env.DATABASE_URL)('sync while a message is still being 
     await writer.query('BEGIN');
     const [slow] = (
       await writer.query<{ id: string }>(
-        `INSERT INTO "Message" (id, "fromUserId", "toUserId", content) VALUES (gen_random_uuid(), $1, $2, 'slow') RETURNING id`,
+        `INSERT INTO friendchat."Message" (id, "fromUserId", "toUserId", content) VALUES (gen_random_uuid(), $1, $2, 'slow') RETURNING id`,
         [alice.id, bob.id],
       )
     ).rows;
@@ -203,5 +204,38 @@ describe.skipIf(!process.env.DATABASE_URL)('sync while a message is still being 
     const after = (await s.request('GET', `/api/messages/sync?after=${during.nextCursor}`, { token: bob.token })).body as SyncPage;
     const seen = [...during.messages, ...after.messages].map((m) => m.id);
     expect(seen).toEqual([slow!.id, fast.id]);
+  });
+});
+
+// The guard waits for the module's own writers only: a host's long transaction on the same
+// database (its own tables) does not hold sync back.
+describe.skipIf(!process.env.DATABASE_URL)('sync beside an unrelated open transaction, on postgres', () => {
+  let s: TestServer;
+  let database: TestDatabase;
+  let host: pg.Client;
+  beforeAll(async () => {
+    database = await createTestDatabase('postgres');
+    s = await startServer({ target: 'postgres', database });
+    host = new pg.Client({ connectionString: database.url, application_name: 'some-host-app' });
+    await host.connect();
+  });
+  afterAll(async () => {
+    await host?.end();
+    await s?.close();
+  });
+
+  it('returns new messages while a host transaction stays open', async () => {
+    const [alice, bob] = await friendPair(s);
+    const start = (await s.request('GET', '/api/messages/sync', { token: bob.token })).body as SyncPage;
+    await host.query('BEGIN');
+    await host.query(`UPDATE "User" SET "displayName" = "displayName" WHERE id = $1`, [alice.id]);
+    try {
+      await new Promise((r) => setTimeout(r, 20));
+      const sent = await sendOverHttp(s, alice, bob.id, 'while the host works');
+      const page = (await s.request('GET', `/api/messages/sync?after=${start.nextCursor}`, { token: bob.token })).body as SyncPage;
+      expect(page.messages.map((m) => m.id)).toEqual([sent.id]);
+    } finally {
+      await host.query('ROLLBACK');
+    }
   });
 });

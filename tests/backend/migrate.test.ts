@@ -1,10 +1,12 @@
-// The project's own migrator: records what Prisma records, is idempotent, rolls back a
-// failed migration, and applies each migration once when two processes start together.
+// The project's own migrator: records what Prisma records (in the module's own schema), is
+// idempotent, rolls back a failed migration, and applies each migration once when two
+// processes start together.
 import { mkdtempSync, mkdirSync, writeFileSync, cpSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
+import { PGlite } from '@electric-sql/pglite';
 import { openDatabase, type Database } from '../../backend/src/db/database.ts';
 import { migrate, MigrationError, readMigrations, MIGRATIONS_DIR } from '../../backend/src/db/migrate.ts';
 import { createTestDatabase, dbTargets, type TestDatabase } from '../helpers/db.ts';
@@ -12,27 +14,32 @@ import { createTestDatabase, dbTargets, type TestDatabase } from '../helpers/db.
 describe.each(dbTargets())('migrations on %s', (target) => {
   const open: Database[] = [];
   const dbs: TestDatabase[] = [];
+  const closers: (() => Promise<void>)[] = [];
+  const opts = { schema: 'friendchat' };
   async function fresh() {
     const t = await createTestDatabase(target);
     dbs.push(t);
-    const db = await openDatabase({ databaseUrl: t.url, pgliteDir: t.pgliteDir });
+    const pglite = t.url ? null : new PGlite();
+    const db = await openDatabase(t.url ? { url: t.url } : { pglite: pglite! }, { schema: 'friendchat' });
     open.push(db);
+    if (pglite) closers.push(() => pglite.close());
     return { t, db };
   }
   afterEach(async () => {
     for (const db of open.splice(0)) await db.close();
+    for (const c of closers.splice(0)) await c();
     for (const t of dbs.splice(0)) await t.drop();
   });
 
   it('records each migration as Prisma does, and a second run applies nothing', async () => {
     const { db } = await fresh();
-    const first = await migrate(db);
+    const first = await migrate(db, opts);
     expect(first.applied).toEqual(readMigrations().map((m) => m.name));
-    const second = await migrate(db);
+    const second = await migrate(db, opts);
     expect(second.applied).toEqual([]);
     expect(second.alreadyApplied).toEqual(first.applied);
 
-    const rows = await db.prisma.$queryRawUnsafe<Record<string, unknown>[]>(`SELECT * FROM "_prisma_migrations" ORDER BY migration_name`);
+    const rows = await db.prisma.$queryRawUnsafe<Record<string, unknown>[]>(`SELECT * FROM friendchat."_prisma_migrations" ORDER BY migration_name`);
     const sql = readMigrations()[0]!.sql;
     expect(rows).toHaveLength(first.applied.length);
     expect(rows[0]).toMatchObject({
@@ -55,27 +62,27 @@ describe.each(dbTargets())('migrations on %s', (target) => {
       path.join(dir, '29990101000000_broken', 'migration.sql'),
       'CREATE TABLE "HalfDone" (id int);\nALTER TABLE "NoSuchTable" ADD COLUMN x int;\n',
     );
-    const err = await migrate(db, readMigrations(dir)).catch((e) => e);
+    const err = await migrate(db, { ...opts, migrations: readMigrations(dir) }).catch((e) => e);
     expect(err).toBeInstanceOf(MigrationError);
     expect(err.message).toContain('29990101000000_broken');
     // The good migration stayed applied, the broken one left nothing behind.
     const tables = await db.prisma.$queryRawUnsafe<{ t: string }[]>(
-      `SELECT table_name AS t FROM information_schema.tables WHERE table_schema = 'public'`,
+      `SELECT table_name AS t FROM information_schema.tables WHERE table_schema = 'friendchat'`,
     );
     const names = tables.map((r) => r.t);
     expect(names).toContain('Message');
     expect(names).not.toContain('HalfDone');
-    const recorded = await db.prisma.$queryRawUnsafe<{ migration_name: string }[]>(`SELECT migration_name FROM "_prisma_migrations"`);
+    const recorded = await db.prisma.$queryRawUnsafe<{ migration_name: string }[]>(`SELECT migration_name FROM friendchat."_prisma_migrations"`);
     expect(recorded.map((r) => r.migration_name)).not.toContain('29990101000000_broken');
   });
 
   it.runIf(target === 'postgres')('applies each migration once when two processes migrate at the same time', async () => {
     const { t, db } = await fresh();
-    const other = await openDatabase({ databaseUrl: t.url, pgliteDir: t.pgliteDir });
+    const other = await openDatabase({ url: t.url! }, opts);
     open.push(other);
-    const [a, b] = await Promise.all([migrate(db), migrate(other)]);
+    const [a, b] = await Promise.all([migrate(db, opts), migrate(other, opts)]);
     expect([...a.applied, ...b.applied].sort()).toEqual(readMigrations().map((m) => m.name));
-    const rows = await db.prisma.$queryRawUnsafe<{ migration_name: string }[]>(`SELECT migration_name FROM "_prisma_migrations"`);
+    const rows = await db.prisma.$queryRawUnsafe<{ migration_name: string }[]>(`SELECT migration_name FROM friendchat."_prisma_migrations"`);
     expect(rows).toHaveLength(readMigrations().length);
   });
 });

@@ -1,53 +1,37 @@
-// The migrated database matches schema.prisma: every model and field is written and read
-// back through the generated client. A column missing from the migration, or of the wrong
-// type, fails here.
+// The migrated databases match their Prisma schemas: every model and field of the chat module
+// (prisma/friendchat/schema.prisma, in its own schema) and of the demo host
+// (prisma/schema.prisma, in public) is written and read back through its generated client. A
+// column missing from a migration, or of the wrong type, fails here.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type Database } from '../../backend/src/db/database.ts';
 import { migrate } from '../../backend/src/db/migrate.ts';
-import { Prisma } from '../../backend/src/generated/prisma/client.ts';
+import { openHostDatabase, type HostDatabase } from '../../backend/src/host/db.ts';
 import { createTestDatabase, dbTargets, type TestDatabase } from '../helpers/db.ts';
 
-describe.each(dbTargets())('migrated schema on %s', (target) => {
+describe.each(dbTargets())('migrated schemas on %s', (target) => {
   let tdb: TestDatabase;
+  let host: HostDatabase;
   let db: Database;
   beforeAll(async () => {
     tdb = await createTestDatabase(target);
-    db = await openDatabase({ databaseUrl: tdb.url, pgliteDir: tdb.pgliteDir });
-    await migrate(db);
+    host = await openHostDatabase({ databaseUrl: tdb.url, pgliteDir: tdb.pgliteDir });
+    db = await openDatabase(host.source, { schema: 'friendchat' });
+    await migrate(db, { schema: 'friendchat' });
+    await host.migrate();
   });
   afterAll(async () => {
     await db.close();
+    await host.close();
     await tdb.drop();
   });
 
-  it('round-trips every model and field through the client', async () => {
+  it('round-trips every model and field of the chat module through its client', async () => {
     const p = db.prisma;
-    const seen = new Date('2026-01-02T03:04:05.678Z');
-    const alice = await p.user.create({
-      data: { username: 'alice', passwordHash: 'h1', displayName: 'Alice', avatarUrl: 'https://x/a.png', lastSeenAt: seen },
-    });
-    const bob = await p.user.create({ data: { username: 'bob', passwordHash: 'h2', displayName: 'Bob' } });
-    expect(await p.user.findUniqueOrThrow({ where: { id: alice.id } })).toEqual({
-      id: alice.id,
-      username: 'alice',
-      passwordHash: 'h1',
-      displayName: 'Alice',
-      avatarUrl: 'https://x/a.png',
-      lastSeenAt: seen,
-      createdAt: alice.createdAt,
-    });
-
-    await p.follow.create({ data: { followerId: alice.id, followeeId: bob.id } });
-    const follow = await p.follow.findUniqueOrThrow({
-      where: { followerId_followeeId: { followerId: alice.id, followeeId: bob.id } },
-    });
-    expect(follow.createdAt).toBeInstanceOf(Date);
-
     const readAt = new Date('2026-01-02T03:05:00.000Z');
     const msg = await p.message.create({
       data: {
-        fromUserId: alice.id,
-        toUserId: bob.id,
+        fromUserId: '42',
+        toUserId: 'user-with-a-long-id-0123456789-0123456789-0123456789-0123456789x',
         messageType: 'CHAT',
         content: 'hi',
         metadata: { nested: { n: 1, s: 'x' }, list: [1, 2] },
@@ -57,16 +41,58 @@ describe.each(dbTargets())('migrated schema on %s', (target) => {
         deletedAt: readAt,
       },
     });
-    const back = await p.message.findUniqueOrThrow({ where: { fromUserId_clientId: { fromUserId: alice.id, clientId: 'c-1' } } });
+    const back = await p.message.findUniqueOrThrow({ where: { fromUserId_clientId: { fromUserId: '42', clientId: 'c-1' } } });
     expect(back).toEqual({ ...msg, metadata: { nested: { n: 1, s: 'x' }, list: [1, 2] }, readAt, deletedAt: readAt, isRead: true });
-    for (const type of ['SYSTEM_ACHIEVEMENT', 'SYSTEM_TASK', 'SYSTEM_PURCHASE', 'SYSTEM_FOLLOW', 'SYSTEM_FRIEND'] as const) {
-      const sys = await p.message.create({ data: { toUserId: bob.id, messageType: type, content: type } });
+    for (const type of ['SYSTEM_ACHIEVEMENT', 'SYSTEM_TASK', 'SYSTEM_PURCHASE', 'SYSTEM_FOLLOW', 'SYSTEM_FRIEND', 'SYSTEM_LIKE']) {
+      const sys = await p.message.create({ data: { toUserId: '7', messageType: type, content: type } });
       expect(sys).toMatchObject({ fromUserId: null, messageType: type, metadata: {}, isRead: false, clientId: null });
     }
     // clientId is unique per sender.
-    await expect(p.message.create({ data: { fromUserId: alice.id, toUserId: bob.id, content: 'again', clientId: 'c-1' } })).rejects.toMatchObject({
+    await expect(p.message.create({ data: { fromUserId: '42', toUserId: '7', content: 'again', clientId: 'c-1' } })).rejects.toMatchObject({
       code: 'P2002',
     });
+    const seen = new Date('2026-01-02T03:04:05.678Z');
+    await p.userPresence.create({ data: { userId: '42', lastSeenAt: seen } });
+    expect(await p.userPresence.findUniqueOrThrow({ where: { userId: '42' } })).toEqual({ userId: '42', lastSeenAt: seen });
+  });
+
+  it('keeps the module in its own schema and the host in public', async () => {
+    const tables = await db.sql<{ schema: string; name: string }>(
+      `SELECT table_schema AS schema, table_name AS name FROM information_schema.tables
+       WHERE table_schema IN ('public', 'friendchat') ORDER BY 1, 2`,
+    );
+    expect(tables.filter((t) => t.schema === 'friendchat').map((t) => t.name)).toEqual(['Message', 'UserPresence', '_prisma_migrations']);
+    expect(tables.filter((t) => t.schema === 'public').map((t) => t.name)).toEqual([
+      'Achievement',
+      'Follow',
+      'Purchase',
+      'Task',
+      'User',
+      'UserAchievement',
+      'UserTask',
+      'Work',
+      '_prisma_migrations',
+    ]);
+  });
+
+  it('round-trips every model and field of the demo host through its client', async () => {
+    const p = host.prisma;
+    const alice = await p.user.create({ data: { username: 'alice', passwordHash: 'h1', displayName: 'Alice', avatarUrl: 'https://x/a.png' } });
+    const bob = await p.user.create({ data: { username: 'bob', passwordHash: 'h2', displayName: 'Bob' } });
+    expect(await p.user.findUniqueOrThrow({ where: { id: alice.id } })).toEqual({
+      id: alice.id,
+      username: 'alice',
+      passwordHash: 'h1',
+      displayName: 'Alice',
+      avatarUrl: 'https://x/a.png',
+      createdAt: alice.createdAt,
+    });
+
+    await p.follow.create({ data: { followerId: alice.id, followeeId: bob.id } });
+    const follow = await p.follow.findUniqueOrThrow({
+      where: { followerId_followeeId: { followerId: alice.id, followeeId: bob.id } },
+    });
+    expect(follow.createdAt).toBeInstanceOf(Date);
 
     const work = await p.work.create({ data: { ownerId: alice.id, title: 'Painting', price: 42 } });
     const purchase = await p.purchase.create({ data: { workId: work.id, buyerId: bob.id, price: 42 } });
@@ -91,17 +117,14 @@ describe.each(dbTargets())('migrated schema on %s', (target) => {
     // Relations resolve both ways.
     const full = await p.user.findUniqueOrThrow({
       where: { id: bob.id },
-      include: { followers: true, receivedMessages: true, purchases: true, achievements: true, tasks: true },
+      include: { followers: true, purchases: true, achievements: true, tasks: true },
     });
     expect(full.followers).toHaveLength(1);
-    expect(full.receivedMessages).toHaveLength(6);
     expect(full.purchases).toHaveLength(1);
   });
 
   it('has the indexes DESIGN.md requires on Message', async () => {
-    const rows = await db.prisma.$queryRaw<{ indexdef: string }[]>(
-      Prisma.sql`SELECT indexdef FROM pg_indexes WHERE tablename = 'Message'`,
-    );
+    const rows = await db.sql<{ indexdef: string }>(`SELECT indexdef FROM pg_indexes WHERE schemaname = 'friendchat' AND tablename = 'Message'`);
     const defs = rows.map((r) => r.indexdef.replace(/"/g, ''));
     for (const cols of ['(toUserId, isRead)', '(fromUserId, toUserId, createdAt)', '(toUserId, createdAt)', '(messageType)']) {
       expect(defs.some((d) => d.endsWith(cols))).toBe(true);
