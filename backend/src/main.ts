@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { loadConfig } from './config.ts';
 import { createApp, FRONTEND_DIST } from './app.ts';
-import { MigrationError } from './db/migrate.ts';
+import { MigrationError } from 'friend-chat/server';
 
 async function main() {
   const config = loadConfig();
