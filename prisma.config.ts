@@ -1,4 +1,5 @@
-// Prisma CLI configuration. The app never runs `prisma migrate`: it applies
+// Prisma CLI configuration (the demo host's schema; the module's is prisma/friendchat/schema.prisma,
+// generated with --schema). The app never runs `prisma migrate`: it applies
 // prisma/migrations itself (backend/src/db/migrate.ts); this file serves `prisma generate`.
 import { defineConfig } from 'prisma/config';
 
