@@ -2,7 +2,7 @@
 // Kept in `res.locals`, so the module adds nothing to the host's Request type.
 import type { RequestHandler, Response } from 'express';
 import type { Identify } from '../ports.ts';
-import { AppError } from './errors.ts';
+import { AppError, toAppError } from './errors.ts';
 
 const KEY = 'friendChatUserId';
 
@@ -13,7 +13,11 @@ export function currentUser(res: Response): string {
   return id;
 }
 
-/** 401 UNAUTHORIZED unless `Authorization: Bearer <token>` identifies a user (null or a throw: no). */
+/**
+ * 401 UNAUTHORIZED unless `Authorization: Bearer <token>` identifies a user (null or a throw:
+ * no). A throw that says the database cannot be reached is 503 UNAVAILABLE instead: the session
+ * may well be valid, and the client should retry rather than sign out.
+ */
 export function requireIdentity(identify: Identify): RequestHandler {
   return async (req, res, next) => {
     const match = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
@@ -21,7 +25,8 @@ export function requireIdentity(identify: Identify): RequestHandler {
     let userId: string | null;
     try {
       userId = await identify(match[1]);
-    } catch {
+    } catch (err) {
+      if (toAppError(err).code === 'UNAVAILABLE') throw err;
       userId = null;
     }
     if (typeof userId !== 'string' || userId.length < 1 || userId.length > 64) throw new AppError('UNAUTHORIZED', 'Invalid token');
