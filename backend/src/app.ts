@@ -151,6 +151,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
 
     const app = createHttpApp({
       corsOrigins: config.corsOrigins,
+      https: config.https,
+      cspConnectSrc: config.cspConnectSrc,
+      cspImgSrc: config.cspImgSrc,
       publicRoutes,
       requireAuth: authGuard,
       privateRoutes: [
