@@ -38,6 +38,7 @@ import { notificationRoutes } from './notifications/routes.ts';
 import { createAchievementService } from './host/achievements/service.ts';
 import { createFollowService } from './host/follows/service.ts';
 import { createFriendCache, type CachedFriendGraph } from './host/follows/friendCache.ts';
+import { createFollowLimiter } from './host/follows/limiter.ts';
 import { createTaskService } from './host/tasks/service.ts';
 import { createUserService } from './host/users/service.ts';
 import { createWorkService } from './host/works/service.ts';
@@ -110,10 +111,17 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     // Friendship is asked on every send and typing event: cached, invalidated here on every
     // follow/unfollow and on the other nodes through the adapter.
     let friendCache: CachedFriendGraph | null = null;
-    const follows = createFollowService(prisma, notifications, achievements, (ids) => {
-      friendCache?.invalidate(ids);
-      return bus.friendsChanged(ids);
-    });
+    const followLimiter = createFollowLimiter(config.followRateLimit, redis ? { client: redis.store, prefix: config.redisPrefix } : undefined);
+    const follows = createFollowService(
+      prisma,
+      notifications,
+      achievements,
+      (ids) => {
+        friendCache?.invalidate(ids);
+        return bus.friendsChanged(ids);
+      },
+      followLimiter,
+    );
     friendCache = createFriendCache(follows);
     const friends = friendCache;
     bus.onFriendsChanged((ids) => friends.invalidate(ids));

@@ -33,6 +33,7 @@ const EnvSchema = z.object({
   CSP_IMG_SRC: cspSources.default([]),
   CHAT_RATE_LIMIT: z.coerce.number().positive().default(5),
   LOGIN_RATE_LIMIT: z.coerce.number().int().positive().default(10),
+  FOLLOW_RATE_LIMIT: z.coerce.number().int().positive().default(30),
   SEED_DEMO: bool.optional(),
   BCRYPT_ROUNDS: z.coerce.number().int().min(4).max(15).default(10),
   PRESENCE_TTL_SECONDS: z.coerce.number().int().positive().default(60),
@@ -59,6 +60,8 @@ export interface Config {
   cspImgSrc: string[];
   chatRateLimit: number;
   loginRateLimit: number;
+  /** Follow and unfollow actions per user and minute. */
+  followRateLimit: number;
   /** undefined = seed only when the database is empty */
   seedDemo: boolean | undefined;
   bcryptRounds: number;
@@ -93,6 +96,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     cspImgSrc: e.CSP_IMG_SRC,
     chatRateLimit: e.CHAT_RATE_LIMIT,
     loginRateLimit: e.LOGIN_RATE_LIMIT,
+    followRateLimit: e.FOLLOW_RATE_LIMIT,
     seedDemo: e.SEED_DEMO,
     bcryptRounds: e.BCRYPT_ROUNDS,
     presenceTtlSeconds: e.PRESENCE_TTL_SECONDS,
