@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { Router, type RequestHandler } from 'express';
 import { createAdapter } from '@socket.io/redis-adapter';
 import type { Config } from './config.ts';
-import { openDatabase, type Database } from './db/database.ts';
+import { openDatabase, withAdvisoryLock, type Database } from './db/database.ts';
 import { migrate } from './db/migrate.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createTokenService, resolveJwtSecret, type TokenService } from './auth/tokens.ts';
@@ -38,11 +38,12 @@ import { notificationRoutes } from './notifications/routes.ts';
 import { createAchievementService } from './host/achievements/service.ts';
 import { createFollowService } from './host/follows/service.ts';
 import { createFriendCache, type CachedFriendGraph } from './host/follows/friendCache.ts';
+import { createFollowLimiter } from './host/follows/limiter.ts';
 import { createTaskService } from './host/tasks/service.ts';
 import { createUserService } from './host/users/service.ts';
 import { createWorkService } from './host/works/service.ts';
 import { hostRoutes } from './host/routes.ts';
-import { seedDemo } from './db/seed.ts';
+import { seedDemo, STARTUP_LOCK_KEY } from './db/seed.ts';
 
 export const FRONTEND_DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../dist/public');
 
@@ -110,10 +111,17 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     // Friendship is asked on every send and typing event: cached, invalidated here on every
     // follow/unfollow and on the other nodes through the adapter.
     let friendCache: CachedFriendGraph | null = null;
-    const follows = createFollowService(prisma, notifications, achievements, (ids) => {
-      friendCache?.invalidate(ids);
-      return bus.friendsChanged(ids);
-    });
+    const followLimiter = createFollowLimiter(config.followRateLimit, redis ? { client: redis.store, prefix: config.redisPrefix } : undefined);
+    const follows = createFollowService(
+      prisma,
+      notifications,
+      achievements,
+      (ids) => {
+        friendCache?.invalidate(ids);
+        return bus.friendsChanged(ids);
+      },
+      followLimiter,
+    );
     friendCache = createFriendCache(follows);
     const friends = friendCache;
     bus.onFriendsChanged((ids) => friends.invalidate(ids));
@@ -124,13 +132,15 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     const inbox = createNotificationInbox(prisma, unread);
     const auth = createAuthService(prisma, tokens, config.bcryptRounds);
 
-    await achievements.ensureCatalogue();
-    await tasks.ensureCatalogue();
+    // One node at a time: nodes started together on an empty database would all seed it.
     const seed = options.seed ?? config.seedDemo ?? 'if-empty';
-    if (seed !== false) {
+    await withAdvisoryLock(db, STARTUP_LOCK_KEY, async () => {
+      await achievements.ensureCatalogue();
+      await tasks.ensureCatalogue();
+      if (seed === false) return;
       const created = await seedDemo(prisma, { onlyIfEmpty: seed === 'if-empty', bcryptRounds: config.bcryptRounds });
       if (created) logger.info('seeded demo users alice, bob, carol (password: password123)');
-    }
+    });
 
     // Login and registration attempts per client address and username.
     const loginLimiter: RequestHandler = async (req, _res, next) => {
@@ -149,6 +159,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
 
     const app = createHttpApp({
       corsOrigins: config.corsOrigins,
+      https: config.https,
+      cspConnectSrc: config.cspConnectSrc,
+      cspImgSrc: config.cspImgSrc,
       publicRoutes,
       requireAuth: authGuard,
       privateRoutes: [

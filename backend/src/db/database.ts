@@ -68,6 +68,26 @@ function fromDriver(d: Driver): Database {
   };
 }
 
+/**
+ * Runs `work` while holding a session-level advisory lock on `key`, so processes sharing one
+ * PostgreSQL database (several nodes starting together) take turns. The lock lives on its own
+ * session; `work` may use any connection. PGlite is one process and one connection: the lock is
+ * taken all the same (a no-op in effect), so both drivers run the same code.
+ */
+export async function withAdvisoryLock<T>(db: Database, key: number, work: (session: SqlSession) => Promise<T>): Promise<T> {
+  const session = await db.session();
+  try {
+    await session.query('SELECT pg_advisory_lock($1)', [key]);
+    try {
+      return await work(session);
+    } finally {
+      await session.query('SELECT pg_advisory_unlock($1)', [key]).catch(() => {});
+    }
+  } finally {
+    await session.release();
+  }
+}
+
 export async function openDatabase(config: Pick<Config, 'databaseUrl' | 'pgliteDir'>): Promise<Database> {
   return config.databaseUrl ? openPostgres(config.databaseUrl) : openPGlite(config.pgliteDir);
 }

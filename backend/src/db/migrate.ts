@@ -7,7 +7,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Database } from './database.ts';
+import { withAdvisoryLock, type Database } from './database.ts';
 
 export const MIGRATIONS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../prisma/migrations');
 const PRISMA_ADVISORY_LOCK_KEY = 72707369;
@@ -63,44 +63,36 @@ export async function migrate(
   migrations: Migration[] = readMigrations(),
   log: (line: string) => void = () => {},
 ): Promise<MigrateResult> {
-  const session = await db.session();
   const result: MigrateResult = { applied: [], alreadyApplied: [] };
-  try {
-    await session.query('SELECT pg_advisory_lock($1)', [PRISMA_ADVISORY_LOCK_KEY]);
-    try {
-      await session.exec(CREATE_TABLE);
-      const rows = await session.query<{ migration_name: string; checksum: string; finished_at: Date | null }>(
-        `SELECT migration_name, checksum, finished_at FROM "_prisma_migrations" WHERE rolled_back_at IS NULL`,
-      );
-      const done = new Map(rows.filter((r) => r.finished_at !== null).map((r) => [r.migration_name, r.checksum]));
-      for (const m of migrations) {
-        const recorded = done.get(m.name);
-        if (recorded !== undefined) {
-          if (recorded !== m.checksum) log(`warning: migration ${m.name} was modified after it was applied`);
-          result.alreadyApplied.push(m.name);
-          continue;
-        }
-        try {
-          await session.exec('BEGIN');
-          await session.exec(m.sql);
-          await session.query(
-            `INSERT INTO "_prisma_migrations" (id, checksum, finished_at, migration_name, logs, rolled_back_at, started_at, applied_steps_count)
-             VALUES ($1, $2, now(), $3, NULL, NULL, now(), 1)`,
-            [randomUUID(), m.checksum, m.name],
-          );
-          await session.exec('COMMIT');
-        } catch (err) {
-          await session.exec('ROLLBACK').catch(() => {});
-          throw new MigrationError(m.name, err);
-        }
-        log(`applied migration ${m.name}`);
-        result.applied.push(m.name);
+  await withAdvisoryLock(db, PRISMA_ADVISORY_LOCK_KEY, async (session) => {
+    await session.exec(CREATE_TABLE);
+    const rows = await session.query<{ migration_name: string; checksum: string; finished_at: Date | null }>(
+      `SELECT migration_name, checksum, finished_at FROM "_prisma_migrations" WHERE rolled_back_at IS NULL`,
+    );
+    const done = new Map(rows.filter((r) => r.finished_at !== null).map((r) => [r.migration_name, r.checksum]));
+    for (const m of migrations) {
+      const recorded = done.get(m.name);
+      if (recorded !== undefined) {
+        if (recorded !== m.checksum) log(`warning: migration ${m.name} was modified after it was applied`);
+        result.alreadyApplied.push(m.name);
+        continue;
       }
-    } finally {
-      await session.query('SELECT pg_advisory_unlock($1)', [PRISMA_ADVISORY_LOCK_KEY]).catch(() => {});
+      try {
+        await session.exec('BEGIN');
+        await session.exec(m.sql);
+        await session.query(
+          `INSERT INTO "_prisma_migrations" (id, checksum, finished_at, migration_name, logs, rolled_back_at, started_at, applied_steps_count)
+           VALUES ($1, $2, now(), $3, NULL, NULL, now(), 1)`,
+          [randomUUID(), m.checksum, m.name],
+        );
+        await session.exec('COMMIT');
+      } catch (err) {
+        await session.exec('ROLLBACK').catch(() => {});
+        throw new MigrationError(m.name, err);
+      }
+      log(`applied migration ${m.name}`);
+      result.applied.push(m.name);
     }
-  } finally {
-    await session.release();
-  }
+  });
   return result;
 }

@@ -1,15 +1,17 @@
 // `npm run db:seed`: migrates, then creates the demo users if they are missing.
 import 'dotenv/config';
 import { loadConfig } from '../config.ts';
-import { openDatabase } from './database.ts';
+import { openDatabase, withAdvisoryLock } from './database.ts';
 import { migrate } from './migrate.ts';
-import { seedDemo } from './seed.ts';
+import { seedDemo, STARTUP_LOCK_KEY } from './seed.ts';
 
 const config = loadConfig();
 const db = await openDatabase(config);
 try {
   await migrate(db);
-  const created = await seedDemo(db.prisma, { onlyIfEmpty: false, bcryptRounds: config.bcryptRounds });
+  const created = await withAdvisoryLock(db, STARTUP_LOCK_KEY, () =>
+    seedDemo(db.prisma, { onlyIfEmpty: false, bcryptRounds: config.bcryptRounds }),
+  );
   console.log(created ? 'Demo users created: alice, bob, carol, dave, erin (password: password123).' : 'Demo users already exist.');
 } catch (err) {
   console.error(err instanceof Error ? err.message : err);

@@ -25,11 +25,32 @@ const WORKS: [string, string, number][] = [
   ['dave', 'Street photography zine', 30],
 ];
 
-/** Returns true when it created the demo data. */
+/**
+ * Start-up work that every node does and that must happen once per database (catalogues, demo
+ * seed) runs under this session-level advisory lock (`withAdvisoryLock`): nodes started
+ * together on an empty database take turns, and the later ones find the work done.
+ */
+export const STARTUP_LOCK_KEY = 72707370;
+
+/**
+ * Returns true when it created the demo data. Idempotent: it creates nothing when alice exists
+ * (or, with `onlyIfEmpty`, when anyone does), and one transaction creates everything or nothing,
+ * so a demo name taken meanwhile leaves no half-made demo behind (false, not an error).
+ */
 export async function seedDemo(prisma: PrismaClient, opts: { onlyIfEmpty: boolean; bcryptRounds: number }): Promise<boolean> {
   if (opts.onlyIfEmpty && (await prisma.user.count()) > 0) return false;
   if (await prisma.user.findUnique({ where: { username: 'alice' } })) return false;
   const passwordHash = await bcrypt.hash(DEMO_PASSWORD, opts.bcryptRounds);
+  try {
+    await createDemo(prisma, passwordHash);
+  } catch (err) {
+    if ((err as { code?: string }).code === 'P2002') return false;
+    throw err;
+  }
+  return true;
+}
+
+async function createDemo(prisma: PrismaClient, passwordHash: string): Promise<void> {
   const ids = new Map<string, string>();
   await prisma.$transaction(async (tx) => {
     for (const u of DEMO_USERS) {
@@ -61,5 +82,4 @@ export async function seedDemo(prisma: PrismaClient, opts: { onlyIfEmpty: boolea
       })),
     });
   });
-  return true;
 }
