@@ -25,7 +25,8 @@ import { createHostNotifications, type HostNotifications } from './host/notifica
 import { isUuid } from './host/users/public.ts';
 import { hostRoutes } from './host/routes.ts';
 import { createLoginLimiter } from './host/loginLimiter.ts';
-import { seedDemo } from './db/seed.ts';
+import { seedDemo, STARTUP_LOCK_KEY } from './db/seed.ts';
+import { createFollowLimiter } from './host/follows/limiter.ts';
 
 export const FRONTEND_DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../dist/public');
 
@@ -100,7 +101,18 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     cleanups.unshift(() => chat.close());
     if (options.migrate !== false) await hostDb.migrate((l) => logger.info(l));
 
-    follows = createFollowService(prisma, chat, achievements);
+    // Login, registration, follow and unfollow limits, shared through the demo's own Redis
+    // connection when it has one.
+    let redis: RedisClientType | null = null;
+    if (config.redisUrl) {
+      redis = createClient({ url: config.redisUrl, disableOfflineQueue: true }) as RedisClientType;
+      redis.on('error', (err: Error) => logger.debug(`redis (host limits): ${err.message}`));
+      await redis.connect();
+      const r = redis;
+      cleanups.unshift(() => r.close().catch(() => r.destroy()));
+    }
+    const followLimiter = createFollowLimiter(config.followRateLimit, redis ? { client: redis, prefix: config.redisPrefix } : undefined);
+    follows = createFollowService(prisma, chat, achievements, followLimiter);
     const works = createWorkService(prisma, chat, achievements);
     const tasks = createTaskService(prisma, chat, achievements);
     const auth = createAuthService(prisma, tokens, config.bcryptRounds);
@@ -115,23 +127,19 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       );
     };
 
-    await achievements.ensureCatalogue();
-    await tasks.ensureCatalogue();
-    const seed = (opts: { onlyIfEmpty: boolean }) => seedDemo(prisma, chat, { ...opts, bcryptRounds: config.bcryptRounds });
+    // One node at a time: nodes started together on an empty database would all seed it.
+    const seed = (opts: { onlyIfEmpty: boolean }) =>
+      hostDb.withAdvisoryLock(STARTUP_LOCK_KEY, () => seedDemo(prisma, chat, { ...opts, bcryptRounds: config.bcryptRounds }));
     const seedOption = options.seed ?? config.seedDemo ?? 'if-empty';
+    await hostDb.withAdvisoryLock(STARTUP_LOCK_KEY, async () => {
+      await achievements.ensureCatalogue();
+      await tasks.ensureCatalogue();
+    });
     if (seedOption !== false && (await seed({ onlyIfEmpty: seedOption === 'if-empty' }))) {
       logger.info('seeded demo users alice, bob, carol (password: password123)');
     }
 
     // Login and registration attempts per client address and username.
-    let redis: RedisClientType | null = null;
-    if (config.redisUrl) {
-      redis = createClient({ url: config.redisUrl, disableOfflineQueue: true }) as RedisClientType;
-      redis.on('error', (err: Error) => logger.debug(`redis (login limiter): ${err.message}`));
-      await redis.connect();
-      const r = redis;
-      cleanups.unshift(() => r.close().catch(() => r.destroy()));
-    }
     const loginWindow = createLoginLimiter(redis, config.loginRateLimit, 60_000, config.redisPrefix);
     const loginLimiter: RequestHandler = async (req, _res, next) => {
       const name = typeof req.body?.username === 'string' ? req.body.username.toLowerCase().slice(0, 64) : '';
@@ -148,6 +156,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
 
     const app = createHttpApp({
       corsOrigins: config.corsOrigins,
+      https: config.https,
+      cspConnectSrc: config.cspConnectSrc,
+      cspImgSrc: config.cspImgSrc,
       publicRoutes,
       chatRouter: chat.router,
       requireAuth: authGuard,

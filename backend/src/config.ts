@@ -6,6 +6,17 @@ const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
+// A CSP source for the page's policy: a scheme (`https:`) or a host with optional scheme, port
+// and path (`https://*.cdn.example.com`). Nothing that could end the directive or widen it to
+// everything: no `;`, `,`, quotes (keywords) or a bare `*`.
+const CSP_SOURCE = /^(?:[a-z][a-z0-9+.-]*:|(?:[a-z][a-z0-9+.-]*:\/\/)?(?:\*\.)?[a-z0-9-]+(?:\.[a-z0-9-]+)*(?::(?:\d{1,5}|\*))?(?:\/[^\s;,'"]*)?)$/i;
+const cspSources = z
+  .string()
+  .transform((v) => v.split(/[\s,]+/).filter(Boolean))
+  .refine((list) => list.every((src) => CSP_SOURCE.test(src)), {
+    message: 'expected origins such as https://cdn.example.com or https://*.example.com, separated by commas or spaces',
+  });
+
 const EnvSchema = z.object({
   NODE_ENV: z.string().default('development'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -17,8 +28,12 @@ const EnvSchema = z.object({
   JWT_SECRET: z.string().min(16).optional(),
   JWT_EXPIRES_IN: z.string().default('7d'),
   CORS_ORIGINS: z.string().optional(),
+  HTTPS: bool.default(false),
+  CSP_CONNECT_SRC: cspSources.default([]),
+  CSP_IMG_SRC: cspSources.default([]),
   CHAT_RATE_LIMIT: z.coerce.number().positive().default(5),
   LOGIN_RATE_LIMIT: z.coerce.number().int().positive().default(10),
+  FOLLOW_RATE_LIMIT: z.coerce.number().int().positive().default(30),
   SEED_DEMO: bool.optional(),
   BCRYPT_ROUNDS: z.coerce.number().int().min(4).max(15).default(10),
   PRESENCE_TTL_SECONDS: z.coerce.number().int().positive().default(60),
@@ -37,8 +52,16 @@ export interface Config {
   jwtSecret: string | undefined;
   jwtExpiresIn: string;
   corsOrigins: string[];
+  /** Browsers reach the app only over HTTPS (TLS here or at a proxy): send HSTS and upgrade-insecure-requests. */
+  https: boolean;
+  /** Origins the page may connect to besides its own (CSP connect-src). */
+  cspConnectSrc: string[];
+  /** Origins the page may load images from besides its own, data: and blob: (CSP img-src). */
+  cspImgSrc: string[];
   chatRateLimit: number;
   loginRateLimit: number;
+  /** Follow and unfollow actions per user and minute. */
+  followRateLimit: number;
   /** undefined = seed only when the database is empty */
   seedDemo: boolean | undefined;
   bcryptRounds: number;
@@ -68,8 +91,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     jwtSecret: e.JWT_SECRET,
     jwtExpiresIn: e.JWT_EXPIRES_IN,
     corsOrigins: (e.CORS_ORIGINS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+    https: e.HTTPS,
+    cspConnectSrc: e.CSP_CONNECT_SRC,
+    cspImgSrc: e.CSP_IMG_SRC,
     chatRateLimit: e.CHAT_RATE_LIMIT,
     loginRateLimit: e.LOGIN_RATE_LIMIT,
+    followRateLimit: e.FOLLOW_RATE_LIMIT,
     seedDemo: e.SEED_DEMO,
     bcryptRounds: e.BCRYPT_ROUNDS,
     presenceTtlSeconds: e.PRESENCE_TTL_SECONDS,

@@ -83,7 +83,7 @@ export interface FriendChat {
   attach(target: IoServer | SocketIoServer | HttpServer, opts?: { namespace?: string }): IoServer;
   notify(userId: string, draft: NotificationDraft): Promise<WireMessage>;
   notifyMany(userIds: string[], draft: NotificationDraft): Promise<WireMessage[]>;
-  notifications: Pick<NotificationService, 'store' | 'publish' | 'transaction'>;
+  notifications: Pick<NotificationService, 'store' | 'publish' | 'transaction' | 'sentSince'>;
   /** The host tells the module a friendship started or ended; resolves once every node dropped its cached answer. */
   friendsChanged(a: string, b: string): Promise<void>;
   /** true when the database (and Redis, when configured) answer. */
@@ -194,7 +194,12 @@ export async function createFriendChat(options: FriendChatOptions): Promise<Frie
       },
       notify: (userId, draft) => notifications.notify(userId, draft),
       notifyMany: (userIds, draft) => notifications.notifyMany(userIds, draft),
-      notifications: { store: notifications.store, publish: notifications.publish, transaction: notifications.transaction },
+      notifications: {
+        store: notifications.store,
+        publish: notifications.publish,
+        transaction: notifications.transaction,
+        sentSince: notifications.sentSince,
+      },
       async friendsChanged(a, b) {
         friends.invalidate([a, b]);
         await bus.friendsChanged([a, b]);

@@ -146,6 +146,8 @@ describe.skipIf(noRedis)('Redis lost by one node', () => {
 
     // Node B no longer hears from node A: once alice's entry expires, bob sees her offline.
     await waitFor(bobTab, 'presence:update', (TTL_SECONDS + 8) * 1000, about(alice.id, false));
+    // Follows (rate limited through Redis) count on this node meanwhile.
+    expect((await a.request('POST', `/api/follows/${bob.id}`, { token: carol.token })).status).toBe(201);
 
     const backOnline = Promise.all([
       waitFor(bobTab, 'presence:update', 15_000, about(alice.id, true)),

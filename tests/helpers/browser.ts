@@ -95,8 +95,9 @@ export async function apiLogin(url: string, username: string, password = 'passwo
   return { token: body.token, id: body.user.id };
 }
 
-export function launchBrowser(): Promise<Browser> {
-  return chromium.launch({ executablePath: CHROMIUM, args: FLAGS, headless: true });
+/** `args`: extra Chromium switches (e.g. `--host-resolver-rules=…` to reach the app by another name). */
+export function launchBrowser(args: string[] = []): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM, args: [...FLAGS, ...args], headless: true });
 }
 
 /** A fresh browser context (its own storage: one signed-in person) logged in through the UI. */

@@ -48,6 +48,7 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
       logLevel: 'silent',
       chatRateLimit: 1000,
       loginRateLimit: 1000,
+      followRateLimit: 1000,
       ...opts.config,
     },
   );

@@ -26,7 +26,19 @@ const WORKS: [string, string, number][] = [
   ['dave', 'Street photography zine', 30],
 ];
 
-/** Returns true when it created the demo data. */
+/**
+ * Start-up work that every node does and that must happen once per database (catalogues, demo
+ * seed) runs under this session-level advisory lock (`HostDatabase.withAdvisoryLock`): nodes
+ * started together on an empty database take turns, and the later ones find the work done.
+ */
+export const STARTUP_LOCK_KEY = 72707370;
+
+/**
+ * Returns true when it created the demo data. Idempotent: it creates nothing when alice exists
+ * (or, with `onlyIfEmpty`, when anyone does), and one transaction creates the users, follows and
+ * works or nothing, so a demo name taken meanwhile leaves no half-made demo behind (false, not an
+ * error). The demo conversation is then written through the chat module.
+ */
 export async function seedDemo(
   prisma: PrismaClient,
   chat: FriendChat,
@@ -36,6 +48,29 @@ export async function seedDemo(
   if (await prisma.user.findUnique({ where: { username: 'alice' } })) return false;
   const passwordHash = await bcrypt.hash(DEMO_PASSWORD, opts.bcryptRounds);
   const ids = new Map<string, string>();
+  try {
+    await createDemo(prisma, passwordHash, ids);
+  } catch (err) {
+    if ((err as { code?: string }).code === 'P2002') return false;
+    throw err;
+  }
+  // A conversation to open, written through the chat module as the users would (the first two
+  // messages read). Friendship is the host's: the follows are committed by now.
+  const id = (name: string) => ids.get(name)!;
+  const { messages } = chat.internals.services;
+  const chat3: [string, string, string][] = [
+    ['bob', 'alice', 'Hi Alice! Did you see my new ink painting?'],
+    ['alice', 'bob', 'Not yet, sending it my way?'],
+    ['bob', 'alice', 'It is on the home page, “Ink landscape, no. 3” 🙂'],
+  ];
+  for (const [i, [from, to, content]] of chat3.entries()) {
+    await messages.send({ from: id(from), to: id(to), content, clientId: `seed-${i}` });
+    if (i < 2) await messages.markRead(id(to), id(from));
+  }
+  return true;
+}
+
+async function createDemo(prisma: PrismaClient, passwordHash: string, ids: Map<string, string>): Promise<void> {
   await prisma.$transaction(async (tx) => {
     for (const u of DEMO_USERS) {
       const row = await tx.user.create({ data: { ...u, passwordHash } });
@@ -50,18 +85,4 @@ export async function seedDemo(
     });
     await tx.work.createMany({ data: WORKS.map(([owner, title, price]) => ({ ownerId: id(owner), title, price })) });
   });
-  // A conversation to open, written through the chat module as the users would (the first two
-  // messages read). Friendship is the host's: the follows above are committed by now.
-  const id = (name: string) => ids.get(name)!;
-  const { messages } = chat.internals.services;
-  const chat3: [string, string, string][] = [
-    ['bob', 'alice', 'Hi Alice! Did you see my new ink painting?'],
-    ['alice', 'bob', 'Not yet, sending it my way?'],
-    ['bob', 'alice', 'It is on the home page, “Ink landscape, no. 3” 🙂'],
-  ];
-  for (const [i, [from, to, content]] of chat3.entries()) {
-    await messages.send({ from: id(from), to: id(to), content, clientId: `seed-${i}` });
-    if (i < 2) await messages.markRead(id(to), id(from));
-  }
-  return true;
 }

@@ -23,6 +23,13 @@ export interface HostDatabase {
   /** A directory for files that belong with the data (the generated JWT key), or null in memory. */
   dataDir: string | null;
   migrate(log?: (line: string) => void): Promise<MigrateResult>;
+  /**
+   * Runs `work` while holding a session-level advisory lock on `key`, so processes sharing one
+   * PostgreSQL database (several nodes starting together) take turns. The lock lives on its own
+   * session; `work` may use any connection. PGlite is one process and one connection: the lock is
+   * taken all the same (a no-op in effect), so both drivers run the same code.
+   */
+  withAdvisoryLock<T>(key: number, work: () => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -68,6 +75,19 @@ export async function openHostDatabase(config: Pick<Config, 'databaseUrl' | 'pgl
     source,
     dataDir,
     migrate: (log) => migrate({ session }, { schema: 'public', migrations: readMigrations(HOST_MIGRATIONS_DIR), log }),
+    async withAdvisoryLock(key, work) {
+      const s = await session();
+      try {
+        await s.query('SELECT pg_advisory_lock($1)', [key]);
+        try {
+          return await work();
+        } finally {
+          await s.query('SELECT pg_advisory_unlock($1)', [key]).catch(() => {});
+        }
+      } finally {
+        await s.release();
+      }
+    },
     close() {
       closing ??= (async () => {
         await prisma.$disconnect();

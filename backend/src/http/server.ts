@@ -9,6 +9,11 @@ import { AppError, errorBody, toAppError, type Logger } from 'friend-chat/server
 
 export interface HttpOptions {
   corsOrigins: string[];
+  /** Served to browsers over HTTPS only: HSTS and CSP upgrade-insecure-requests. */
+  https: boolean;
+  /** Extra CSP sources (config CSP_CONNECT_SRC, CSP_IMG_SRC). */
+  cspConnectSrc: string[];
+  cspImgSrc: string[];
   publicRoutes: Router;
   /** The chat module's router (it authenticates through the host's `identify` itself). */
   chatRouter: Router;
@@ -31,10 +36,17 @@ export function createHttpApp(opts: HttpOptions): express.Express {
           scriptSrc: ["'self'"],
           // naive-ui injects its styles at run time.
           styleSrc: ["'self'", "'unsafe-inline'"],
-          imgSrc: ["'self'", 'data:', 'blob:', 'https:'],
-          connectSrc: ["'self'", 'ws:', 'wss:'],
+          // Avatar URLs on this origin or a configured one; data:/blob: for images made in the page.
+          imgSrc: ["'self'", 'data:', 'blob:', ...opts.cspImgSrc],
+          // 'self' includes ws:/wss: to the same host and port (CSP Level 3), i.e. the socket.
+          connectSrc: ["'self'", ...opts.cspConnectSrc],
+          // Over plain HTTP (a LAN address, a second device) this would send every asset
+          // request to https://, where nothing answers, and leave the page blank.
+          upgradeInsecureRequests: opts.https ? [] : null,
         },
       },
+      // Browsers ignore HSTS over HTTP anyway; sent only where it means something.
+      strictTransportSecurity: opts.https,
     }),
   );
   // Same origin by default; CORS_ORIGINS opens the API to the listed origins.

@@ -152,6 +152,25 @@ export function createNotificationService(
     return toWire({ ...row, createdAt: new Date(row.createdAt), readAt: row.readAt && new Date(row.readAt) });
   }
 
+  const RECENT = `SELECT 1 AS found FROM ${db.table('Message')}
+    WHERE "toUserId" = $1::text AND "messageType" = $2::text AND "createdAt" >= ($3::timestamptz AT TIME ZONE 'UTC')
+      AND metadata #>> $4::text[] = $5::text LIMIT 1`;
+
+  /**
+   * Whether `userId` was sent a notification of `type` since `since` whose metadata holds `equals`
+   * at `path` (deleted ones included) — for a host that announces something at most once in a
+   * while. Runs in the host's transaction, so a check and the store after it are one decision.
+   */
+  async function sentSince(
+    tx: HostTransaction,
+    userId: string,
+    q: { type: string; since: Date; path: string[]; equals: string },
+  ): Promise<boolean> {
+    const params = [userId, q.type, q.since.toISOString(), q.path, q.equals];
+    const rows = '$queryRawUnsafe' in tx ? await tx.$queryRawUnsafe<unknown[]>(RECENT, ...params) : (await tx.query(RECENT, params)).rows;
+    return rows.length > 0;
+  }
+
   /** Stores many (each user, its draft) in one statement per 5,000, then pushes. */
   async function notifyEach(items: { userId: string; draft: NotificationDraft }[], onStored?: () => void): Promise<WireMessage[]> {
     if (items.length === 0) return [];
@@ -170,6 +189,7 @@ export function createNotificationService(
   return {
     store,
     publish,
+    sentSince,
     notifyEach,
 
     /** Stores and pushes one notification. Unknown user or a bad draft → throws, nothing stored. */

@@ -60,9 +60,13 @@ export function createAchievementService(prisma: PrismaClient) {
   }
 
   return {
-    /** Seeds the catalogue (idempotent). */
+    /** Seeds the catalogue; ON CONFLICT DO NOTHING, so nodes starting together cannot collide. */
     async ensureCatalogue(): Promise<void> {
-      for (const code of Object.keys(ACHIEVEMENTS) as AchievementCode[]) await achievementId(prisma, code);
+      await prisma.achievement.createMany({
+        data: Object.entries(ACHIEVEMENTS).map(([code, def]) => ({ code, title: def.title, description: def.description })),
+        skipDuplicates: true,
+      });
+      for (const row of await prisma.achievement.findMany({ select: { id: true, code: true } })) ids.set(row.code, row.id);
     },
 
     /** True when the user may not hold it yet (cheap pre-check for hot paths). */

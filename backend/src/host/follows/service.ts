@@ -5,8 +5,18 @@ import type { PrismaClient } from '../generated/prisma/client.ts';
 import type { AchievementService } from '../achievements/service.ts';
 import { build } from '../notifications.ts';
 import { isUuid, publicUserSelect } from '../users/public.ts';
+import { unlimited, type FollowLimiter } from './limiter.ts';
+import type { Tx } from '../achievements/service.ts';
 
-export function createFollowService(prisma: PrismaClient, chat: FriendChat, achievements: AchievementService) {
+/**
+ * A follower→followee pair is announced at most once in this long (SYSTEM_FOLLOW, and
+ * SYSTEM_FRIEND when the follow re-makes a friendship), so follow/unfollow cycles do not flood
+ * anyone. Counted from the stored notifications, deleted ones included: dismissing one does not
+ * invite the next.
+ */
+export const FOLLOW_NOTICE_WINDOW_MS = 24 * 60 * 60 * 1000;
+
+export function createFollowService(prisma: PrismaClient, chat: FriendChat, achievements: AchievementService, limiter: FollowLimiter = unlimited) {
   async function areFriends(a: string, b: string): Promise<boolean> {
     if (a === b || !isUuid(a) || !isUuid(b)) return false;
     const n = await prisma.follow.count({
@@ -24,6 +34,16 @@ export function createFollowService(prisma: PrismaClient, chat: FriendChat, achi
     return rows.map((r) => r.followeeId);
   }
 
+  async function countAction(me: string): Promise<void> {
+    if (!(await limiter.take(me))) throw new AppError('RATE_LIMITED', 'Too many follows and unfollows, try again in a minute');
+  }
+
+  /** Whether `to` was told within the window that `about` followed them (or became their friend). */
+  function announcedRecently(tx: Tx, to: string, type: 'SYSTEM_FOLLOW' | 'SYSTEM_FRIEND', about: string): Promise<boolean> {
+    const since = new Date(Date.now() - FOLLOW_NOTICE_WINDOW_MS);
+    return chat.notifications.sentSince(tx, to, { type, since, path: [type === 'SYSTEM_FOLLOW' ? 'follower' : 'friend', 'id'], equals: about });
+  }
+
   async function requireUser(id: string): Promise<ChatUser> {
     const user = await prisma.user.findUnique({ where: { id }, select: publicUserSelect });
     if (!user) throw notFound('User');
@@ -36,6 +56,7 @@ export function createFollowService(prisma: PrismaClient, chat: FriendChat, achi
 
     async follow(me: string, targetId: string): Promise<{ following: true; friends: boolean }> {
       if (me === targetId) throw new AppError('VALIDATION', 'You cannot follow yourself');
+      await countAction(me);
       const [target, follower] = await Promise.all([requireUser(targetId), requireUser(me)]);
       const unlocked: string[] = [];
       const friends = await chat.notifications.transaction(
@@ -52,10 +73,15 @@ export function createFollowService(prisma: PrismaClient, chat: FriendChat, achi
           const friends = reverse !== null;
           if (count === 0) return friends; // already following: nothing new happened
           const send = (n: { userId: string; draft: Parameters<typeof notify>[1] }) => notify(n.userId, n.draft);
-          await send(build.followed(targetId, follower));
+          // Under the pair's lock, so two crossing follows cannot both find nothing announced.
+          if (!(await announcedRecently(tx, targetId, 'SYSTEM_FOLLOW', me))) await send(build.followed(targetId, follower));
           if (friends) {
-            await send(build.becameFriends(targetId, follower));
-            await send(build.becameFriends(me, target));
+            for (const [to, about] of [
+              [targetId, follower],
+              [me, target],
+            ] as const) {
+              if (!(await announcedRecently(tx, to, 'SYSTEM_FRIEND', about.id))) await send(build.becameFriends(to, about));
+            }
             // In id order: friendships forming at once (A–B, B–C, C–A) each lock two users'
             // achievement rows, and taking them in one global order means they cannot deadlock.
             for (const id of [me, targetId].sort()) {
@@ -77,6 +103,7 @@ export function createFollowService(prisma: PrismaClient, chat: FriendChat, achi
 
     async unfollow(me: string, targetId: string): Promise<{ following: false; friends: false }> {
       if (me === targetId) throw new AppError('VALIDATION', 'You cannot unfollow yourself');
+      await countAction(me);
       await requireUser(targetId);
       await prisma.follow.deleteMany({ where: { followerId: me, followeeId: targetId } });
       await chat.friendsChanged(me, targetId);

@@ -14,10 +14,9 @@ export const TASK_CATALOGUE = [
 
 export function createTaskService(prisma: PrismaClient, chat: FriendChat, achievements: AchievementService) {
   return {
+    /** Seeds the catalogue; ON CONFLICT DO NOTHING, so nodes starting together cannot collide. */
     async ensureCatalogue(): Promise<void> {
-      for (const t of TASK_CATALOGUE) {
-        await prisma.task.upsert({ where: { code: t.code }, create: t, update: {} });
-      }
+      await prisma.task.createMany({ data: [...TASK_CATALOGUE], skipDuplicates: true });
     },
 
     async list(me: string): Promise<TaskEntry[]> {
