@@ -48,6 +48,9 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
       logLevel: 'silent',
       chatRateLimit: 1000,
       loginRateLimit: 1000,
+      loginAddressRateLimit: 100_000,
+      loginUsernameRateLimit: 100_000,
+      registerRateLimit: 100_000,
       ...opts.config,
     },
   );

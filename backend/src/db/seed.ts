@@ -1,6 +1,5 @@
 // Demo data for trying the app: users alice, bob and carol (password `password123`) plus two
 // more so that four conversations can be opened, friendships, works and a few messages.
-import bcrypt from 'bcryptjs';
 import type { PrismaClient } from '../generated/prisma/client.ts';
 
 export const DEMO_PASSWORD = 'password123';
@@ -25,11 +24,14 @@ const WORKS: [string, string, number][] = [
   ['dave', 'Street photography zine', 30],
 ];
 
-/** Returns true when it created the demo data. */
-export async function seedDemo(prisma: PrismaClient, opts: { onlyIfEmpty: boolean; bcryptRounds: number }): Promise<boolean> {
+/** Returns true when it created the demo data. `hashPassword` is the app's (auth/passwords.ts). */
+export async function seedDemo(
+  prisma: PrismaClient,
+  opts: { onlyIfEmpty: boolean; hashPassword: (password: string) => Promise<string> },
+): Promise<boolean> {
   if (opts.onlyIfEmpty && (await prisma.user.count()) > 0) return false;
   if (await prisma.user.findUnique({ where: { username: 'alice' } })) return false;
-  const passwordHash = await bcrypt.hash(DEMO_PASSWORD, opts.bcryptRounds);
+  const passwordHash = await opts.hashPassword(DEMO_PASSWORD);
   const ids = new Map<string, string>();
   await prisma.$transaction(async (tx) => {
     for (const u of DEMO_USERS) {

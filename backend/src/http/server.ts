@@ -9,6 +9,8 @@ import type { Logger } from '../logger.ts';
 
 export interface HttpOptions {
   corsOrigins: string[];
+  /** Express `trust proxy` (TRUST_PROXY): decides what `req.ip` is behind a reverse proxy. */
+  trustProxy: boolean | number | string;
   publicRoutes: Router;
   requireAuth: RequestHandler;
   privateRoutes: Router[];
@@ -20,7 +22,7 @@ export interface HttpOptions {
 export function createHttpApp(opts: HttpOptions): express.Express {
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', 'loopback');
+  app.set('trust proxy', opts.trustProxy);
   app.use(
     helmet({
       contentSecurityPolicy: {
@@ -53,6 +55,7 @@ export function createHttpApp(opts: HttpOptions): express.Express {
     const e = toAppError(err);
     if (e.code === 'INTERNAL') opts.logger.error(`${req.method} ${req.path}`, err);
     if (res.headersSent) return;
+    if (e.retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(e.retryAfterSeconds));
     res.status(e.status).json(errorBody(e));
   };
   app.use(onError);
