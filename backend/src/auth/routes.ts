@@ -11,12 +11,13 @@ const Username = z
   .min(3)
   .max(32)
   .regex(/^[a-zA-Z0-9_.-]+$/, 'letters, digits, _ . - only');
-// Every character counts: new hashes are of a digest of the whole password (passwords.ts).
+// 8–200 characters (zod counts code points: an emoji is one), not only whitespace. Every
+// character counts: new hashes are of a digest of the whole password (passwords.ts).
 const NewPassword = z
   .string()
+  .min(8)
   .max(200)
-  .refine((p) => [...p].length >= 8, 'at least 8 characters')
-  .refine((p) => /\S/.test(p), 'must not be only spaces');
+  .refine((p) => /\S/.test(p), 'must not be only whitespace');
 const Registration = z.strictObject({ username: Username, password: NewPassword, displayName: z.string().trim().min(1).max(64).optional() });
 // Lenient on purpose: any well-formed attempt is answered 401 alike, and passwords set under
 // older rules still sign in.

@@ -1,5 +1,7 @@
 // Per-user token bucket (DESIGN.md, Rules): capacity = rate, refilled `rate` tokens per
 // second, shared by every tab and node of a user. Redis-backed when REDIS_URL is set.
+// Below it, fixed-window budgets (sign-in attempts) from rate-limiter-flexible, with the same
+// Redis-or-this-node behaviour.
 import type { RedisClientType } from 'redis';
 import { RateLimiterMemory, RateLimiterRedis, RLWrapperTimeouts, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { luaScript, REDIS_TIMEOUT_MS, withTimeout } from './redis.ts';
