@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Router, type RequestHandler } from 'express';
+import { Router } from 'express';
 import { createAdapter } from '@socket.io/redis-adapter';
 import type { Config } from './config.ts';
 import { openDatabase, withAdvisoryLock, type Database } from './db/database.ts';
@@ -14,17 +14,13 @@ import { createLogger, type Logger } from './logger.ts';
 import { createTokenService, resolveJwtSecret, type TokenService } from './auth/tokens.ts';
 import { requireAuth } from './auth/middleware.ts';
 import { createAuthService } from './auth/service.ts';
+import { createAuthLimits } from './auth/limits.ts';
+import { createPasswordHasher } from './auth/passwords.ts';
 import { authRoutes } from './auth/routes.ts';
-import { AppError } from './http/errors.ts';
 import { createHttpApp } from './http/server.ts';
 import { createBus, type Bus, type IoServer } from './realtime/bus.ts';
 import { createMemoryPresence, createRedisPresence } from './realtime/presence.ts';
-import {
-  createMemoryRateLimiter,
-  createMemoryWindowLimiter,
-  createRedisRateLimiter,
-  createRedisWindowLimiter,
-} from './realtime/rateLimiter.ts';
+import { createMemoryRateLimiter, createRedisRateLimiter } from './realtime/rateLimiter.ts';
 import { createPresenceService } from './realtime/presenceService.ts';
 import { openRedis } from './realtime/redis.ts';
 import { createSocketServer } from './realtime/socketServer.ts';
@@ -100,9 +96,10 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     const rateLimiter = redis
       ? createRedisRateLimiter(redis.store, config.chatRateLimit, redisOptions)
       : createMemoryRateLimiter(config.chatRateLimit);
-    const loginWindow = redis
-      ? createRedisWindowLimiter(redis.store, config.loginRateLimit, 60_000, redisOptions)
-      : createMemoryWindowLimiter(config.loginRateLimit, 60_000);
+    const authLimits = createAuthLimits(config, redis?.store ?? null, redisOptions);
+    // bcrypt in worker threads; closed after the server stops taking requests.
+    const passwords = createPasswordHasher({ rounds: config.bcryptRounds, threads: config.passwordHashThreads, queue: config.passwordHashQueue });
+    cleanups.unshift(() => passwords.close());
 
     const unread = createUnreadService(db, bus, onError);
     const notifications = createNotificationService(db, bus, unread, onError);
@@ -130,7 +127,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     const presence = createPresenceService(presenceStore, bus, friends, users, onError);
     const messages = createMessageService({ db, bus, friends, rateLimiter, unread, achievements, notifications });
     const inbox = createNotificationInbox(prisma, unread);
-    const auth = createAuthService(prisma, tokens, config.bcryptRounds);
+    const auth = createAuthService({ prisma, tokens, passwords, limits: authLimits });
 
     // One node at a time: nodes started together on an empty database would all seed it.
     const seed = options.seed ?? config.seedDemo ?? 'if-empty';
@@ -138,16 +135,10 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       await achievements.ensureCatalogue();
       await tasks.ensureCatalogue();
       if (seed === false) return;
-      const created = await seedDemo(prisma, { onlyIfEmpty: seed === 'if-empty', bcryptRounds: config.bcryptRounds });
+      const created = await seedDemo(prisma, { onlyIfEmpty: seed === 'if-empty', hashPassword: passwords.hash });
       if (created) logger.info('seeded demo users alice, bob, carol (password: password123)');
     });
 
-    // Login and registration attempts per client address and username.
-    const loginLimiter: RequestHandler = async (req, _res, next) => {
-      const name = typeof req.body?.username === 'string' ? req.body.username.toLowerCase().slice(0, 64) : '';
-      if (!(await loginWindow.hit(`${req.ip}:${name}`))) throw new AppError('RATE_LIMITED', 'Too many attempts, try again in a minute');
-      next();
-    };
     const authGuard = requireAuth(tokens);
     const publicRoutes = Router();
     publicRoutes.get('/health', async (_req, res) => {
@@ -155,13 +146,14 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       const redisOk = redis ? await redis.ping() : null;
       res.status(dbOk && redisOk !== false ? 200 : 503).json({ ok: dbOk && redisOk !== false, db: dbOk, redis: redisOk });
     });
-    publicRoutes.use(authRoutes(auth, loginLimiter, authGuard));
+    publicRoutes.use(authRoutes(auth, authGuard));
 
     const app = createHttpApp({
       corsOrigins: config.corsOrigins,
       https: config.https,
       cspConnectSrc: config.cspConnectSrc,
       cspImgSrc: config.cspImgSrc,
+      trustProxy: config.trustProxy,
       publicRoutes,
       requireAuth: authGuard,
       privateRoutes: [

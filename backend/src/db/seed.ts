@@ -1,6 +1,5 @@
 // Demo data for trying the app: users alice, bob and carol (password `password123`) plus two
 // more so that four conversations can be opened, friendships, works and a few messages.
-import bcrypt from 'bcryptjs';
 import type { PrismaClient } from '../generated/prisma/client.ts';
 
 export const DEMO_PASSWORD = 'password123';
@@ -37,10 +36,10 @@ export const STARTUP_LOCK_KEY = 72707370;
  * (or, with `onlyIfEmpty`, when anyone does), and one transaction creates everything or nothing,
  * so a demo name taken meanwhile leaves no half-made demo behind (false, not an error).
  */
-export async function seedDemo(prisma: PrismaClient, opts: { onlyIfEmpty: boolean; bcryptRounds: number }): Promise<boolean> {
+export async function seedDemo(prisma: PrismaClient, opts: { onlyIfEmpty: boolean; hashPassword: (password: string) => Promise<string> }): Promise<boolean> {
   if (opts.onlyIfEmpty && (await prisma.user.count()) > 0) return false;
   if (await prisma.user.findUnique({ where: { username: 'alice' } })) return false;
-  const passwordHash = await bcrypt.hash(DEMO_PASSWORD, opts.bcryptRounds);
+  const passwordHash = await opts.hashPassword(DEMO_PASSWORD);
   try {
     await createDemo(prisma, passwordHash);
   } catch (err) {

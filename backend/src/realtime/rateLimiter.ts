@@ -1,7 +1,10 @@
 // Per-user token bucket (DESIGN.md, Rules): capacity = rate, refilled `rate` tokens per
 // second, shared by every tab and node of a user. Redis-backed when REDIS_URL is set.
+// Below it, fixed-window budgets (sign-in attempts) from rate-limiter-flexible, with the same
+// Redis-or-this-node behaviour.
 import type { RedisClientType } from 'redis';
-import { luaScript, withTimeout } from './redis.ts';
+import { RateLimiterMemory, RateLimiterRedis, RLWrapperTimeouts, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import { luaScript, REDIS_TIMEOUT_MS, withTimeout } from './redis.ts';
 
 export interface RateLimiter {
   /**
@@ -113,38 +116,57 @@ export function createRedisRateLimiter(redis: RedisClientType, rate: number, opt
   };
 }
 
-/** Fixed-window counter: at most `limit` hits per key per window (login attempts). */
-export interface WindowLimiter {
-  hit(key: string): Promise<boolean>;
+/** The memory limiter that stands in for Redis, telling `report` each time it does. */
+class ReportingMemoryLimiter extends RateLimiterMemory {
+  constructor(
+    opts: ConstructorParameters<typeof RateLimiterMemory>[0],
+    private readonly report: () => void,
+  ) {
+    super(opts);
+  }
+  override consume(...args: Parameters<RateLimiterMemory['consume']>) {
+    this.report();
+    return super.consume(...args);
+  }
+  override reward(...args: Parameters<RateLimiterMemory['reward']>) {
+    this.report();
+    return super.reward(...args);
+  }
+  override delete(...args: Parameters<RateLimiterMemory['delete']>) {
+    this.report();
+    return super.delete(...args);
+  }
 }
 
-export function createMemoryWindowLimiter(limit: number, windowMs: number, now: () => number = Date.now): WindowLimiter {
-  const windows = new Map<string, { start: number; count: number }>();
-  return {
-    async hit(key) {
-      const t = now();
-      if (windows.size > 10_000) for (const [k, w] of windows) if (t - w.start >= windowMs) windows.delete(k);
-      const w = windows.get(key);
-      if (!w || t - w.start >= windowMs) {
-        windows.set(key, { start: t, count: 1 });
-        return true;
-      }
-      return ++w.count <= limit;
-    },
-  };
-}
-
-export function createRedisWindowLimiter(redis: RedisClientType, limit: number, windowMs: number, opts: RedisLimiterOptions = {}): WindowLimiter {
-  const prefix = `${opts.prefix ?? 'fc:'}wl:`;
-  const orFallback = fallingBack(opts);
-  const fallback = createMemoryWindowLimiter(limit, windowMs);
-  return {
-    async hit(key) {
-      const k = prefix + key;
-      return orFallback(
-        async () => Number((await redis.multi().incr(k).pExpire(k, windowMs, 'NX').exec())[0]) <= limit,
-        () => fallback.hit(key),
-      );
-    },
-  };
+/**
+ * A fixed-window counter from rate-limiter-flexible (`points` per `durationSeconds` per key),
+ * for budgets such as sign-in attempts. With Redis it is one counter across all nodes; while
+ * Redis is away (a call fails, or does not answer within REDIS_TIMEOUT_MS) the same counter is
+ * kept in this node's memory instead, as the library's `insuranceLimiter`, so the limit still
+ * holds per node. Memory counters expire by timer: no scan over all keys.
+ */
+export function createWindowLimiter(
+  redis: RedisClientType | null,
+  name: string,
+  points: number,
+  durationSeconds: number,
+  opts: RedisLimiterOptions = {},
+): RateLimiterAbstract {
+  const keyPrefix = `${opts.prefix ?? 'fc:'}${name}`;
+  if (!redis) return new RateLimiterMemory({ keyPrefix, points, duration: durationSeconds });
+  const shared = new RateLimiterRedis({
+    storeClient: redis,
+    useRedisPackage: true, // node-redis v4+ (v5 here), not ioredis
+    rejectIfRedisNotReady: true, // fall back at once while disconnected
+    keyPrefix,
+    points,
+    duration: durationSeconds,
+  });
+  // The library turns to the insurance limiter without saying why; report the fallback the
+  // way the node's other limiters do.
+  const onError = opts.onError ?? (() => {});
+  const insurance = new ReportingMemoryLimiter({ keyPrefix, points, duration: durationSeconds }, () =>
+    onError(new Error(`redis unavailable: ${name} counted on this node`)),
+  );
+  return new RLWrapperTimeouts({ limiter: shared, timeoutMs: opts.timeoutMs ?? REDIS_TIMEOUT_MS, insuranceLimiter: insurance });
 }
