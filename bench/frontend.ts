@@ -645,7 +645,7 @@ export async function benchFrontend(log: Log): Promise<FrontendResult> {
   let app: RunningApp | undefined;
   let browser: Browser | undefined;
   try {
-    app = await startAppProcess({ CHAT_RATE_LIMIT: '100000', LOGIN_RATE_LIMIT: '1000' });
+    app = await startAppProcess({ CHAT_RATE_LIMIT: '100000', LOGIN_RATE_LIMIT: '1000', LOGIN_ADDRESS_RATE_LIMIT: '1000' });
     browser = await launchBrowser();
     const chromium = browser.version();
     log(`app at ${app.url}; Chromium ${chromium}`);

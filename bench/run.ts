@@ -1,4 +1,4 @@
-// `npm run bench [-- chat memory queries notify frontend]`: runs the benchmarks, writes JSON to
+// `npm run bench [-- chat memory queries notify frontend login-flood]`: runs the benchmarks, writes JSON to
 // bench/results/<name>.json and prints a summary. Figures and the machine go in bench/README.md.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -9,7 +9,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const resultsDir = path.join(here, 'results');
 mkdirSync(resultsDir, { recursive: true });
 
-const all = ['chat', 'queries', 'notify', 'memory', 'frontend'] as const;
+const all = ['chat', 'queries', 'notify', 'memory', 'frontend', 'login-flood'] as const;
 const picked = process.argv.slice(2).filter((a) => (all as readonly string[]).includes(a));
 const which = picked.length ? picked : [...all];
 const machine = {
@@ -25,7 +25,7 @@ log(`machine: ${JSON.stringify(machine)}`);
 for (const name of which) {
   log(`== ${name} ==`);
   const mod = await import(`./${name}.ts`);
-  const fn = mod[`bench${name[0]!.toUpperCase()}${name.slice(1)}`] as (log: (s: string) => void) => Promise<unknown>;
+  const fn = mod[`bench${name.replace(/(^|-)(\w)/g, (_m: string, _d: string, c: string) => c.toUpperCase())}`] as (log: (s: string) => void) => Promise<unknown>;
   const result = await fn(log);
   // A partial chat run (BENCH_TARGETS) does not overwrite the full one.
   const file = name === 'chat' && process.env.BENCH_TARGETS ? 'chat-partial.json' : `${name}.json`;

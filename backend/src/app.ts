@@ -6,14 +6,16 @@ import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Router, type RequestHandler } from 'express';
+import { Router } from 'express';
 import { createClient, type RedisClientType } from 'redis';
-import { AppError, createFriendChat, createLogger, type FriendChat, type Logger } from 'friend-chat/server';
+import { createFriendChat, createLogger, type FriendChat, type Logger } from 'friend-chat/server';
 import type { Config } from './config.ts';
 import { openHostDatabase, type HostDatabase } from './host/db.ts';
 import { createTokenService, resolveJwtSecret, type TokenService } from './auth/tokens.ts';
 import { requireAuth } from './auth/middleware.ts';
 import { createAuthService } from './auth/service.ts';
+import { createAuthLimits } from './auth/limits.ts';
+import { createPasswordHasher } from './auth/passwords.ts';
 import { authRoutes } from './auth/routes.ts';
 import { createHttpApp } from './http/server.ts';
 import { createAchievementService } from './host/achievements/service.ts';
@@ -24,7 +26,6 @@ import { createWorkService } from './host/works/service.ts';
 import { createHostNotifications, type HostNotifications } from './host/notifications.ts';
 import { isUuid } from './host/users/public.ts';
 import { hostRoutes } from './host/routes.ts';
-import { createLoginLimiter } from './host/loginLimiter.ts';
 import { seedDemo, STARTUP_LOCK_KEY } from './db/seed.ts';
 import { createFollowLimiter } from './host/follows/limiter.ts';
 
@@ -111,11 +112,20 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       const r = redis;
       cleanups.unshift(() => r.close().catch(() => r.destroy()));
     }
+    const redisLimiterOptions = {
+      prefix: config.redisPrefix,
+      onError: (err: unknown) => logger.debug(`redis fallback: ${err instanceof Error ? err.message : String(err)}`),
+    };
     const followLimiter = createFollowLimiter(config.followRateLimit, redis ? { client: redis, prefix: config.redisPrefix } : undefined);
     follows = createFollowService(prisma, chat, achievements, followLimiter);
     const works = createWorkService(prisma, chat, achievements);
     const tasks = createTaskService(prisma, chat, achievements);
-    const auth = createAuthService(prisma, tokens, config.bcryptRounds);
+    // Sign-up and sign-in budgets (rate-limiter-flexible) over the same connection.
+    const authLimits = createAuthLimits(config, redis, redisLimiterOptions);
+    // bcrypt in worker threads; closed after the server stops taking requests.
+    const passwords = createPasswordHasher({ rounds: config.bcryptRounds, threads: config.passwordHashThreads, queue: config.passwordHashQueue });
+    cleanups.unshift(() => passwords.close());
+    const auth = createAuthService({ prisma, tokens, passwords, limits: authLimits });
     // The first chat message a user sends unlocks an achievement (the chat module's hook).
     onMessageSent = async (from) => {
       if (!isUuid(from) || !achievements.mayUnlock(from, 'FIRST_MESSAGE')) return;
@@ -129,7 +139,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
 
     // One node at a time: nodes started together on an empty database would all seed it.
     const seed = (opts: { onlyIfEmpty: boolean }) =>
-      hostDb.withAdvisoryLock(STARTUP_LOCK_KEY, () => seedDemo(prisma, chat, { ...opts, bcryptRounds: config.bcryptRounds }));
+      hostDb.withAdvisoryLock(STARTUP_LOCK_KEY, () => seedDemo(prisma, chat, { ...opts, hashPassword: passwords.hash }));
     const seedOption = options.seed ?? config.seedDemo ?? 'if-empty';
     await hostDb.withAdvisoryLock(STARTUP_LOCK_KEY, async () => {
       await achievements.ensureCatalogue();
@@ -139,26 +149,20 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       logger.info('seeded demo users alice, bob, carol (password: password123)');
     }
 
-    // Login and registration attempts per client address and username.
-    const loginWindow = createLoginLimiter(redis, config.loginRateLimit, 60_000, config.redisPrefix);
-    const loginLimiter: RequestHandler = async (req, _res, next) => {
-      const name = typeof req.body?.username === 'string' ? req.body.username.toLowerCase().slice(0, 64) : '';
-      if (!(await loginWindow.hit(`${req.ip}:${name}`))) throw new AppError('RATE_LIMITED', 'Too many attempts, try again in a minute');
-      next();
-    };
     const authGuard = requireAuth(tokens);
     const publicRoutes = Router();
     publicRoutes.get('/health', async (_req, res) => {
       const { db: dbOk, redis: redisOk } = await chat.health();
       res.status(dbOk && redisOk !== false ? 200 : 503).json({ ok: dbOk && redisOk !== false, db: dbOk, redis: redisOk });
     });
-    publicRoutes.use(authRoutes(auth, loginLimiter, authGuard));
+    publicRoutes.use(authRoutes(auth, authGuard));
 
     const app = createHttpApp({
       corsOrigins: config.corsOrigins,
       https: config.https,
       cspConnectSrc: config.cspConnectSrc,
       cspImgSrc: config.cspImgSrc,
+      trustProxy: config.trustProxy,
       publicRoutes,
       chatRouter: chat.router,
       requireAuth: authGuard,

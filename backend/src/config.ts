@@ -1,5 +1,6 @@
 // Configuration from the environment (DESIGN.md, "Configuration and scripts").
 // Every variable is documented with its default in .env.example.
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 
 const bool = z
@@ -34,6 +35,12 @@ const EnvSchema = z.object({
   CHAT_RATE_LIMIT: z.coerce.number().positive().default(5),
   LOGIN_RATE_LIMIT: z.coerce.number().int().positive().default(10),
   FOLLOW_RATE_LIMIT: z.coerce.number().int().positive().default(30),
+  LOGIN_ADDRESS_RATE_LIMIT: z.coerce.number().int().positive().default(30),
+  LOGIN_USERNAME_RATE_LIMIT: z.coerce.number().int().positive().default(100),
+  REGISTER_RATE_LIMIT: z.coerce.number().int().positive().default(10),
+  TRUST_PROXY: z.string().default('loopback'),
+  PASSWORD_HASH_THREADS: z.coerce.number().int().min(1).max(16).optional(),
+  PASSWORD_HASH_QUEUE: z.coerce.number().int().min(0).max(10_000).default(32),
   SEED_DEMO: bool.optional(),
   BCRYPT_ROUNDS: z.coerce.number().int().min(4).max(15).default(10),
   PRESENCE_TTL_SECONDS: z.coerce.number().int().positive().default(60),
@@ -59,9 +66,22 @@ export interface Config {
   /** Origins the page may load images from besides its own, data: and blob: (CSP img-src). */
   cspImgSrc: string[];
   chatRateLimit: number;
+  /** Failed sign-ins per minute per (client address, username). */
   loginRateLimit: number;
   /** Follow and unfollow actions per user and minute. */
   followRateLimit: number;
+  /** Sign-in attempts per minute per client address, whatever the username. */
+  loginAddressRateLimit: number;
+  /** Failed sign-ins per hour per username, from all addresses together. */
+  loginUsernameRateLimit: number;
+  /** Registrations per hour per client address. */
+  registerRateLimit: number;
+  /** Express `trust proxy`: which hops may say who the client is (X-Forwarded-For). */
+  trustProxy: boolean | number | string;
+  /** Worker threads that hash and check passwords. */
+  passwordHashThreads: number;
+  /** Password jobs that may wait for a thread; beyond that sign-ins answer 503 UNAVAILABLE. */
+  passwordHashQueue: number;
   /** undefined = seed only when the database is empty */
   seedDemo: boolean | undefined;
   bcryptRounds: number;
@@ -97,10 +117,29 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     chatRateLimit: e.CHAT_RATE_LIMIT,
     loginRateLimit: e.LOGIN_RATE_LIMIT,
     followRateLimit: e.FOLLOW_RATE_LIMIT,
+    loginAddressRateLimit: e.LOGIN_ADDRESS_RATE_LIMIT,
+    loginUsernameRateLimit: e.LOGIN_USERNAME_RATE_LIMIT,
+    registerRateLimit: e.REGISTER_RATE_LIMIT,
+    trustProxy: parseTrustProxy(e.TRUST_PROXY),
+    passwordHashThreads: e.PASSWORD_HASH_THREADS ?? defaultHashThreads(),
+    passwordHashQueue: e.PASSWORD_HASH_QUEUE,
     seedDemo: e.SEED_DEMO,
     bcryptRounds: e.BCRYPT_ROUNDS,
     presenceTtlSeconds: e.PRESENCE_TTL_SECONDS,
     logLevel: e.LOG_LEVEL,
     ...overrides,
   };
+}
+
+/** `true`/`false`, a number of hops, or Express's names and addresses (`loopback, 10.0.0.0/8`). */
+function parseTrustProxy(v: string): boolean | number | string {
+  const t = v.trim();
+  if (t === 'true' || t === 'false') return t === 'true';
+  if (/^\d+$/.test(t)) return Number(t);
+  return t;
+}
+
+/** One core stays with the event loop (and PGlite, which runs on it); at most four threads. */
+function defaultHashThreads(): number {
+  return Math.max(1, Math.min(4, availableParallelism() - 1));
 }

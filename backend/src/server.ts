@@ -231,7 +231,7 @@ export async function createFriendChat(options: FriendChatOptions): Promise<Frie
 
 // Tools for a host that answers in the module's error shape, or applies its own Prisma
 // migrations the way the module does (the demo host uses both).
-export { AppError, conflict, errorBody, forbidden, notFound, toAppError, validation } from './http/errors.ts';
+export { AppError, conflict, errorBody, forbidden, notFound, rateLimited, toAppError, validation } from './http/errors.ts';
 export { idParam, limitQuery, parse, uuid } from './http/validate.ts';
 export { createLogger } from './logger.ts';
 export { migrate, MigrationError, readMigrations, type Migration, type MigrateResult } from './db/migrate.ts';

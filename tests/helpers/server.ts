@@ -49,6 +49,9 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
       chatRateLimit: 1000,
       loginRateLimit: 1000,
       followRateLimit: 1000,
+      loginAddressRateLimit: 100_000,
+      loginUsernameRateLimit: 100_000,
+      registerRateLimit: 100_000,
       ...opts.config,
     },
   );

@@ -1,8 +1,9 @@
 // Registration and login. The service owns the rules; routes only validate and translate.
-import bcrypt from 'bcryptjs';
-import type { PrismaClient } from '../host/generated/prisma/client.ts';
+import { Prisma, type PrismaClient } from '../host/generated/prisma/client.ts';
 import { AppError, conflict, type PublicUser } from 'friend-chat/server';
 import { publicUserSelect } from '../host/users/public.ts';
+import type { AuthLimits } from './limits.ts';
+import type { PasswordHasher } from './passwords.ts';
 import type { TokenService } from './tokens.ts';
 
 export interface AuthResult {
@@ -10,13 +11,52 @@ export interface AuthResult {
   user: PublicUser;
 }
 
-// Compared against when the username is unknown, so a login takes as long either way.
-const DUMMY_HASH = bcrypt.hashSync('not-a-password', 10);
+/** Who is asking: the client address (`req.ip`), for the attempt budgets. */
+export interface Client {
+  address: string;
+}
 
-export function createAuthService(prisma: PrismaClient, tokens: TokenService, bcryptRounds: number) {
+/**
+ * The one form of a username that lookups, uniqueness and attempt budgets use: usernames are
+ * unique whatever their case (a unique index on lower("username")), and shown as registered.
+ */
+export function normaliseUsername(name: string): string {
+  return name.trim().toLowerCase();
+}
+
+export interface AuthDeps {
+  prisma: PrismaClient;
+  tokens: TokenService;
+  passwords: PasswordHasher;
+  limits: AuthLimits;
+}
+
+type UserRow = PublicUser & { passwordHash: string };
+
+export function createAuthService({ prisma, tokens, passwords, limits }: AuthDeps) {
+  // Checked against when the username is unknown, so a login takes as long either way. Made by
+  // the pool, with the configured cost, on the first unknown name.
+  let dummy: Promise<string> | null = null;
+  const dummyHash = () =>
+    (dummy ??= passwords.hash('not-a-password').catch((err: unknown) => {
+      dummy = null;
+      throw err;
+    }));
+
+  // lower("username") = key is what the unique index on lower("username") answers.
+  const findByName = async (key: string): Promise<UserRow | null> =>
+    (
+      await prisma.$queryRaw<UserRow[]>(
+        Prisma.sql`SELECT id::text AS id, username, "displayName", "avatarUrl", "passwordHash" FROM "User" WHERE lower(username) = ${key} LIMIT 1`,
+      )
+    )[0] ?? null;
+
   return {
-    async register(input: { username: string; password: string; displayName?: string }): Promise<AuthResult> {
-      const passwordHash = await bcrypt.hash(input.password, bcryptRounds);
+    async register(input: { username: string; password: string; displayName?: string }, client: Client): Promise<AuthResult> {
+      await limits.register(client.address);
+      // Asked before hashing so a taken name costs no hash; the index still decides a race.
+      if (await findByName(normaliseUsername(input.username))) throw conflict('Username is taken');
+      const passwordHash = await passwords.hash(input.password);
       try {
         const user = await prisma.user.create({
           data: { username: input.username, passwordHash, displayName: input.displayName ?? input.username },
@@ -29,10 +69,20 @@ export function createAuthService(prisma: PrismaClient, tokens: TokenService, bc
       }
     },
 
-    async login(input: { username: string; password: string }): Promise<AuthResult> {
-      const user = await prisma.user.findUnique({ where: { username: input.username } });
-      const ok = await bcrypt.compare(input.password, user?.passwordHash ?? DUMMY_HASH);
+    async login(input: { username: string; password: string }, client: Client): Promise<AuthResult> {
+      const key = normaliseUsername(input.username);
+      const attempt = await limits.login(client.address, key);
+      let user: UserRow | null;
+      let ok: boolean;
+      try {
+        user = await findByName(key);
+        ok = await passwords.verify(input.password, user?.passwordHash ?? (await dummyHash()));
+      } catch (err) {
+        await attempt.notJudged();
+        throw err;
+      }
       if (!user || !ok) throw new AppError('UNAUTHORIZED', 'Wrong username or password');
+      await attempt.succeeded();
       const { id, username, displayName, avatarUrl } = user;
       return { token: tokens.sign(id), user: { id, username, displayName, avatarUrl } };
     },

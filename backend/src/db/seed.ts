@@ -1,6 +1,5 @@
 // Demo data for trying the app: users alice, bob and carol (password `password123`) plus two
 // more so that four conversations can be opened, friendships, works and a few messages.
-import bcrypt from 'bcryptjs';
 import type { FriendChat } from 'friend-chat/server';
 import type { PrismaClient } from '../host/generated/prisma/client.ts';
 
@@ -42,11 +41,11 @@ export const STARTUP_LOCK_KEY = 72707370;
 export async function seedDemo(
   prisma: PrismaClient,
   chat: FriendChat,
-  opts: { onlyIfEmpty: boolean; bcryptRounds: number },
+  opts: { onlyIfEmpty: boolean; hashPassword: (password: string) => Promise<string> },
 ): Promise<boolean> {
   if (opts.onlyIfEmpty && (await prisma.user.count()) > 0) return false;
   if (await prisma.user.findUnique({ where: { username: 'alice' } })) return false;
-  const passwordHash = await bcrypt.hash(DEMO_PASSWORD, opts.bcryptRounds);
+  const passwordHash = await opts.hashPassword(DEMO_PASSWORD);
   const ids = new Map<string, string>();
   try {
     await createDemo(prisma, passwordHash, ids);

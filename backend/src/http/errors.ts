@@ -17,14 +17,18 @@ const STATUS: Record<ErrorCode, number> = {
 
 export class AppError extends Error {
   readonly status: number;
+  /** When set, HTTP answers carry it as `Retry-After` (seconds). */
+  readonly retryAfterSeconds?: number;
   constructor(
     readonly code: ErrorCode,
     message: string,
     readonly details?: unknown,
+    options: { retryAfterSeconds?: number } = {},
   ) {
     super(message);
     this.name = 'AppError';
     this.status = STATUS[code];
+    if (options.retryAfterSeconds !== undefined) this.retryAfterSeconds = Math.max(1, Math.ceil(options.retryAfterSeconds));
   }
 }
 
@@ -32,6 +36,8 @@ export const validation = (message: string, details?: unknown) => new AppError('
 export const notFound = (what: string) => new AppError('NOT_FOUND', `${what} not found`);
 export const forbidden = (message: string) => new AppError('FORBIDDEN', message);
 export const conflict = (message: string) => new AppError('CONFLICT', message);
+export const rateLimited = (message: string, retryAfterSeconds: number) =>
+  new AppError('RATE_LIMITED', message, undefined, { retryAfterSeconds });
 
 function describeZod(err: ZodError): string {
   return err.issues

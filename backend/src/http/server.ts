@@ -14,6 +14,8 @@ export interface HttpOptions {
   /** Extra CSP sources (config CSP_CONNECT_SRC, CSP_IMG_SRC). */
   cspConnectSrc: string[];
   cspImgSrc: string[];
+  /** Express `trust proxy` (TRUST_PROXY): decides what `req.ip` is behind a reverse proxy. */
+  trustProxy: boolean | number | string;
   publicRoutes: Router;
   /** The chat module's router (it authenticates through the host's `identify` itself). */
   chatRouter: Router;
@@ -27,7 +29,7 @@ export interface HttpOptions {
 export function createHttpApp(opts: HttpOptions): express.Express {
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', 'loopback');
+  app.set('trust proxy', opts.trustProxy);
   app.use(
     helmet({
       contentSecurityPolicy: {
@@ -68,6 +70,7 @@ export function createHttpApp(opts: HttpOptions): express.Express {
     const e = toAppError(err);
     if (e.code === 'INTERNAL') opts.logger.error(`${req.method} ${req.path}`, err);
     if (res.headersSent) return;
+    if (e.retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(e.retryAfterSeconds));
     res.status(e.status).json(errorBody(e));
   };
   app.use(onError);

@@ -112,39 +112,3 @@ export function createRedisRateLimiter(redis: RedisClientType, rate: number, opt
     },
   };
 }
-
-/** Fixed-window counter: at most `limit` hits per key per window (login attempts). */
-export interface WindowLimiter {
-  hit(key: string): Promise<boolean>;
-}
-
-export function createMemoryWindowLimiter(limit: number, windowMs: number, now: () => number = Date.now): WindowLimiter {
-  const windows = new Map<string, { start: number; count: number }>();
-  return {
-    async hit(key) {
-      const t = now();
-      if (windows.size > 10_000) for (const [k, w] of windows) if (t - w.start >= windowMs) windows.delete(k);
-      const w = windows.get(key);
-      if (!w || t - w.start >= windowMs) {
-        windows.set(key, { start: t, count: 1 });
-        return true;
-      }
-      return ++w.count <= limit;
-    },
-  };
-}
-
-export function createRedisWindowLimiter(redis: RedisClientType, limit: number, windowMs: number, opts: RedisLimiterOptions = {}): WindowLimiter {
-  const prefix = `${opts.prefix ?? 'fc:'}wl:`;
-  const orFallback = fallingBack(opts);
-  const fallback = createMemoryWindowLimiter(limit, windowMs);
-  return {
-    async hit(key) {
-      const k = prefix + key;
-      return orFallback(
-        async () => Number((await redis.multi().incr(k).pExpire(k, windowMs, 'NX').exec())[0]) <= limit,
-        () => fallback.hit(key),
-      );
-    },
-  };
-}
