@@ -3,17 +3,26 @@
 // over HTTPS turns both on with HTTPS=true. The page may fetch and open sockets only to its own
 // origin, and show images from its own origin, data: and blob: URLs, plus configured origins.
 // (Headers do not touch the database: PGlite only.)
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type Config } from '../../backend/src/config.ts';
+import { openDatabase, type Database } from '../../backend/src/db/database.ts';
+import { migrate } from '../../backend/src/db/migrate.ts';
 import { startServer, type TestServer } from '../helpers/server.ts';
 
+// One database for every server here: only the configuration differs between them.
+let db: Database;
+beforeAll(async () => {
+  db = await openDatabase({ databaseUrl: undefined, pgliteDir: 'memory://' });
+  await migrate(db);
+});
+afterAll(async () => db?.close());
 const servers: TestServer[] = [];
 afterEach(async () => {
   for (const s of servers.splice(0)) await s.close();
 });
 
 async function headersWith(config: Partial<Config> = {}): Promise<{ csp: Map<string, string[]>; hsts: string | null }> {
-  const s = await startServer({ config });
+  const s = await startServer({ config, app: { db } });
   servers.push(s);
   const res = await fetch(`${s.url}/api/health`);
   expect(res.status).toBe(200);
