@@ -3,17 +3,29 @@
 // over HTTPS turns both on with HTTPS=true. The page may fetch and open sockets only to its own
 // origin, and show images from its own origin, data: and blob: URLs, plus configured origins.
 // (Headers do not touch the database: PGlite only.)
-import { afterEach, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type Config } from '../../backend/src/config.ts';
+import type { TestDatabase } from '../helpers/db.ts';
 import { startServer, type TestServer } from '../helpers/server.ts';
 
+// One database for every server here: only the configuration differs between them. A PGlite
+// directory that the servers open one after the other, created and migrated before the tests.
+const dir = mkdtempSync(path.join(tmpdir(), 'fc-headers-'));
+const database: TestDatabase = { url: undefined, pgliteDir: path.join(dir, 'pglite'), drop: async () => {} };
+beforeAll(async () => {
+  await (await startServer({ database })).close();
+}, 120_000);
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const servers: TestServer[] = [];
 afterEach(async () => {
   for (const s of servers.splice(0)) await s.close();
 });
 
 async function headersWith(config: Partial<Config> = {}): Promise<{ csp: Map<string, string[]>; hsts: string | null }> {
-  const s = await startServer({ config });
+  const s = await startServer({ config, database });
   servers.push(s);
   const res = await fetch(`${s.url}/api/health`);
   expect(res.status).toBe(200);
