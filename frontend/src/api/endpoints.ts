@@ -5,8 +5,9 @@ import type {
   FriendEntry,
   PublicUser,
   TaskEntry,
+  ChatWireMessage,
+  NotificationWireMessage,
   UnreadCounts,
-  WireMessage,
   WorkEntry,
 } from '@shared/events';
 import { del, get, post } from './http';
@@ -15,8 +16,8 @@ export interface AuthAnswer {
   token: string;
   user: PublicUser;
 }
-export interface Page {
-  messages: WireMessage[];
+export interface Page<M> {
+  messages: M[];
   nextCursor: string | null;
 }
 export type PersonEntry = PublicUser & { following: boolean; followsMe: boolean };
@@ -32,14 +33,14 @@ export const authApi = {
 
 export const chatApi = {
   history: (peerId: string, before?: string | null, limit = 50) =>
-    get<Page>(`/api/messages/${id(peerId)}`, { before, limit }),
+    get<Page<ChatWireMessage>>(`/api/messages/${id(peerId)}`, { before, limit }),
   conversations: () => get<{ conversations: ConversationEntry[] }>('/api/messages/conversations/list'),
   unread: () => get<UnreadCounts>('/api/messages/unread/count'),
 };
 
 export const notificationsApi = {
   list: (before?: string | null, unreadOnly = false, limit = 20) =>
-    get<Page>('/api/messages/system/list', { before, limit, unreadOnly: unreadOnly || undefined }),
+    get<Page<NotificationWireMessage>>('/api/messages/system/list', { before, limit, unreadOnly: unreadOnly || undefined }),
   markRead: (ids: string[]) => post<{ updated: number }>('/api/messages/system/mark-read', { ids }),
   markAll: () => post<{ updated: number }>('/api/messages/system/mark-read', { all: true }),
 };

@@ -1,6 +1,6 @@
 // Every server→client listener, registered once per socket — never inside the `connect`
 // handler, where each reconnect would add another copy and double every message.
-import type { ServerToClientEvents, WireMessage } from '@shared/events';
+import type { ChatWireMessage, NotificationWireMessage, ServerToClientEvents } from '@shared/events';
 import { i18n } from '@/i18n';
 import { useAuthStore } from '@/stores/auth';
 import { useChatStore } from '@/stores/chat';
@@ -9,6 +9,7 @@ import { useNotificationsStore } from '@/stores/notifications';
 import { useUiStore } from '@/stores/ui';
 import { useUnreadStore } from '@/stores/unread';
 import { showDesktopNotification } from '@/utils/desktop';
+import { isChatMessage, isNotification } from '@/utils/messageKinds';
 import { describeSystem } from '@/utils/systemMessage';
 import type { SocketLike } from './client';
 import { resync } from './resync';
@@ -30,9 +31,9 @@ export function registerListeners(socket: SocketLike, hooks: RealtimeHooks): voi
   const t = i18n.global.t;
   const on = <E extends keyof ServerToClientEvents>(event: E, listener: ServerToClientEvents[E]) => socket.on(event, listener);
 
-  function notifyChat(m: WireMessage): void {
+  function notifyChat(m: ChatWireMessage): void {
     const peerId = m.fromUserId;
-    if (!peerId || peerId === auth.user?.id) return;
+    if (peerId === auth.user?.id) return;
     if (ui.attentive && chat.isShown(peerId)) return;
     const user = chat.peer(peerId) ?? chat.conversations.find((c) => c.peer.id === peerId)?.peer;
     showDesktopNotification({
@@ -43,14 +44,14 @@ export function registerListeners(socket: SocketLike, hooks: RealtimeHooks): voi
     });
   }
 
-  function notifySystem(m: WireMessage): void {
+  function notifySystem(m: NotificationWireMessage): void {
     if (ui.attentive && hooks.viewingNotifications()) return;
     const { keypath, named } = describeSystem(m);
     showDesktopNotification({ title: t('notify.systemTitle'), body: t(keypath, named), tag: m.id, onClick: hooks.openNotifications });
   }
 
   on('chat:message', ({ message }) => {
-    if (chat.receive(message)) notifyChat(message);
+    if (isChatMessage(message) && chat.receive(message)) notifyChat(message);
   });
   on('chat:read', (receipt) => chat.applyReadReceipt(receipt));
   on('chat:deleted', ({ messageId, peerId }) => chat.removeMessage(messageId, peerId));
@@ -58,6 +59,7 @@ export function registerListeners(socket: SocketLike, hooks: RealtimeHooks): voi
   on('presence:update', (update) => friends.setPresence(update));
   on('unread:update', (counts) => unread.set(counts));
   on('notification:new', ({ message }) => {
+    if (!isNotification(message)) return;
     notifications.ingest([message]);
     notifySystem(message);
     if (message.messageType === 'SYSTEM_FRIEND') void friends.load().catch(() => {});

@@ -10,12 +10,12 @@
 // Sync cannot tell about recalls and read receipts that happened while we were away, so after a
 // *re*connect the latest page of each open window, the unread counts and any loaded lists are
 // fetched again over HTTP.
-import type { WireMessage } from '@shared/events';
 import { useAuthStore } from '@/stores/auth';
 import { useChatStore } from '@/stores/chat';
 import { useFriendsStore } from '@/stores/friends';
 import { useNotificationsStore } from '@/stores/notifications';
 import { useUnreadStore } from '@/stores/unread';
+import { isNotification } from '@/utils/messageKinds';
 import { load, save } from '@/utils/storage';
 import { request } from './client';
 
@@ -35,7 +35,7 @@ export function catchUp(): Promise<void> {
     let after = load<string | null>(cursorKey(userId), null);
     for (let page = 0; page < MAX_SYNC_PAGES; page++) {
       const res = await request('chat:sync', after ? { after, limit: SYNC_PAGE_SIZE } : { limit: SYNC_PAGE_SIZE });
-      const system: WireMessage[] = res.messages.filter((m) => m.messageType !== 'CHAT');
+      const system = res.messages.filter(isNotification);
       chat.ingest(res.messages);
       notifications.ingest(system);
       after = res.nextCursor;

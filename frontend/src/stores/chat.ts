@@ -1,8 +1,9 @@
 import { defineStore } from 'pinia';
 import { computed, ref, shallowRef, watch } from 'vue';
-import type { ConversationEntry, PublicUser, WireMessage } from '@shared/events';
+import type { ChatWireMessage, ConversationEntry, PublicUser, WireMessage } from '@shared/events';
 import { chatApi } from '@/api/endpoints';
 import { request, signal, SocketRequestError } from '@/socket/client';
+import { isChatMessage } from '@/utils/messageKinds';
 import { load, save } from '@/utils/storage';
 import { useAuthStore } from './auth';
 import { useFriendsStore } from './friends';
@@ -25,7 +26,7 @@ export const useChatStore = defineStore('chat', () => {
   const ui = useUiStore();
   const unread = useUnreadStore();
   const me = computed(() => auth.user?.id ?? '');
-  const peerOf = (m: WireMessage) => (m.fromUserId === me.value ? m.toUserId : (m.fromUserId ?? m.toUserId));
+  const peerOf = (m: ChatWireMessage) => (m.fromUserId === me.value ? m.toUserId : m.fromUserId);
 
   // ---- Windows (dock order) and the users they show -------------------------------------
   const windows = ref<ChatWindowState[]>([]);
@@ -87,7 +88,7 @@ export const useChatStore = defineStore('chat', () => {
   }
 
   /** Merge server messages into one conversation (live, sync, ack): never a duplicate, never a gap. */
-  function ingestInto(peerId: string, messages: WireMessage[]): void {
+  function ingestInto(peerId: string, messages: ChatWireMessage[]): void {
     update(peerId, (t) => {
       const mode = !t.loaded ? 'replaceOnly' : t.olderCursor === null ? 'all' : 'contiguous';
       const merged = mergeMessages(t.messages, messages, mode);
@@ -97,9 +98,9 @@ export const useChatStore = defineStore('chat', () => {
 
   /** Chat messages from a sync page or a push, grouped by conversation. */
   function ingest(messages: WireMessage[]): void {
-    const byPeer = new Map<string, WireMessage[]>();
+    const byPeer = new Map<string, ChatWireMessage[]>();
     for (const m of messages) {
-      if (m.messageType !== 'CHAT') continue;
+      if (!isChatMessage(m)) continue;
       const id = peerOf(m);
       const list = byPeer.get(id);
       if (list) list.push(m);
@@ -113,7 +114,7 @@ export const useChatStore = defineStore('chat', () => {
   }
 
   /** A live `chat:message`; answers whether this tab had not seen it yet. */
-  function receive(message: WireMessage): boolean {
+  function receive(message: ChatWireMessage): boolean {
     const peerId = peerOf(message);
     const seen = threads.value[peerId]?.messages.some((m) => m.id === message.id) ?? false;
     if (message.fromUserId === peerId) setTyping(peerId, false);
@@ -191,6 +192,7 @@ export const useChatStore = defineStore('chat', () => {
     const clientId = m.clientId!;
     setPending(m.toUserId, clientId, 'sending');
     const confirm = (message: WireMessage) => {
+      if (!isChatMessage(message)) return;
       ingestInto(m.toUserId, [message]);
       noteConversation(message);
       saveOutbox();
@@ -269,7 +271,7 @@ export const useChatStore = defineStore('chat', () => {
     conversations.value = (await chatApi.conversations()).conversations;
     conversationsLoaded.value = true;
   }
-  function noteConversation(m: WireMessage): void {
+  function noteConversation(m: ChatWireMessage): void {
     if (!conversationsLoaded.value) return;
     const peerId = peerOf(m);
     const existing = conversations.value.find((c) => c.peer.id === peerId);

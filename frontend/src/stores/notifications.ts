@@ -1,6 +1,6 @@
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
-import type { WireMessage } from '@shared/events';
+import type { NotificationWireMessage as WireMessage } from '@shared/events';
 import { notificationsApi } from '@/api/endpoints';
 import { useUnreadStore } from './unread';
 

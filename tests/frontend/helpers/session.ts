@@ -5,7 +5,7 @@ import { createPinia, setActivePinia, type Pinia } from 'pinia';
 import { createMemoryHistory, createRouter, type Router } from 'vue-router';
 import { defineComponent, nextTick, type Component } from 'vue';
 import { vi } from 'vitest';
-import type { FriendEntry, PublicUser, WireMessage } from '@shared/events';
+import type { ChatWireMessage, FriendEntry, PublicUser } from '@shared/events';
 import { i18n } from '@/i18n';
 import { installSession } from '@/session';
 import { setSocketFactory, stopRealtime } from '@/socket';
@@ -26,7 +26,7 @@ export const erin = user('erin');
 
 let seq = 0;
 /** A stored message; times increase with each call so order is well defined. */
-export function wire(from: PublicUser, to: PublicUser, content: string, extra: Partial<WireMessage> = {}): WireMessage {
+export function wire(from: PublicUser, to: PublicUser, content: string, extra: Partial<ChatWireMessage> = {}): ChatWireMessage {
   seq += 1;
   return {
     id: `10000000-0000-4000-8000-${String(seq).padStart(12, '0')}`,
