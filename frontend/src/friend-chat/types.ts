@@ -1,7 +1,7 @@
 // The module's public types (exported from friend-chat/vue).
 import type { GlobalThemeOverrides } from 'naive-ui';
 import type { MaybeRefOrGetter, VNode } from 'vue';
-import type { NotificationWireMessage, PublicUser } from './wire';
+import type { CustomWireMessage, NotificationWireMessage, PublicUser } from './wire';
 
 /** A user as the chat shows them: the host's id (any string) and public fields. */
 export type ChatUser = PublicUser;
@@ -24,8 +24,8 @@ export interface FriendChatOptions {
   /** The signed-in user; the chat starts when one appears and resets when it goes or changes. */
   currentUser: MaybeRefOrGetter<ChatUser | null>;
   locale?: MaybeRefOrGetter<FriendChatLocale>;
-  /** Renders a notification type the module does not know; nothing returned = a generic card. */
-  renderNotification?: (message: NotificationMessage) => VNode | string | null | undefined;
+  /** Renders a notification type the module does not know (never a built-in one); nothing returned = a generic card. */
+  renderNotification?: (message: CustomWireMessage) => VNode | string | null | undefined;
   /** A desktop notification of a system message was clicked (e.g. go to the notifications page). */
   onNotificationClick?: (message: NotificationMessage) => void;
   /** The server refused the token (HTTP 401 or the socket's "unauthorized"). */
