@@ -82,7 +82,7 @@ function moduleFiles(depth) {
 }
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'data/', 'backend/src/generated/', 'backend/src/host/generated/', 'bench/results/', 'coverage/'] },
+  { ignores: ['node_modules/', 'dist/', 'examples/*/dist/', 'examples/*/data/', 'data/', 'backend/src/generated/', 'backend/src/host/generated/', 'bench/results/', 'coverage/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   ...vue.configs['flat/recommended'],
