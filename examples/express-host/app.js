@@ -102,7 +102,7 @@ export async function startHost({ port = 3100, host = '127.0.0.1', databaseUrl, 
 
   // Becoming friends: the friendship rows and the SYSTEM_FRIEND notification commit together,
   // in the host's own transaction; then the notification is pushed and friend-chat told.
-  app.put('/api/friends/:id', auth, async (req, res) => {
+  app.put('/api/friendships/:id', auth, async (req, res) => {
     const target = toHostId(req.params.id);
     const friend = target === null ? undefined : await userById(target);
     if (!friend || friend.id === req.userId) return void res.status(404).json({ error: 'no such user' });
@@ -116,7 +116,7 @@ export async function startHost({ port = 3100, host = '127.0.0.1', databaseUrl, 
     res.json({ friend: toChatUser(friend) });
   });
 
-  app.delete('/api/friends/:id', auth, async (req, res) => {
+  app.delete('/api/friendships/:id', auth, async (req, res) => {
     const target = toHostId(req.params.id);
     if (target === null) return void res.status(404).json({ error: 'no such user' });
     await db.query('DELETE FROM friendships WHERE (user_id = $1 AND friend_id = $2) OR (user_id = $2 AND friend_id = $1)', [req.userId, target]);

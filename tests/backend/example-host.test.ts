@@ -207,13 +207,13 @@ describe.each(dbTargets())('examples/express-host on %s', (target) => {
   it('makes friends in the host’s transaction: SYSTEM_FRIEND arrives and the two can chat at once', async () => {
     const [ada, cy] = [await connect(users.ada.token), await connect(users.cy.token)];
     const pushed = waitFor<{ message: WireMessage }>(cy, 'notification:new');
-    expect((await request('PUT', `/api/friends/${users.cy.id}`, users.ada.token)).status).toBe(200);
+    expect((await request('PUT', `/api/friendships/${users.cy.id}`, users.ada.token)).status).toBe(200);
     expect((await pushed).message).toMatchObject({ messageType: 'SYSTEM_FRIEND', metadata: { friend: { id: '1' } } });
     const toCy = waitFor<{ message: WireMessage }>(cy, 'chat:message');
     expect((await emitAck(ada, 'chat:send', { to: users.cy.id, content: 'Friends now', clientId: randomUUID() })).ok).toBe(true);
     expect((await toCy).message.content).toBe('Friends now');
 
-    expect((await request('DELETE', `/api/friends/${users.cy.id}`, users.ada.token)).status).toBe(204);
+    expect((await request('DELETE', `/api/friendships/${users.cy.id}`, users.ada.token)).status).toBe(204);
     const again = await emitAck(ada, 'chat:send', { to: users.cy.id, content: 'Still?', clientId: randomUUID() });
     expect(again.error.code).toBe('NOT_FRIENDS');
   });
