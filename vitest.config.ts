@@ -22,7 +22,13 @@ export default defineConfig({
       },
       {
         plugins: [vue()],
-        resolve: { alias: { '@': r('./frontend/src'), '@shared': r('./backend/src/realtime') } },
+        resolve: {
+          alias: {
+            'friend-chat/vue': r('./frontend/src/friend-chat/index.ts'),
+            '@': r('./frontend/src'),
+            '@shared': r('./backend/src/realtime'),
+          },
+        },
         test: {
           name: 'frontend',
           include: ['tests/frontend/**/*.test.ts'],

@@ -8,7 +8,14 @@ const backend = 'http://localhost:3000';
 export default defineConfig({
   root: r('.'),
   plugins: [vue()],
-  resolve: { alias: { '@': r('./src'), '@shared': r('../backend/src/realtime') } },
+  resolve: {
+    alias: {
+      // The demo consumes the chat module as any host would: through its public entry point.
+      'friend-chat/vue': r('./src/friend-chat/index.ts'),
+      '@': r('./src'),
+      '@shared': r('../backend/src/realtime'),
+    },
+  },
   define: {
     // vue-i18n feature flags: Composition API only, so the legacy API is tree-shaken.
     __VUE_I18N_FULL_INSTALL__: true,

@@ -11,5 +11,5 @@ app.use(createPinia());
 app.use(i18n);
 const router = createAppRouter();
 app.use(router);
-installSession(router);
+installSession(app, router);
 app.mount('#app');

@@ -50,7 +50,7 @@ describe.each(dbTargets())('follow notifications and follow limits on %s', (targ
     await waitUntil(() => pushed.length > 0, 5000, 'the first follow notification');
     await quietPeriod();
 
-    expect(pushed.map((p) => [p.message.messageType, (p.message.metadata.follower as { id: string }).id])).toEqual([
+    expect(pushed.map((p) => [p.message.messageType, ((p.message.metadata as Record<string, unknown>).follower as { id: string }).id])).toEqual([
       ['SYSTEM_FOLLOW', attacker.id],
     ]);
     expect((await systemList(victim)).map((m) => m.messageType)).toEqual(['SYSTEM_FOLLOW']);
@@ -92,7 +92,7 @@ describe.each(dbTargets())('follow notifications and follow limits on %s', (targ
     const [first, second, idol] = [await s.register(), await s.register(), await s.register()];
     await cycle(first, idol, 3);
     await cycle(second, idol, 3);
-    const followers = (await ofType(idol, 'SYSTEM_FOLLOW')).map((m) => (m.metadata.follower as { id: string }).id);
+    const followers = (await ofType(idol, 'SYSTEM_FOLLOW')).map((m) => ((m.metadata as Record<string, unknown>).follower as { id: string }).id);
     expect(followers.sort()).toEqual([first.id, second.id].sort());
   });
 });

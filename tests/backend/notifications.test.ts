@@ -2,7 +2,7 @@
 // metadata, stored with the action, pushed live to online users and found later by offline
 // ones; achievements unlock once per user, also under concurrent requests.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PublicUser, SystemMessageType, UnreadCounts, WireMessage } from '../../backend/src/realtime/events.ts';
+import type { PublicUser, SystemMessageType, SystemWireMessage, UnreadCounts, WireMessage } from '../../backend/src/realtime/events.ts';
 import { dbTargets } from '../helpers/db.ts';
 import { startServer, type TestServer, type TestUser } from '../helpers/server.ts';
 import { collect, emitAck, waitFor } from '../helpers/wait.ts';
@@ -21,11 +21,11 @@ describe.each(dbTargets())('notifications on %s', (target) => {
     expect(r.status).toBe(200);
     return r.body.messages;
   }
-  async function ofType(u: TestUser, type: SystemMessageType): Promise<WireMessage[]> {
-    return (await systemList(u)).filter((m) => m.messageType === type);
+  async function ofType<T extends SystemMessageType>(u: TestUser, type: T): Promise<SystemWireMessage<T>[]> {
+    return (await systemList(u)).filter((m): m is SystemWireMessage<T> => m.messageType === type);
   }
   async function achievementNotes(u: TestUser, code: string): Promise<WireMessage[]> {
-    return (await ofType(u, 'SYSTEM_ACHIEVEMENT')).filter((m) => (m.metadata.achievement as { code: string }).code === code);
+    return (await ofType(u, 'SYSTEM_ACHIEVEMENT')).filter((m) => m.metadata.achievement.code === code);
   }
   async function unread(u: TestUser): Promise<UnreadCounts> {
     const r = await s.request('GET', '/api/messages/unread/count', { token: u.token });

@@ -1,9 +1,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { nextTick } from 'vue';
-import { ACK_TIMEOUT_MS } from '@/socket/client';
-import type { WireMessage } from '@shared/events';
-import ChatDock from '@/components/chat/ChatDock.vue';
-import { useChatStore } from '@/stores/chat';
+import type { ChatWireMessage } from '@shared/events';
+import { FriendChatDock, useFriendChat } from 'friend-chat/vue';
+import { ACK_TIMEOUT_MS } from '@/friend-chat/socket/client';
 import type { Emitted } from './helpers/fakeSocket';
 import { alice, bob, endSession, flush, startSession, wire } from './helpers/session';
 
@@ -13,8 +12,8 @@ async function chatWithBob({ connected = true } = {}) {
   const s = await startSession();
   // chat:send acks stay pending: each test answers them itself.
   if (connected) s.socket.serverConnect();
-  const wrapper = s.mountInApp(ChatDock);
-  useChatStore().open(bob);
+  const wrapper = s.mountInApp(FriendChatDock);
+  useFriendChat().open(bob);
   await flush();
   const input = () => wrapper.get<HTMLTextAreaElement>('[data-testid="chat-input"]');
   const bubbles = () => wrapper.findAll('[data-testid="message-bubble"]');
@@ -23,7 +22,7 @@ async function chatWithBob({ connected = true } = {}) {
     await input().trigger('keydown', { key: 'Enter', ...key });
     await flush();
   }
-  const stored = (e: Emitted<'chat:send'>): WireMessage =>
+  const stored = (e: Emitted<'chat:send'>): ChatWireMessage =>
     wire(alice, bob, e.payload.content, { clientId: e.payload.clientId });
   return { ...s, wrapper, input, bubbles, type, stored };
 }

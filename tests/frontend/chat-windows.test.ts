@@ -1,13 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { defineComponent, h } from 'vue';
 import type { PublicUser } from '@shared/events';
-import ChatDock from '@/components/chat/ChatDock.vue';
+import { FriendChatDock } from 'friend-chat/vue';
 import FriendItem from '@/components/friends/FriendItem.vue';
 import { alice, bob, carol, dave, endSession, erin, flush, startSession, wire } from './helpers/session';
 
 // The friends list and the dock, as on the friends page.
 const FriendsWithDock = defineComponent({
-  setup: () => () => h('div', [h('ul', [bob, carol, dave, erin].map((u) => h(FriendItem, { user: u }))), h(ChatDock)]),
+  setup: () => () => h('div', [h('ul', [bob, carol, dave, erin].map((u) => h(FriendItem, { user: u }))), h(FriendChatDock)]),
 });
 
 afterEach(endSession);

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { defineComponent, h } from 'vue';
-import ChatDock from '@/components/chat/ChatDock.vue';
+import { FriendChatDock } from 'friend-chat/vue';
 import TopBar from '@/components/layout/TopBar.vue';
 import { alice, bob, endSession, flush, startSession, wire } from './helpers/session';
 
@@ -27,7 +27,7 @@ function stubNotifications(permission: NotificationPermission) {
   return { shown, requestPermission };
 }
 
-const Page = defineComponent({ setup: () => () => h('div', [h(TopBar), h(ChatDock)]) });
+const Page = defineComponent({ setup: () => () => h('div', [h(TopBar), h(FriendChatDock)]) });
 
 afterEach(endSession);
 

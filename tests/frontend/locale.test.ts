@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { defineComponent, h } from 'vue';
 import FriendItem from '@/components/friends/FriendItem.vue';
 import LanguageSwitch from '@/components/layout/LanguageSwitch.vue';
-import { useFriendsStore } from '@/stores/friends';
+import { useFriendsStore } from '@/friend-chat/stores/friends';
 import { bob, endSession, flush, startSession } from './helpers/session';
 
 afterEach(endSession);

@@ -1,6 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import ChatDock from '@/components/chat/ChatDock.vue';
-import { useChatStore } from '@/stores/chat';
+import { FriendChatDock, useFriendChat } from 'friend-chat/vue';
 import { alice, bob, endSession, flush, startSession, wire } from './helpers/session';
 
 afterEach(endSession);
@@ -28,8 +27,8 @@ describe('after a reconnect', () => {
     });
     s.socket.respond('chat:sync', () => ({ ok: true, messages: [], nextCursor: 'cursor-1', hasMore: false }));
     s.socket.serverConnect();
-    const wrapper = s.mountInApp(ChatDock);
-    useChatStore().open(bob);
+    const wrapper = s.mountInApp(FriendChatDock);
+    useFriendChat().open(bob);
     await flush();
     const texts = () => wrapper.findAll('[data-testid="message-bubble"]').map((b) => b.text().replace(/\d\d:\d\d.*$/, '').trim());
     expect(texts()).toEqual(['one', 'two']);

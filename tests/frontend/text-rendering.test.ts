@@ -1,14 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { mount } from '@vue/test-utils';
-import ChatBubble from '@/components/chat/ChatBubble.vue';
-import { i18n } from '@/i18n';
+import ChatBubble from '@/friend-chat/components/chat/ChatBubble.vue';
 import { alice, bob, wire } from './helpers/session';
 
 describe('message text', () => {
   it('is rendered as text: markup shows literally and nothing becomes an element or a link', () => {
     const content = '<script>alert("x")</script><img src=x onerror=alert(1)> <a href="javascript:alert(1)">click</a>';
     const message = { ...wire(bob, alice, content), key: 'k' };
-    const wrapper = mount(ChatBubble, { props: { message, own: false }, global: { plugins: [i18n] } });
+    const wrapper = mount(ChatBubble, { props: { message, own: false } });
 
     const bubble = wrapper.get('[data-testid="message-bubble"]');
     expect(bubble.text()).toContain(content);

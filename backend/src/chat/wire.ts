@@ -3,6 +3,8 @@ import type { WireMessage } from '../realtime/events.ts';
 
 /** A stored message as it goes on the wire (DESIGN.md): ISO times, no deletedAt. */
 export function toWire(m: Message): WireMessage {
+  // The row's type and metadata are not tied together in the database; the services that write
+  // a row give each type its metadata shape, so the union's pairing holds by construction.
   return {
     id: m.id,
     fromUserId: m.fromUserId,
@@ -14,5 +16,5 @@ export function toWire(m: Message): WireMessage {
     isRead: m.isRead,
     readAt: m.readAt ? m.readAt.toISOString() : null,
     createdAt: m.createdAt.toISOString(),
-  };
+  } as WireMessage;
 }

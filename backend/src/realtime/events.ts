@@ -43,19 +43,45 @@ export interface SystemMetadata {
  */
 export type HostMessageType = string & {};
 
-/** A message on the wire; times are ISO strings. `fromUserId` null = system message. */
-export interface WireMessage {
+/** Fields every message on the wire has; times are ISO strings. */
+interface WireMessageBase {
   id: string;
-  fromUserId: string | null;
   toUserId: string;
-  messageType: MessageType | HostMessageType;
   content: string;
-  metadata: Record<string, unknown>;
   clientId: string | null;
   isRead: boolean;
   readAt: string | null;
   createdAt: string;
 }
+
+/** A chat message between two users. */
+export interface ChatWireMessage extends WireMessageBase {
+  messageType: 'CHAT';
+  fromUserId: string;
+  metadata: Record<string, unknown>;
+}
+
+/** A built-in system message: no sender, metadata typed by its type (DESIGN.md table). */
+export type SystemWireMessage<T extends SystemMessageType = SystemMessageType> = {
+  [K in T]: WireMessageBase & { messageType: K; fromUserId: null; metadata: SystemMetadata[K] };
+}[T];
+
+/**
+ * A notification of a type the host defines (e.g. 'SYSTEM_LIKE'). Its type is an open string, so
+ * TypeScript cannot tell it from the members above by `messageType` alone: narrow with a guard
+ * that checks the type against CHAT and SYSTEM_MESSAGE_TYPES.
+ */
+export interface CustomWireMessage extends WireMessageBase {
+  messageType: HostMessageType;
+  fromUserId: null;
+  metadata: Record<string, unknown>;
+}
+
+/** Anything the server sends to the notification center: built-in system or host-defined. */
+export type NotificationWireMessage = SystemWireMessage | CustomWireMessage;
+
+/** A message on the wire, keyed by `messageType`. `fromUserId` null = system message. */
+export type WireMessage = ChatWireMessage | NotificationWireMessage;
 
 export interface UnreadCounts {
   /** Sum of byPeer (chat only). */

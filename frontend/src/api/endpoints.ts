@@ -1,23 +1,11 @@
-// Typed calls for every HTTP endpoint the front end uses (DESIGN.md, "HTTP API").
-import type {
-  AchievementEntry,
-  ConversationEntry,
-  FriendEntry,
-  PublicUser,
-  TaskEntry,
-  UnreadCounts,
-  WireMessage,
-  WorkEntry,
-} from '@shared/events';
+// Typed calls for the demo's own HTTP endpoints (DESIGN.md, "HTTP API"): login, people, follows,
+// works, tasks, achievements. The chat's endpoints belong to the chat module.
+import type { AchievementEntry, PublicUser, TaskEntry, WorkEntry } from '@shared/events';
 import { del, get, post } from './http';
 
 export interface AuthAnswer {
   token: string;
   user: PublicUser;
-}
-export interface Page {
-  messages: WireMessage[];
-  nextCursor: string | null;
 }
 export type PersonEntry = PublicUser & { following: boolean; followsMe: boolean };
 
@@ -30,22 +18,7 @@ export const authApi = {
   me: () => get<{ user: PublicUser }>('/api/me'),
 };
 
-export const chatApi = {
-  history: (peerId: string, before?: string | null, limit = 50) =>
-    get<Page>(`/api/messages/${id(peerId)}`, { before, limit }),
-  conversations: () => get<{ conversations: ConversationEntry[] }>('/api/messages/conversations/list'),
-  unread: () => get<UnreadCounts>('/api/messages/unread/count'),
-};
-
-export const notificationsApi = {
-  list: (before?: string | null, unreadOnly = false, limit = 20) =>
-    get<Page>('/api/messages/system/list', { before, limit, unreadOnly: unreadOnly || undefined }),
-  markRead: (ids: string[]) => post<{ updated: number }>('/api/messages/system/mark-read', { ids }),
-  markAll: () => post<{ updated: number }>('/api/messages/system/mark-read', { all: true }),
-};
-
 export const hostApi = {
-  friends: () => get<{ friends: FriendEntry[] }>('/api/friends'),
   users: (q: string, cursor?: string | null) =>
     get<{ users: PersonEntry[]; nextCursor: string | null }>('/api/users', { q, cursor, limit: 20 }),
   follow: (userId: string) => post<{ following: boolean; friends: boolean }>(`/api/follows/${id(userId)}`),

@@ -17,7 +17,7 @@ interface HttpHooks {
   onUnauthorized: () => void;
 }
 
-// Set once by the session; kept out of the stores so this module imports nothing from them.
+// Set once by the session; kept out of the stores so this file imports nothing from them.
 let hooks: HttpHooks = { token: () => null, onUnauthorized: () => {} };
 
 export function configureHttp(next: HttpHooks): void {

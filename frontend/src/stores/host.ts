@@ -2,11 +2,11 @@
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
 import type { AchievementEntry, TaskEntry, WorkEntry } from '@shared/events';
+import { useFriendChat } from 'friend-chat/vue';
 import { hostApi, type PersonEntry } from '@/api/endpoints';
-import { useFriendsStore } from './friends';
 
 export const useHostStore = defineStore('host', () => {
-  const friends = useFriendsStore();
+  const chat = useFriendChat();
   const people = ref<PersonEntry[]>([]);
   const works = ref<WorkEntry[]>([]);
   const tasks = ref<TaskEntry[]>([]);
@@ -20,7 +20,7 @@ export const useHostStore = defineStore('host', () => {
     const res = follow ? await hostApi.follow(userId) : await hostApi.unfollow(userId);
     people.value = people.value.map((p) => (p.id === userId ? { ...p, following: res.following } : p));
     // A follow back (or an unfollow) changes the friends list.
-    await friends.load();
+    await chat.reloadFriends();
   }
 
   async function loadWorks(): Promise<void> {

@@ -17,31 +17,5 @@ export function relativeTime(iso: string, nowMs: number, t: T, locale: string): 
   if (diff < HOUR) return t('time.minutesAgo', { n: Math.floor(diff / MINUTE) });
   if (diff < DAY) return t('time.hoursAgo', { n: Math.floor(diff / HOUR) });
   if (diff < 7 * DAY) return t('time.daysAgo', { n: Math.floor(diff / DAY) });
-  return formatDate(iso, locale, { month: 'short', day: 'numeric' });
+  return new Intl.DateTimeFormat(locale, { month: 'short', day: 'numeric' }).format(new Date(iso));
 }
-
-// Building an Intl formatter is costly (toLocale*String builds one per call): keep one per
-// locale and options, since a long thread formats thousands of times.
-const formatters = new Map<string, Intl.DateTimeFormat>();
-export function formatDate(iso: string, locale: string, options: Intl.DateTimeFormatOptions): string {
-  const key = locale + JSON.stringify(options);
-  let f = formatters.get(key);
-  if (!f) formatters.set(key, (f = new Intl.DateTimeFormat(locale, options)));
-  return f.format(new Date(iso));
-}
-
-const startOfDay = (ms: number) => new Date(ms).setHours(0, 0, 0, 0);
-
-/** Local calendar day of a timestamp, for grouping messages under day separators. */
-export const dayKey = (iso: string) => String(startOfDay(Date.parse(iso)));
-
-export function dayLabel(iso: string, nowMs: number, t: T, locale: string): string {
-  const days = Math.round((startOfDay(nowMs) - startOfDay(Date.parse(iso))) / DAY);
-  if (days === 0) return t('time.today');
-  if (days === 1) return t('time.yesterday');
-  const sameYear = new Date(iso).getFullYear() === new Date(nowMs).getFullYear();
-  return formatDate(iso, locale, { weekday: 'short', month: 'short', day: 'numeric', year: sameYear ? undefined : 'numeric' });
-}
-
-export const clockTime = (iso: string, locale: string) => formatDate(iso, locale, { hour: '2-digit', minute: '2-digit' });
-export const fullDateTime = (iso: string, locale: string) => formatDate(iso, locale, { dateStyle: 'medium', timeStyle: 'short' });

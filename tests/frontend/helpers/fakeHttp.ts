@@ -22,13 +22,13 @@ export function installFakeHttp(routes: Record<string, Handler>) {
     const regex = new RegExp(`^${source}$`);
     return { method, regex, names, handler };
   });
-  const calls: { method: string; path: string; body: unknown }[] = [];
+  const calls: { method: string; url: string; path: string; body: unknown; authorization: string | null }[] = [];
 
   const fetchMock = vi.fn(async (input: string, init?: RequestInit) => {
     const url = new URL(input, 'http://localhost');
     const method = init?.method ?? 'GET';
     const body = init?.body ? JSON.parse(String(init.body)) : undefined;
-    calls.push({ method, path: url.pathname, body });
+    calls.push({ method, url: input, path: url.pathname, body, authorization: new Headers(init?.headers).get('Authorization') });
     for (const r of table) {
       const m = r.method === method ? r.regex.exec(url.pathname) : null;
       if (!m) continue;

@@ -1,7 +1,7 @@
 // A stand-in for a socket.io-client Socket, driven by the test: it records what the app emits,
 // lets the test answer acks, push server events and drop/restore the connection.
 import type { ClientToServerEvents, ServerToClientEvents } from '@shared/events';
-import type { SocketLike } from '@/socket/client';
+import type { SocketAuth, SocketLike } from '@/friend-chat/socket/client';
 
 type Listener = (...args: never[]) => void;
 type Ack = (answer: unknown) => void;
@@ -18,6 +18,11 @@ export class FakeSocket implements SocketLike {
   connected = false;
   active = false;
   readonly emitted: Emitted[] = [];
+  /** The token each connection sent, read through the client's auth callback. */
+  readonly tokens: (string | null)[] = [];
+  /** The URL the client asked for (undefined = the page's origin). */
+  url: string | undefined;
+  private auth: SocketAuth | null = null;
   private listeners = new Map<string, Set<Listener>>();
   private responders = new Map<string, (payload: never) => unknown>();
 
@@ -58,6 +63,13 @@ export class FakeSocket implements SocketLike {
     return this;
   }
 
+  /** What the socket factory hands over: the auth callback and the URL. */
+  attach(auth: SocketAuth, url: string | undefined): this {
+    this.auth = auth;
+    this.url = url;
+    return this;
+  }
+
   // ---- test controls ----
   /** Auto-answer every `event` ack with what `fn` returns (acks stay pending for events without one). */
   respond<E extends keyof ClientToServerEvents>(event: E, fn: Responder<E> | null): void {
@@ -65,7 +77,9 @@ export class FakeSocket implements SocketLike {
     else this.responders.delete(event);
   }
 
+  /** A (re)connection: like socket.io-client, it asks the auth callback for the token first. */
   serverConnect(): void {
+    this.auth?.((data) => this.tokens.push(data.token));
     this.connected = true;
     this.fire('connect');
   }

@@ -1,14 +1,15 @@
-// Starts the real session wiring (installSession) against a fake socket and a fake HTTP backend,
-// and mounts components with the same Pinia, i18n and a memory router.
+// Starts the demo's real session wiring (installSession, which installs the chat plugin) against
+// a fake socket and a fake HTTP backend, and mounts components with the same Pinia, i18n and a
+// memory router.
 import { mount } from '@vue/test-utils';
 import { createPinia, setActivePinia, type Pinia } from 'pinia';
 import { createMemoryHistory, createRouter, type Router } from 'vue-router';
-import { defineComponent, nextTick, type Component } from 'vue';
+import { createApp, defineComponent, nextTick, type App, type Component } from 'vue';
 import { vi } from 'vitest';
-import type { FriendEntry, PublicUser, WireMessage } from '@shared/events';
+import type { ChatWireMessage, FriendEntry, PublicUser } from '@shared/events';
+import { setSocketFactory } from '@/friend-chat/socket/client';
 import { i18n } from '@/i18n';
 import { installSession } from '@/session';
-import { setSocketFactory, stopRealtime } from '@/socket';
 import { FakeSocket } from './fakeSocket';
 import { installFakeHttp, type Handler } from './fakeHttp';
 
@@ -26,7 +27,7 @@ export const erin = user('erin');
 
 let seq = 0;
 /** A stored message; times increase with each call so order is well defined. */
-export function wire(from: PublicUser, to: PublicUser, content: string, extra: Partial<WireMessage> = {}): WireMessage {
+export function wire(from: PublicUser, to: PublicUser, content: string, extra: Partial<ChatWireMessage> = {}): ChatWireMessage {
   seq += 1;
   return {
     id: `10000000-0000-4000-8000-${String(seq).padStart(12, '0')}`,
@@ -45,7 +46,26 @@ export function wire(from: PublicUser, to: PublicUser, content: string, extra: P
 
 const friendsOf = (...users: PublicUser[]): FriendEntry[] => users.map((u) => ({ user: u, online: false, lastSeenAt: null, unread: 0 }));
 
+/** What a quiet chat server answers for alice (paths under /api). */
+export function chatRoutes(): Record<string, Handler> {
+  return {
+    'GET /api/friends': () => ({ friends: friendsOf(bob, carol, dave, erin) }),
+    'GET /api/messages/unread/count': () => ({ total: 0, byPeer: {}, system: 0 }),
+    'GET /api/messages/conversations/list': () => ({ conversations: [] }),
+    'GET /api/messages/system/list': () => ({ messages: [], nextCursor: null }),
+    'GET /api/messages/:peerId': () => ({ messages: [], nextCursor: null }),
+  };
+}
+
+/** A fake socket handed to the chat module instead of socket.io-client. */
+export function installFakeSocket(): FakeSocket {
+  const socket = new FakeSocket();
+  setSocketFactory((auth, url) => socket.attach(auth, url));
+  return socket;
+}
+
 const Blank = defineComponent({ render: () => null });
+let hostApp: App | null = null;
 
 export interface TestSession {
   pinia: Pinia;
@@ -59,16 +79,8 @@ export interface TestSession {
 export async function startSession(routes: Record<string, Handler> = {}): Promise<TestSession> {
   localStorage.setItem('friend-chat:session', JSON.stringify({ token: 'token-alice', user: alice }));
   // Defaults first so that the more specific paths keep their place; a test's routes override them.
-  const http = installFakeHttp({
-    'GET /api/me': () => ({ user: alice }),
-    'GET /api/friends': () => ({ friends: friendsOf(bob, carol, dave, erin) }),
-    'GET /api/messages/unread/count': () => ({ total: 0, byPeer: {}, system: 0 }),
-    'GET /api/messages/conversations/list': () => ({ conversations: [] }),
-    'GET /api/messages/:peerId': () => ({ messages: [], nextCursor: null }),
-    ...routes,
-  });
-  const socket = new FakeSocket();
-  setSocketFactory(() => socket);
+  const http = installFakeHttp({ 'GET /api/me': () => ({ user: alice }), ...chatRoutes(), ...routes });
+  const socket = installFakeSocket();
   const pinia = createPinia();
   setActivePinia(pinia);
   const router = createRouter({
@@ -80,7 +92,10 @@ export async function startSession(routes: Record<string, Handler> = {}): Promis
     ],
   });
   await router.push('/');
-  installSession(router);
+  // The demo app as main.ts builds it (its root renders nothing here; tests mount what they need).
+  hostApp = createApp(Blank).use(pinia).use(i18n).use(router);
+  installSession(hostApp, router);
+  hostApp.mount(document.createElement('div'));
   await flush();
   const mountInApp = (component: Component, props: Record<string, unknown> = {}) =>
     mount(component, { props, attachTo: document.body, global: { plugins: [pinia, i18n, router] } });
@@ -88,7 +103,9 @@ export async function startSession(routes: Record<string, Handler> = {}): Promis
 }
 
 export function endSession(): void {
-  stopRealtime();
+  // Unmounting the last app that installed the chat plugin stops its session and socket.
+  hostApp?.unmount();
+  hostApp = null;
   setSocketFactory(null);
   vi.unstubAllGlobals();
   vi.useRealTimers();

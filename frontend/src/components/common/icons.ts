@@ -24,26 +24,11 @@ function icon(...paths: string[]): FunctionalComponent {
 const circle = (cx: number, cy: number, r: number) => `M${cx - r} ${cy}a${r} ${r} 0 1 0 ${2 * r} 0a${r} ${r} 0 1 0 ${-2 * r} 0z`;
 
 export const IconChat = icon('M21 15a2 2 0 0 1-2 2H7l-4 4V5a2 2 0 0 1 2-2h14a2 2 0 0 1 2 2z');
-export const IconBell = icon('M18 8A6 6 0 0 0 6 8c0 7-3 9-3 9h18s-3-2-3-9', 'M13.73 21a2 2 0 0 1-3.46 0');
-export const IconMinus = icon('M5 12h14');
-export const IconClose = icon('M18 6 6 18', 'M6 6l12 12');
-export const IconSend = icon('M22 2 11 13', 'M22 2 15 22 11 13 2 9 22 2z');
 export const IconCheck = icon('M20 6 9 17l-5-5');
-export const IconChecks = icon('M17 6 7 16l-4-4', 'M22 8l-8 8-1.5-1.5');
-export const IconClock = icon(circle(12, 12, 9), 'M12 7v5l3 2');
-export const IconAlert = icon(circle(12, 12, 10), 'M12 8v4', 'M12 16h.01');
-export const IconRetry = icon('M1 4v6h6', 'M3.51 15a9 9 0 1 0 2.13-9.36L1 10');
 export const IconHome = icon('M3 9l9-7 9 7v11a2 2 0 0 1-2 2H5a2 2 0 0 1-2-2z', 'M9 22V12h6v10');
 export const IconUsers = icon('M17 21v-2a4 4 0 0 0-4-4H5a4 4 0 0 0-4 4v2', circle(9, 7, 4), 'M23 21v-2a4 4 0 0 0-3-3.87', 'M16 3.13a4 4 0 0 1 0 7.75');
 export const IconMonitor = icon('M3 4h18v12H3z', 'M8 20h8', 'M12 16v4');
 export const IconGlobe = icon(circle(12, 12, 10), 'M2 12h20', 'M12 2a15.3 15.3 0 0 1 4 10 15.3 15.3 0 0 1-4 10 15.3 15.3 0 0 1-4-10 15.3 15.3 0 0 1 4-10z');
 export const IconLogout = icon('M9 21H5a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2h4', 'M16 17l5-5-5-5', 'M21 12H9');
-export const IconArrowDown = icon('M12 5v14', 'M19 12l-7 7-7-7');
 export const IconSearch = icon(circle(11, 11, 8), 'M21 21l-4.35-4.35');
-export const IconUserPlus = icon('M16 21v-2a4 4 0 0 0-4-4H5a4 4 0 0 0-4 4v2', circle(8.5, 7, 4), 'M20 8v6', 'M23 11h-6');
-export const IconHeart = icon(
-  'M20.84 4.61a5.5 5.5 0 0 0-7.78 0L12 5.67l-1.06-1.06a5.5 5.5 0 0 0-7.78 7.78l1.06 1.06L12 21.23l7.78-7.78 1.06-1.06a5.5 5.5 0 0 0 0-7.78z',
-);
-export const IconBag = icon('M6 2 3 6v14a2 2 0 0 0 2 2h14a2 2 0 0 0 2-2V6l-3-4z', 'M3 6h18', 'M16 10a4 4 0 0 1-8 0');
-export const IconTask = icon('M9 11l3 3L22 4', 'M21 12v7a2 2 0 0 1-2 2H5a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2h11');
 export const IconAward = icon(circle(12, 8, 7), 'M8.21 13.89 7 23l5-3 5 3-1.21-9.12');

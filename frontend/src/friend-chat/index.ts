@@ -1,0 +1,26 @@
+// friend-chat/vue: the chat's front end as a Vue plugin, its components and its composable.
+//
+//   app.use(createPinia())
+//   app.use(createFriendChatPlugin({ apiBase: '/api', getToken, currentUser }))
+//   <FriendChatDock /> once in the layout; buttons, badges and lists where the host wants them.
+export { createFriendChatPlugin } from './plugin';
+export { useFriendChat, type FriendChatApi } from './composables/useFriendChat';
+export { default as FriendChatDock } from './components/FriendChatDock.vue';
+export { default as FriendChatButton } from './components/FriendChatButton.vue';
+export { default as FriendChatUnreadBadge } from './components/FriendChatUnreadBadge.vue';
+export { default as FriendChatNotificationBell } from './components/FriendChatNotificationBell.vue';
+export { default as FriendChatNotificationList } from './components/FriendChatNotificationList.vue';
+export { default as FriendChatConversationsMenu } from './components/FriendChatConversationsMenu.vue';
+export type { ChatUser, FriendChatFriend, FriendChatLocale, FriendChatOptions, NotificationMessage, NotificationSubject } from './types';
+export type { ConnectionState } from './socket/client';
+export type { DesktopPermission } from './utils/desktop';
+export type {
+  ChatWireMessage,
+  CustomWireMessage,
+  NotificationWireMessage,
+  SystemMessageType,
+  SystemMetadata,
+  SystemWireMessage,
+  UnreadCounts,
+  WireMessage,
+} from './wire';

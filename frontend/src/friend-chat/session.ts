@@ -1,0 +1,55 @@
+// A chat session for one user: stores filled, socket open. Started when the host's user appears,
+// stopped (everything reset) when the user goes or another one comes.
+import type { Pinia } from 'pinia';
+import { startRealtime, stopRealtime } from './socket';
+import { useConversationsStore } from './stores/conversations';
+import { useFriendsStore } from './stores/friends';
+import { useMessagesStore } from './stores/messages';
+import { useNotificationsStore } from './stores/notifications';
+import { useOutboxStore } from './stores/outbox';
+import { useReadingStore } from './stores/reading';
+import { useSessionStore } from './stores/session';
+import { useTypingStore } from './stores/typing';
+import { useUnreadStore } from './stores/unread';
+import { useWindowsStore } from './stores/windows';
+import type { ChatUser, FriendChatOptions } from './types';
+import { now } from './utils/time';
+
+/** Where the socket connects: the option, else apiBase's origin when it names one, else this page. */
+export function socketUrlOf(options: Pick<FriendChatOptions, 'apiBase' | 'socketUrl'>): string | undefined {
+  if (options.socketUrl) return options.socketUrl;
+  return /^https?:\/\//i.test(options.apiBase) ? new URL(options.apiBase).origin : undefined;
+}
+
+export function startChatSession(pinia: Pinia, user: ChatUser, options: FriendChatOptions): void {
+  useSessionStore(pinia).user = user;
+  now.value = Date.now(); // the shared clock ticks twice a minute; start it fresh
+  useWindowsStore(pinia).restore(user.id);
+  useOutboxStore(pinia).restore(user.id);
+  useReadingStore(pinia); // its watcher marks what the user sees as read
+  startRealtime(pinia, {
+    url: socketUrlOf(options),
+    getToken: options.getToken,
+    onUnauthorized: () => options.onUnauthorized?.(),
+    onNotificationClick: (message) => options.onNotificationClick?.(message),
+  });
+  void useFriendsStore(pinia).load().catch(() => {});
+}
+
+export function stopChatSession(pinia: Pinia): void {
+  stopRealtime();
+  useSessionStore(pinia).user = null;
+  for (const store of [
+    useConversationsStore(pinia),
+    useFriendsStore(pinia),
+    useMessagesStore(pinia),
+    useNotificationsStore(pinia),
+    useOutboxStore(pinia),
+    useReadingStore(pinia),
+    useTypingStore(pinia),
+    useUnreadStore(pinia),
+    useWindowsStore(pinia),
+  ]) {
+    store.reset();
+  }
+}
