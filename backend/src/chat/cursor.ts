@@ -9,6 +9,11 @@ export interface Position {
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/**
+ * The last millisecond of year 9999. Later times are valid JavaScript dates, but they reach
+ * PostgreSQL as extended years ("+033658-…") that it refuses, so such a cursor is bad input.
+ */
+const MAX_TIME = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 export const START: Position = { createdAt: new Date(0), id: '00000000-0000-0000-0000-000000000000' };
 
 export function encodeCursor(p: Position): string {
@@ -18,7 +23,7 @@ export function encodeCursor(p: Position): string {
 export function decodeCursor(cursor: string): Position {
   const raw = Buffer.from(cursor, 'base64url').toString('utf8');
   const m = /^(\d{1,15}):(.+)$/.exec(raw);
-  if (!m || !UUID.test(m[2]!)) throw validation('Invalid cursor');
+  if (!m || !UUID.test(m[2]!) || Number(m[1]) > MAX_TIME) throw validation('Invalid cursor');
   return { createdAt: new Date(Number(m[1])), id: m[2]! };
 }
 

@@ -5,6 +5,10 @@ import { limitQuery, userId } from '../http/validate.ts';
 // PostgreSQL cannot store a NUL character in text. Refused here, at the edge: a batched insert
 // that met one would fail every message in its batch, not only the offending one.
 const noNul = (s: string) => !s.includes('\u0000');
+// A lone surrogate (ill-formed UTF-16) cannot travel as UTF-8: it is replaced on the way into
+// the database, so the stored text differs from what was sent, and a resend of such a
+// clientId would not find its first message (idempotency broken). Refused at the edge too.
+const wellFormed = (s: string) => !/\p{Surrogate}/u.test(s);
 
 /** Trimmed, 1–2000 characters, plain text (DESIGN.md, Rules). */
 export const Content = z
@@ -12,8 +16,15 @@ export const Content = z
   .trim()
   .min(1, 'must not be empty')
   .max(2000, 'at most 2000 characters')
-  .refine(noNul, 'must not contain NUL characters');
-export const ClientId = z.string().trim().min(1).max(64).refine(noNul, 'must not contain NUL characters');
+  .refine(noNul, 'must not contain NUL characters')
+  .refine(wellFormed, 'must be well-formed text (no lone surrogates)');
+export const ClientId = z
+  .string()
+  .trim()
+  .min(1)
+  .max(64)
+  .refine(noNul, 'must not contain NUL characters')
+  .refine(wellFormed, 'must be well-formed text (no lone surrogates)');
 export const Cursor = z.string().min(1).max(200);
 
 export const SendBody = z.strictObject({ content: Content, clientId: ClientId.optional() });

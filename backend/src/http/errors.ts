@@ -88,6 +88,11 @@ export function toAppError(err: unknown): AppError {
   // body-parser: malformed JSON and oversized bodies.
   if (o?.type === 'entity.parse.failed') return validation('Malformed JSON body');
   if (o?.type === 'entity.too.large') return validation('Request body too large');
+  if (o?.type === 'encoding.unsupported') return validation('Unsupported Content-Encoding (use gzip, deflate, br or none)');
+  if (o?.type === 'charset.unsupported') return validation('Unsupported charset (use utf-8)');
+  // Any other client error of the body parser, such as a compressed body that does not
+  // decompress (body-parser marks it 400 and exposes it).
+  if (o?.status === 400 && (o as { expose?: unknown }).expose === true) return validation('Malformed request body');
   if (o?.code === 'P2025') return notFound('Record');
   if (o?.code === 'P2002') return conflict('Already exists');
   if (isUnavailable(err)) return new AppError('UNAVAILABLE', 'The service is temporarily unavailable, try again');
