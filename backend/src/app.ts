@@ -77,16 +77,17 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     let follows: ReturnType<typeof createFollowService> | null = null;
     let onMessageSent: (from: string) => Promise<void> = async () => {};
 
+    // A session is a valid token of a user who still exists (HTTP routes of the host and the chat alike).
+    const session = async (token: string): Promise<string | null> => {
+      const id = tokens.verify(token);
+      return (await users.byIds([id])).length > 0 ? id : null;
+    };
     // The module first: its migrations take the round-1 chat data out of `public` before the
     // host's own migrations drop it there.
     const chat = await createFriendChat({
       database: hostDb.source,
       migrate: options.migrate !== false,
-      // A session is a valid token of a user who still exists.
-      identify: async (token) => {
-        const id = tokens.verify(token);
-        return (await users.byIds([id])).length > 0 ? id : null;
-      },
+      identify: session,
       users,
       friends: {
         areFriends: (a, b) => follows!.areFriends(a, b),
@@ -149,7 +150,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       logger.info('seeded demo users alice, bob, carol (password: password123)');
     }
 
-    const authGuard = requireAuth(tokens);
+    const authGuard = requireAuth(session);
     const publicRoutes = Router();
     publicRoutes.get('/health', async (_req, res) => {
       const { db: dbOk, redis: redisOk } = await chat.health();

@@ -1,5 +1,5 @@
-// Issue 11, point 6: inputs that used to answer 500 answer 400 VALIDATION, and the server keeps
-// working for everyone afterwards.
+// Issue 11, point 6: inputs that used to answer 500 answer 400 VALIDATION (or 401 for a token
+// whose user is gone), and the server keeps working for everyone afterwards.
 import { randomUUID } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -123,6 +123,32 @@ describe.each(dbTargets())('bad input on %s', (target) => {
       const tab = await s.connect(alice);
       expect((await sendOverSocket(tab, bob.id, 'emoji id', clientId)).message).toEqual(first);
       tab.disconnect();
+    });
+  });
+
+  describe('a valid token whose user no longer exists', () => {
+    async function goneUser(): Promise<TestUser> {
+      const u = await s.register();
+      await s.app.hostDb.prisma.user.delete({ where: { id: u.id } });
+      return u;
+    }
+
+    it('answers 401 UNAUTHORIZED on HTTP, where it used to answer 500', async () => {
+      const gone = await goneUser();
+      const task = (await s.request('GET', '/api/tasks', { token: alice.token })).body.tasks[0];
+      expectError(await s.request('GET', '/api/me', { token: gone.token }), 401, 'UNAUTHORIZED');
+      expectError(await s.request('POST', '/api/works', { token: gone.token, body: { title: 'ghost', price: 1 } }), 401, 'UNAUTHORIZED');
+      expectError(await s.request('POST', `/api/tasks/${task.id}/complete`, { token: gone.token }), 401, 'UNAUTHORIZED');
+      expectError(await s.request('GET', '/api/messages/sync', { token: gone.token }), 401, 'UNAUTHORIZED');
+    });
+
+    it('refuses the socket with connect_error "unauthorized"', async () => {
+      const gone = await goneUser();
+      const err = await s.connect(gone).then(
+        () => new Error('connected'),
+        (e: Error) => e,
+      );
+      expect(err.message).toBe('unauthorized');
     });
   });
 });

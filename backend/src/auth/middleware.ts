@@ -1,6 +1,5 @@
 import type { NextFunction, Request, Response } from 'express';
 import { AppError } from 'friend-chat/server';
-import type { TokenService } from './tokens.ts';
 
 declare module 'express-serve-static-core' {
   interface Request {
@@ -14,12 +13,19 @@ export function currentUser(req: Request): string {
   return req.userId;
 }
 
-export function requireAuth(tokens: TokenService) {
-  return (req: Request, _res: Response, next: NextFunction) => {
+/**
+ * `session(token)` answers the user id of a valid session (a valid token of a user who still
+ * exists) or null; the same check the chat module's `identify` makes, so a token of a deleted
+ * user is refused on every route, not only the chat's.
+ */
+export function requireAuth(session: (token: string) => Promise<string | null>) {
+  return async (req: Request, _res: Response, next: NextFunction) => {
     const header = req.headers.authorization ?? '';
     const match = /^Bearer\s+(\S+)$/i.exec(header);
     if (!match?.[1]) throw new AppError('UNAUTHORIZED', 'Missing bearer token');
-    req.userId = tokens.verify(match[1]);
+    const userId = await session(match[1]);
+    if (!userId) throw new AppError('UNAUTHORIZED', 'This account no longer exists');
+    req.userId = userId;
     next();
   };
 }
