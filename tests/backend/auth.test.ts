@@ -80,7 +80,8 @@ describe.each(dbTargets())('auth on %s', (target) => {
     } finally {
       await limited.close();
     }
-  });
+    // It starts a second app (migrations included): slow on a loaded machine.
+  }, 90_000);
 
   it('answers 404 NOT_FOUND in JSON for an unknown API path and keeps serving', async () => {
     const user = await s.register();

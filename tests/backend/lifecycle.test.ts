@@ -39,5 +39,5 @@ describe('the app process (npm start)', () => {
     } finally {
       await second.stop();
     }
-  });
+  }, 120_000);
 });

@@ -193,6 +193,7 @@ describe.skipIf(missing.length > 0)('two nodes on one PostgreSQL and one Redis',
 
   it('keeps the shared rate limit when Redis lost its scripts (restart, SCRIPT FLUSH)', async () => {
     const { bob, tabs } = await limitedNodes();
+    const startedAt = Date.now();
     expect((await sendOverSocket(tabs[0]!, bob.id, 'before the flush')).ok).toBe(true);
     const admin = createClient({ url: process.env.REDIS_URL });
     await admin.connect();
@@ -201,9 +202,14 @@ describe.skipIf(missing.length > 0)('two nodes on one PostgreSQL and one Redis',
     } finally {
       await admin.close();
     }
-    // Had a node fallen back to counting alone, more than the 4 tokens left would pass.
+    // Had a node fallen back to counting alone, all 8 would pass (4 left on one node, 5 on the
+    // other). One bucket passes the 4 tokens left plus what refilled (5/s) while the test ran:
+    // a loaded machine can take longer than the 200 ms one token needs.
     const acks = await Promise.all(Array.from({ length: 8 }, (_, i) => sendOverSocket(tabs[i % 2]!, bob.id, `after ${i}`)));
-    expect(acks.filter((x) => x.ok)).toHaveLength(4);
+    const refilled = Math.floor(((Date.now() - startedAt) / 1000) * 5);
+    const passed = acks.filter((x) => x.ok).length;
+    expect(passed).toBeGreaterThanOrEqual(4);
+    expect(passed).toBeLessThanOrEqual(Math.min(4 + refilled, 7));
   });
 
   it('forgets a cached friendship on every node when it ends, and when it starts again', async () => {
