@@ -82,12 +82,17 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       const id = tokens.verify(token);
       return (await users.byIds([id])).length > 0 ? id : null;
     };
+    // The chat's identify also says when the session ends (the JWT's exp): its sockets close then.
+    const chatSession = async (token: string) => {
+      const userId = await session(token);
+      return userId === null ? null : { userId, expiresAt: tokens.expiresAt(token) };
+    };
     // The module first: its migrations take the round-1 chat data out of `public` before the
     // host's own migrations drop it there.
     const chat = await createFriendChat({
       database: hostDb.source,
       migrate: options.migrate !== false,
-      identify: session,
+      identify: chatSession,
       users,
       friends: {
         areFriends: (a, b) => follows!.areFriends(a, b),
@@ -95,7 +100,13 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       },
       hooks: { messageSent: (m) => (m.fromUserId ? onMessageSent(m.fromUserId) : undefined) },
       redis: config.redisUrl ? { url: config.redisUrl, prefix: config.redisPrefix } : undefined,
-      limits: { chatRatePerSecond: config.chatRateLimit, presenceTtlSeconds: config.presenceTtlSeconds },
+      limits: {
+        chatRatePerSecond: config.chatRateLimit,
+        presenceTtlSeconds: config.presenceTtlSeconds,
+        socketsPerUser: config.maxSocketsPerUser,
+        socketsPerAddress: config.maxSocketsPerAddress,
+        socketEventsPerUserPerSecond: config.socketEventRate,
+      },
       corsOrigins: config.corsOrigins,
       logger,
       nodeId,

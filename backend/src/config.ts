@@ -41,6 +41,9 @@ const EnvSchema = z.object({
   TRUST_PROXY: z.string().default('loopback'),
   PASSWORD_HASH_THREADS: z.coerce.number().int().min(1).max(16).optional(),
   PASSWORD_HASH_QUEUE: z.coerce.number().int().min(0).max(10_000).default(32),
+  MAX_SOCKETS_PER_USER: z.coerce.number().int().positive().default(10),
+  MAX_SOCKETS_PER_ADDRESS: z.coerce.number().int().positive().default(50),
+  SOCKET_EVENT_RATE: z.coerce.number().int().positive().default(20),
   SEED_DEMO: bool.optional(),
   BCRYPT_ROUNDS: z.coerce.number().int().min(4).max(15).default(10),
   PRESENCE_TTL_SECONDS: z.coerce.number().int().positive().default(60),
@@ -82,6 +85,12 @@ export interface Config {
   passwordHashThreads: number;
   /** Password jobs that may wait for a thread; beyond that sign-ins answer 503 UNAVAILABLE. */
   passwordHashQueue: number;
+  /** Sockets one user may hold at once (all nodes); a newer one closes the oldest. */
+  maxSocketsPerUser: number;
+  /** Sockets one client address may hold at once (all nodes); beyond, handshakes are refused. */
+  maxSocketsPerAddress: number;
+  /** Socket events per user per second, all sockets and nodes together, `chat:send` aside. */
+  socketEventRate: number;
   /** undefined = seed only when the database is empty */
   seedDemo: boolean | undefined;
   bcryptRounds: number;
@@ -123,6 +132,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     trustProxy: parseTrustProxy(e.TRUST_PROXY),
     passwordHashThreads: e.PASSWORD_HASH_THREADS ?? defaultHashThreads(),
     passwordHashQueue: e.PASSWORD_HASH_QUEUE,
+    maxSocketsPerUser: e.MAX_SOCKETS_PER_USER,
+    maxSocketsPerAddress: e.MAX_SOCKETS_PER_ADDRESS,
+    socketEventRate: e.SOCKET_EVENT_RATE,
     seedDemo: e.SEED_DEMO,
     bcryptRounds: e.BCRYPT_ROUNDS,
     presenceTtlSeconds: e.PRESENCE_TTL_SECONDS,

@@ -12,11 +12,30 @@ export interface ChatUser {
 }
 
 /**
- * The host's authentication: a token (the `Authorization: Bearer` value, or the socket's
- * `auth.token`) → the user id, or null when it is not a valid session. May be async. A null
- * answer or a thrown error is answered 401 UNAUTHORIZED (socket: `connect_error` "unauthorized").
+ * A session as the host knows it: whose it is and, optionally, when it ends (ms since the epoch;
+ * null or absent: the module does not know). A socket opened with the token is closed when it
+ * ends (`session:closed`, reason `token_expired`).
  */
-export type Identify = (token: string) => string | null | Promise<string | null>;
+export interface Session {
+  userId: string;
+  expiresAt?: number | null;
+}
+
+/**
+ * The host's authentication: a token (the `Authorization: Bearer` value, or the socket's
+ * `auth.token`) → the user id (or a `Session`, which may tell when it ends), or null when it is
+ * not a valid session. May be async. A null answer or a thrown error is answered 401
+ * UNAUTHORIZED (socket: `connect_error` "unauthorized").
+ */
+export type Identify = (token: string) => string | Session | null | Promise<string | Session | null>;
+
+/** The session `identify` answered, in one shape; null when it names no valid user id. */
+export function toSession(answer: string | Session | null | undefined): { userId: string; expiresAt: number | null } | null {
+  const s = typeof answer === 'string' ? { userId: answer } : answer;
+  if (!s || typeof s !== 'object' || typeof s.userId !== 'string' || s.userId.length < 1 || s.userId.length > 64) return null;
+  const expiresAt = typeof s.expiresAt === 'number' && Number.isFinite(s.expiresAt) ? s.expiresAt : null;
+  return { userId: s.userId, expiresAt };
+}
 
 export interface UserDirectory {
   /** The users among `ids` that exist (any order; unknown ids are left out). */

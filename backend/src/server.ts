@@ -17,6 +17,8 @@ import { createLogger, type Logger } from './logger.ts';
 import { errorBody, toAppError } from './http/errors.ts';
 import { requireIdentity } from './http/identity.ts';
 import { createBus, type Bus, type IoServer } from './realtime/bus.ts';
+import { createEventBudget } from './realtime/eventBudget.ts';
+import type { TrustedProxy } from './realtime/handshake.ts';
 import { createMemoryPresence, createRedisPresence } from './realtime/presence.ts';
 import { createMemoryRateLimiter, createRedisRateLimiter } from './realtime/rateLimiter.ts';
 import { createLastSeenStore, createPresenceService, type PresenceService } from './realtime/presenceService.ts';
@@ -34,7 +36,7 @@ import { notificationRoutes } from './notifications/routes.ts';
 import type { ChatHooks, FriendGraph, Identify, UserDirectory } from './ports.ts';
 import type { WireMessage } from './realtime/events.ts';
 
-export type { ChatHooks, ChatUser, FriendGraph, Identify, UserDirectory } from './ports.ts';
+export type { ChatHooks, ChatUser, FriendGraph, Identify, Session, UserDirectory } from './ports.ts';
 export type { BuiltInNotificationDraft, HostTransaction, NotificationDraft } from './notifications/service.ts';
 export { NOTIFICATION_TYPE } from './notifications/service.ts';
 export type * from './realtime/events.ts';
@@ -62,8 +64,28 @@ export interface FriendChatOptions {
     jsonBody?: string;
     /** How long a node's presence entries live in Redis without a refresh (default 60 s). */
     presenceTtlSeconds?: number;
+    /** Sockets (tabs) one user may hold at once, all nodes; one more closes the oldest, telling it why (default 10). */
+    socketsPerUser?: number;
+    /** Sockets one client address may hold at once, all nodes; handshakes beyond are refused "too_many_connections" (default 50). */
+    socketsPerAddress?: number;
+    /**
+     * Socket requests per user per second, all the user's sockets and nodes together: chat:sync,
+     * chat:read, presence:list, chat:typing (chat:send has chatRatePerSecond). Beyond it the ack
+     * answers RATE_LIMITED (default 20).
+     */
+    socketEventsPerUserPerSecond?: number;
   };
-  /** CORS origins of a Socket.IO server the module creates (`attach(httpServer)`); default same origin. */
+  /**
+   * Which peers are proxies whose X-Forwarded-For / X-Forwarded-Host the socket handshake
+   * believes (the client's address for socketsPerAddress, the host for the Origin check).
+   * Default: loopback peers.
+   */
+  trustedProxy?: TrustedProxy;
+  /**
+   * Origins besides the server's own that may open a socket (default same origin only): the CORS
+   * origins of a Socket.IO server the module creates (`attach(httpServer)`), and the handshake
+   * Origin check on any server. Handshakes without an Origin (not a browser) pass.
+   */
   corsOrigins?: string[];
   /** Apply the module's migrations on start (default true). */
   migrate?: boolean;
@@ -128,6 +150,12 @@ export async function createFriendChat(options: FriendChatOptions): Promise<Frie
       ? createRedisPresence(redis.store, { ...redisOptions, nodeId, ttlSeconds: limits.presenceTtlSeconds ?? 60 })
       : createMemoryPresence();
     cleanups.unshift(() => presenceStore.close());
+    // The same bookkeeping, by client address instead of user: sockets per address.
+    const addressStore = redis
+      ? createRedisPresence(redis.store, { ...redisOptions, prefix: `${prefix}address-`, nodeId, ttlSeconds: limits.presenceTtlSeconds ?? 60 })
+      : createMemoryPresence();
+    cleanups.unshift(() => addressStore.close());
+    const eventBudget = createEventBudget({ perSecond: limits.socketEventsPerUserPerSecond ?? 20, redis: redis?.store, ...redisOptions });
     const rateLimiter = redis ? createRedisRateLimiter(redis.store, rate, redisOptions) : createMemoryRateLimiter(rate);
 
     // Friendship is asked on every send and typing event: cached, invalidated on every
@@ -175,7 +203,7 @@ export async function createFriendChat(options: FriendChatOptions): Promise<Frie
           const name = io.of(opts.namespace ?? '/').adapter.constructor.name;
           multiNode = name !== 'Adapter' && name !== 'SessionAwareAdapter';
         } else {
-          io = createSocketServer(target, { corsOrigins: options.corsOrigins ?? [] });
+          io = createSocketServer(target, { corsOrigins: options.corsOrigins ?? [], trustedProxy: options.trustedProxy });
           ownIo = true;
           if (redis) io.adapter(createAdapter(redis.pub, redis.sub, { key: `${prefix}socket.io` }));
           multiNode = redis !== null;
@@ -184,8 +212,15 @@ export async function createFriendChat(options: FriendChatOptions): Promise<Frie
         attachChat(nsp, {
           identify: options.identify,
           presence,
+          addresses: addressStore,
+          // A server of the module's own checks the Origin in allowRequest; a host's, here.
+          checkOrigin: ownIo ? undefined : { corsOrigins: options.corsOrigins ?? [] },
+          trustedProxy: options.trustedProxy,
+          maxSocketsPerUser: limits.socketsPerUser ?? 10,
+          maxSocketsPerAddress: limits.socketsPerAddress ?? 50,
+          multiNode,
           maxEventsPerSecond: limits.socketEventsPerSecond,
-          register: (socket) => registerChatHandlers(socket, { messages, presence, friends, bus, onError }),
+          register: (socket) => registerChatHandlers(socket, { messages, presence, friends, bus, budget: eventBudget, onError }),
           onError,
           track,
         });

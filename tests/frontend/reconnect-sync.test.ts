@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { FriendChatDock, useFriendChat } from 'friend-chat/vue';
 import { alice, bob, endSession, flush, startSession, wire } from './helpers/session';
 
@@ -67,5 +67,23 @@ describe('after a reconnect', () => {
     s.socket.serverConnect();
     await flush();
     expect(s.socket.emitsOf('chat:sync')[0]!.payload).toEqual({ after: 'cursor-9', limit: 100 });
+  });
+
+  it('asks again for a sync page the server refused as RATE_LIMITED, after a pause', async () => {
+    const m1 = wire(bob, alice, 'missed');
+    const s = await startSession();
+    let asked = 0;
+    s.socket.respond('chat:sync', () =>
+      ++asked === 1
+        ? { ok: false, error: { code: 'RATE_LIMITED', message: 'slow down' } }
+        : { ok: true, messages: [m1], nextCursor: 'cursor-1', hasMore: false },
+    );
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    s.socket.serverConnect();
+    await vi.advanceTimersByTimeAsync(10);
+    expect(asked).toBe(1);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(asked).toBe(2);
+    expect(localStorage.getItem(`friend-chat:${alice.id}:sync-cursor`)).toBe('"cursor-1"');
   });
 });

@@ -52,6 +52,11 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
       loginAddressRateLimit: 100_000,
       loginUsernameRateLimit: 100_000,
       registerRateLimit: 100_000,
+      // Tests open many sockets from one address and send events fast; the tests of these
+      // limits set them lower.
+      socketEventRate: 1000,
+      maxSocketsPerUser: 100,
+      maxSocketsPerAddress: 1000,
       ...opts.config,
     },
   );

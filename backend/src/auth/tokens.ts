@@ -9,6 +9,8 @@ export interface TokenService {
   sign(userId: string): string;
   /** Returns the user id, or throws UNAUTHORIZED. */
   verify(token: string): string;
+  /** When a token (already verified) stops being valid, in ms since the epoch; null if never. */
+  expiresAt(token: string): number | null;
 }
 
 export function createTokenService(secret: string, expiresIn: string): TokenService {
@@ -26,6 +28,10 @@ export function createTokenService(secret: string, expiresIn: string): TokenServ
         const expired = err instanceof jwt.TokenExpiredError;
         throw new AppError('UNAUTHORIZED', expired ? 'Token expired' : 'Invalid token');
       }
+    },
+    expiresAt(token) {
+      const payload = jwt.decode(token);
+      return payload && typeof payload === 'object' && typeof payload.exp === 'number' ? payload.exp * 1000 : null;
     },
   };
 }

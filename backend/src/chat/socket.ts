@@ -6,6 +6,8 @@ import { handler } from '../realtime/handler.ts';
 import type { PresenceService } from '../realtime/presenceService.ts';
 import type { Bus } from '../realtime/bus.ts';
 import type { FriendGraph } from '../ports.ts';
+import type { EventBudget } from '../realtime/eventBudget.ts';
+import { AppError } from '../http/errors.ts';
 import type { MessageService } from './service.ts';
 import { PresenceListEvent, ReadEvent, SendEvent, SyncEvent, TypingEvent } from './schemas.ts';
 
@@ -16,12 +18,24 @@ export interface ChatHandlerDeps {
   presence: PresenceService;
   friends: FriendGraph;
   bus: Bus;
+  /**
+   * Per-user budget, across the user's sockets and nodes, for every event but `chat:send`
+   * (which has its own per-user message rate): reads and typing relays.
+   */
+  budget: EventBudget;
   onError?: (err: unknown) => void;
 }
 
 export function registerChatHandlers(socket: ChatSocket, deps: ChatHandlerDeps): void {
   const me = socket.data.userId;
-  const { messages, presence, friends, bus, onError } = deps;
+  const { messages, presence, friends, bus, budget, onError } = deps;
+  /** Runs `fn` only while the user's budget lasts; beyond it the ack answers RATE_LIMITED. */
+  const budgeted =
+    <I, R>(fn: (input: I) => Promise<R>) =>
+    async (input: I): Promise<R> => {
+      if (!(await budget.take(me))) throw new AppError('RATE_LIMITED', 'Too many requests, slow down');
+      return fn(input);
+    };
   // Socket.IO's typed `on` expects the exact listener signature; our handlers validate
   // untyped input themselves, so they are registered through this untyped view.
   const on = socket.on.bind(socket) as (event: string, listener: (...args: unknown[]) => void) => void;
@@ -38,22 +52,22 @@ export function registerChatHandlers(socket: ChatSocket, deps: ChatHandlerDeps):
     ),
   );
 
-  on('chat:read', handler(ReadEvent, ({ peerId }) => messages.markRead(me, peerId, socket.id), onError));
+  on('chat:read', handler(ReadEvent, budgeted(({ peerId }) => messages.markRead(me, peerId, socket.id)), onError));
 
-  on('chat:sync', handler(SyncEvent, ({ after, limit }) => messages.sync(me, after, limit), onError));
+  on('chat:sync', handler(SyncEvent, budgeted(({ after, limit }) => messages.sync(me, after, limit)), onError));
 
   on(
     'chat:typing',
     handler(
       TypingEvent,
-      async ({ to, typing }) => {
+      budgeted(async ({ to, typing }) => {
         // Typing is relayed to friends only; to anyone else it is silently dropped.
         if (await friends.areFriends(me, to)) bus.emit(to, 'chat:typing', { from: me, typing });
         return {};
-      },
+      }),
       onError,
     ),
   );
 
-  on('presence:list', handler(PresenceListEvent, async () => ({ online: await presence.onlineFriends(me) }), onError));
+  on('presence:list', handler(PresenceListEvent, budgeted(async () => ({ online: await presence.onlineFriends(me) })), onError));
 }

@@ -1,7 +1,7 @@
 // Who is asking: the host's `identify` port turns the bearer token into the host's user id.
 // Kept in `res.locals`, so the module adds nothing to the host's Request type.
 import type { RequestHandler, Response } from 'express';
-import type { Identify } from '../ports.ts';
+import { toSession, type Identify } from '../ports.ts';
 import { AppError, toAppError } from './errors.ts';
 
 const KEY = 'friendChatUserId';
@@ -22,15 +22,15 @@ export function requireIdentity(identify: Identify): RequestHandler {
   return async (req, res, next) => {
     const match = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
     if (!match?.[1]) throw new AppError('UNAUTHORIZED', 'Missing bearer token');
-    let userId: string | null;
+    let session: ReturnType<typeof toSession>;
     try {
-      userId = await identify(match[1]);
+      session = toSession(await identify(match[1]));
     } catch (err) {
       if (toAppError(err).code === 'UNAVAILABLE') throw err;
-      userId = null;
+      session = null;
     }
-    if (typeof userId !== 'string' || userId.length < 1 || userId.length > 64) throw new AppError('UNAUTHORIZED', 'Invalid token');
-    res.locals[KEY] = userId;
+    if (!session) throw new AppError('UNAUTHORIZED', 'Invalid token');
+    res.locals[KEY] = session.userId;
     next();
   };
 }

@@ -123,6 +123,15 @@ export interface ClientToServerEvents {
   'presence:list': (payload: Record<string, never>, ack: Ack<{ online: string[] }>) => void;
 }
 
+/**
+ * Why the server closed a socket on purpose (`session:closed`, sent just before it does):
+ * - `too_many_sockets`: the user opened more than the server allows at once (any node); the
+ *   oldest goes. A client told this does not reconnect by itself, or it would push out the next.
+ * - `token_expired`: the session the socket connected with ended. A client reconnects with a
+ *   fresh token, or signs in again.
+ */
+export type SessionClosedReason = 'too_many_sockets' | 'token_expired';
+
 export interface ServerToClientEvents {
   'chat:message': (payload: { message: WireMessage }) => void;
   'chat:read': (payload: { by: string; peerId: string; readAt: string }) => void;
@@ -131,12 +140,15 @@ export interface ServerToClientEvents {
   'presence:update': (payload: { userId: string; online: boolean; lastSeenAt: string | null }) => void;
   'notification:new': (payload: { message: WireMessage }) => void;
   'unread:update': (payload: UnreadCounts) => void;
+  'session:closed': (payload: { reason: SessionClosedReason }) => void;
 }
 
 /** Between backend nodes (through the Socket.IO adapter). */
 export interface InterServerEvents {
   /** Acknowledged once the receiving node dropped its cached friendships of these users. */
   'friends:changed': (userIds: string[], ack: () => void) => void;
+  /** Close these sockets, if they are on the receiving node, telling each client why. */
+  'sockets:close': (socketIds: string[], reason: SessionClosedReason) => void;
 }
 
 export interface SocketData {

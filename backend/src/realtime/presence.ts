@@ -6,8 +6,11 @@ import type { RedisClientType } from 'redis';
 import { REDIS_TIMEOUT_MS, withTimeout } from './redis.ts';
 
 export interface Presence {
-  /** Records a connected socket; true when the user just came online. */
-  connect(userId: string, socketId: string): Promise<boolean>;
+  /**
+   * Records a connected socket; answers how many sockets the user has now, this one included
+   * (1: the user just came online).
+   */
+  connect(userId: string, socketId: string): Promise<number>;
   /** Removes a socket; true when it was the user's last one. */
   disconnect(userId: string, socketId: string): Promise<boolean>;
   onlineAmong(userIds: string[]): Promise<Set<string>>;
@@ -28,7 +31,7 @@ export function createMemoryPresence(): Presence {
       let set = sockets.get(userId);
       if (!set) sockets.set(userId, (set = new Set()));
       set.add(socketId);
-      return set.size === 1;
+      return set.size;
     },
     async disconnect(userId, socketId) {
       const set = sockets.get(userId);
@@ -200,11 +203,11 @@ export function createRedisPresence(redis: RedisClientType, opts: RedisPresenceO
             arguments: [String(now), String(now + ttlMs), member(socketId), userId, String(ttlMs * 2)],
           }),
         );
-        return Number(count) === 1;
+        return Number(count);
       } catch (err) {
         // Redis away: this node's own view. The refresh puts the entry back when Redis returns.
         onError(err);
-        return localCount(userId) === 1;
+        return localCount(userId);
       }
     },
     async disconnect(userId, socketId) {

@@ -70,11 +70,17 @@ export function createPresenceService(
   });
 
   return {
-    connected(userId: string, socketId: string): Promise<void> {
-      const first = early(presence.connect(userId, socketId));
-      return inOrder(userId, async () => {
-        if (await first) await change(userId, true);
+    /**
+     * Records a connected socket. `sockets` answers as soon as the store did: how many sockets
+     * the user has now, on every node. `announced` settles once friends were told (when it
+     * was the user's first socket).
+     */
+    connected(userId: string, socketId: string): { sockets: Promise<number>; announced: Promise<void> } {
+      const sockets = early(presence.connect(userId, socketId));
+      const announced = inOrder(userId, async () => {
+        if ((await sockets) === 1) await change(userId, true);
       });
+      return { sockets, announced };
     },
     disconnected(userId: string, socketId: string): Promise<void> {
       const last = early(presence.disconnect(userId, socketId));

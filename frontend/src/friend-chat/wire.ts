@@ -11,6 +11,7 @@ export type {
   NotificationWireMessage,
   PublicUser,
   ServerToClientEvents,
+  SessionClosedReason,
   SystemMessageType,
   SystemMetadata,
   SystemWireMessage,

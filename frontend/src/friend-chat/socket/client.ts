@@ -3,7 +3,7 @@
 // It knows nothing about stores; socket/listeners.ts wires server events into them.
 import { io } from 'socket.io-client';
 import { ref } from 'vue';
-import type { ClientToServerEvents, ErrorBody } from '../wire';
+import type { ClientToServerEvents, ErrorBody, SessionClosedReason } from '../wire';
 
 /** The part of a socket.io-client Socket used here; tests pass a fake with this shape. */
 export interface SocketLike {
@@ -44,7 +44,8 @@ export function setSocketFactory(next: SocketFactory | null): void {
   factory = next ?? defaultFactory;
 }
 
-export type ConnectionState = 'idle' | 'connecting' | 'connected' | 'reconnecting';
+/** `closed`: the server closed this tab's socket because the user has too many open (see `session:closed`). */
+export type ConnectionState = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'closed';
 export const connectionState = ref<ConnectionState>('idle');
 
 export class SocketRequestError extends Error {
@@ -56,6 +57,8 @@ export class SocketRequestError extends Error {
     this.name = 'SocketRequestError';
   }
 }
+
+const tooManyTabs = () => new SocketRequestError('CLOSED', 'Too many tabs open: this one was disconnected');
 
 type AckEvent = { [E in keyof ClientToServerEvents]: Parameters<ClientToServerEvents[E]>[1] extends infer A
   ? undefined extends A ? never : E
@@ -105,15 +108,30 @@ export function openSocket({ getToken, url, register, onUnauthorized }: OpenOpti
   };
   const s = factory(auth, url);
   socket = s;
+  let closedBecause: SessionClosedReason | null = null;
   s.on('connect', () => {
     attempts = 0;
     clearTimeout(retryTimer);
     connectionState.value = 'connected';
     for (const w of [...waiting]) w.send();
   });
+  // The server says why before it closes the socket on purpose.
+  s.on('session:closed', ({ reason }: { reason: SessionClosedReason }) => {
+    closedBecause = reason;
+  });
   s.on('disconnect', (reason: string) => {
+    if (closedBecause === 'too_many_sockets') {
+      // The user opened more tabs than the server keeps; this, the oldest, was let go.
+      // Reconnecting would push out the next oldest, and that one would come back for this.
+      connectionState.value = 'closed';
+      for (const w of [...waiting]) w.fail(tooManyTabs());
+      return;
+    }
+    closedBecause = null;
     connectionState.value = 'reconnecting';
-    // socket.io reconnects by itself except when the server closed the socket on purpose.
+    // socket.io reconnects by itself except when the server closed the socket on purpose. An
+    // expired session lands here too: the next attempt carries the token getToken answers
+    // then, and if that is no better the server answers "unauthorized" (below).
     if (reason === 'io server disconnect') scheduleReconnect(s);
   });
   s.on('connect_error', (err: Error) => {
@@ -185,6 +203,7 @@ export function request<E extends AckEvent>(
       waiting.delete(entry);
     }
     if (socket?.connected) entry.send();
+    else if (connectionState.value === 'closed') entry.fail(tooManyTabs());
     else waiting.add(entry);
   });
 }

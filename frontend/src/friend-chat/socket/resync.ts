@@ -21,10 +21,25 @@ import { useUnreadStore } from '../stores/unread';
 import { useWindowsStore } from '../stores/windows';
 import { isChatMessage, isNotification } from '../utils/messageKinds';
 import { load, save } from '../utils/storage';
-import { request } from './client';
+import { request, SocketRequestError } from './client';
 
 export const SYNC_PAGE_SIZE = 100;
 export const MAX_SYNC_PAGES = 50;
+/** The server budgets requests per user per second; a page it refused is asked again after this. */
+export const RATE_LIMITED_RETRY_MS = 1_000;
+const RATE_LIMITED_RETRIES = 3;
+
+/** One sync page; when the server answers RATE_LIMITED (many tabs catching up at once), wait and ask again. */
+async function syncPage(payload: { after?: string; limit: number }) {
+  for (let retry = 0; ; retry++) {
+    try {
+      return await request('chat:sync', payload);
+    } catch (err) {
+      if (!(err instanceof SocketRequestError) || err.code !== 'RATE_LIMITED' || retry >= RATE_LIMITED_RETRIES) throw err;
+      await new Promise((r) => setTimeout(r, RATE_LIMITED_RETRY_MS));
+    }
+  }
+}
 
 const cursorKey = (userId: string) => `${userId}:sync-cursor`;
 let running: Promise<void> | null = null;
@@ -39,7 +54,7 @@ export function catchUp(pinia: Pinia): Promise<void> {
     const notifications = useNotificationsStore(pinia);
     let after = load<string | null>(cursorKey(userId), null);
     for (let page = 0; page < MAX_SYNC_PAGES; page++) {
-      const res = await request('chat:sync', after ? { after, limit: SYNC_PAGE_SIZE } : { limit: SYNC_PAGE_SIZE });
+      const res = await syncPage(after ? { after, limit: SYNC_PAGE_SIZE } : { limit: SYNC_PAGE_SIZE });
       chat.ingest(res.messages.filter(isChatMessage));
       notifications.ingest(res.messages.filter(isNotification));
       after = res.nextCursor;
