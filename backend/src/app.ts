@@ -43,17 +43,19 @@ type ChatInternals = FriendChat['internals'];
 
 export interface App {
   config: Config;
-  /** The chat module's database (its schema). */
+  /** The chat module's database (its schema). For tests and benchmarks (see `forTests` below). */
   db: ChatInternals['db'];
   /** The demo host's own database (public). */
   hostDb: HostDatabase;
   chat: FriendChat;
   http: HttpServer;
   io: ReturnType<FriendChat['attach']>;
+  /** For tests and benchmarks (see `forTests` below). */
   bus: ChatInternals['bus'];
   tokens: TokenService;
   logger: Logger;
   nodeId: string;
+  /** The demo's notifications; `messages` and `unread` are the module's, for tests and benchmarks. */
   services: { messages: ChatInternals['services']['messages']; notifications: HostNotifications; unread: ChatInternals['services']['unread'] };
   seed(opts: { onlyIfEmpty: boolean }): Promise<boolean>;
   listen(port?: number, host?: string): Promise<string>;
@@ -186,21 +188,24 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     const http = createServer(app);
     // The demo lets the module create its Socket.IO server (with the Redis adapter when set).
     const io = chat.attach(http);
-    const { db, bus, services } = chat.internals;
+    // The only use of the module's internals here, and not by the demo itself: handed out on the
+    // App for the project's own tests and benchmarks (they reach into the module's database,
+    // bus and services). Everything the demo does goes through the public API above.
+    const forTests = chat.internals;
 
     let closing: Promise<void> | null = null;
     return {
       config,
-      db,
+      db: forTests.db,
       hostDb,
       chat,
       http,
       io,
-      bus,
+      bus: forTests.bus,
       tokens,
       logger,
       nodeId,
-      services: { messages: services.messages, notifications: createHostNotifications(chat), unread: services.unread },
+      services: { messages: forTests.services.messages, notifications: createHostNotifications(chat), unread: forTests.services.unread },
       seed,
       listen(port = config.port, host = config.host) {
         return new Promise((resolve, reject) => {

@@ -6,9 +6,12 @@
 //   app.use('/api', chat.router)
 //   chat.attach(io)                      // or chat.attach(httpServer)
 //   await chat.notify(userId, { type: 'SYSTEM_LIKE', content: '…', metadata: { … } })
+//   await chat.send({ from: botId, to: userId, content: 'Welcome!' })   // as a user would
+//   await chat.userDeleted(userId)       // after the host deleted one of its users
 import type { Server as HttpServer } from 'node:http';
 import express, { Router, type ErrorRequestHandler } from 'express';
 import { Server as SocketIoServer } from 'socket.io';
+import { z } from 'zod';
 import { createAdapter } from '@socket.io/redis-adapter';
 import type { PGlite } from '@electric-sql/pglite';
 import { openDatabase, type Database } from './db/database.ts';
@@ -16,6 +19,8 @@ import { migrate, MIGRATIONS_DIR, readMigrations } from './db/migrate.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { errorBody, toAppError } from './http/errors.ts';
 import { requireIdentity } from './http/identity.ts';
+import { notFound } from './http/errors.ts';
+import { parse, userId as UserId } from './http/validate.ts';
 import { createBus, type Bus, type IoServer } from './realtime/bus.ts';
 import { createEventBudget } from './realtime/eventBudget.ts';
 import type { TrustedProxy } from './realtime/handshake.ts';
@@ -23,18 +28,20 @@ import { createMemoryPresence, createRedisPresence } from './realtime/presence.t
 import { createMemoryRateLimiter, createRedisRateLimiter } from './realtime/rateLimiter.ts';
 import { createLastSeenStore, createPresenceService, type PresenceService } from './realtime/presenceService.ts';
 import { openRedis, type RedisConnections } from './realtime/redis.ts';
-import { attachChat, createSocketServer, type ChatNamespace } from './realtime/socketServer.ts';
+import { adapterLinksNodes, attachChat, createSocketServer, type ChatNamespace } from './realtime/socketServer.ts';
 import { createUnreadService, type UnreadService } from './chat/unread.ts';
 import { createMessageService, type MessageService } from './chat/service.ts';
 import { createFriendCache } from './chat/friendCache.ts';
 import { createFriendList } from './chat/friends.ts';
+import { createDeletedUsers, forgetUser } from './chat/deletedUsers.ts';
+import { ClientId, Content } from './chat/schemas.ts';
 import { chatRoutes } from './chat/routes.ts';
 import { registerChatHandlers } from './chat/socket.ts';
 import { createNotificationService, type NotificationDraft, type NotificationService } from './notifications/service.ts';
 import { createNotificationInbox } from './notifications/inbox.ts';
 import { notificationRoutes } from './notifications/routes.ts';
 import type { ChatHooks, FriendGraph, Identify, UserDirectory } from './ports.ts';
-import type { WireMessage } from './realtime/events.ts';
+import type { ChatWireMessage, WireMessage } from './realtime/events.ts';
 
 export type { ChatHooks, ChatUser, FriendGraph, Identify, Session, UserDirectory } from './ports.ts';
 export type { BuiltInNotificationDraft, HostTransaction, NotificationDraft } from './notifications/service.ts';
@@ -51,7 +58,12 @@ export interface FriendChatOptions {
   users: UserDirectory;
   friends: FriendGraph;
   hooks?: ChatHooks;
-  /** Presence and rate limits shared across nodes; the adapter of a Socket.IO server the module creates. */
+  /**
+   * Presence and rate limits shared across nodes; the adapter of a Socket.IO server the module
+   * creates. Given, the module runs as one of several nodes: it tells the other nodes about
+   * friendship changes and closes sockets there, through the Socket.IO adapter. Not given, it
+   * is the only node.
+   */
   redis?: { url: string; prefix?: string };
   /** Where attachments will go (accepted, not used yet). */
   uploads?: { dir: string } | { s3: { bucket: string; endpoint?: string; region?: string; accessKeyId?: string; secretAccessKey?: string } };
@@ -100,14 +112,36 @@ export interface FriendChat {
   /**
    * The module's auth and handlers on the host's Socket.IO server (namespace default '/'), whose
    * adapter carries cross-node emits; or, given an HTTP server, on a Socket.IO server of its own.
-   * Returns the server.
+   * Returns the server. With `redis` the host's adapter must link the nodes (the Redis adapter,
+   * or any that implements `serverSideEmit`); otherwise attach throws.
    */
   attach(target: IoServer | SocketIoServer | HttpServer, opts?: { namespace?: string }): IoServer;
+  /**
+   * Sends a chat message as user `from`, for the host's own code (a bot, a welcome message, an
+   * import, a demo seed): the rules of a user's send (friends only, as the host's `friends` port
+   * answers; content trimmed, 1–2000 characters; idempotent on `clientId`), the same pushes and
+   * the same `messageSent` hook. Not counted against the user's rate limit. Refusals throw an
+   * `AppError`: VALIDATION, NOT_FOUND (`from` or `to` unknown), NOT_FRIENDS, CONFLICT.
+   */
+  send(input: { from: string; to: string; content: string; clientId?: string }): Promise<{ message: ChatWireMessage; created: boolean }>;
+  /** Marks what `peerId` sent `by` as read, as `by` reading it would (receipts and counts pushed). */
+  markRead(input: { by: string; peerId: string }): Promise<{ updated: number }>;
   notify(userId: string, draft: NotificationDraft): Promise<WireMessage>;
+  /** The same draft to many users. */
   notifyMany(userIds: string[], draft: NotificationDraft): Promise<WireMessage[]>;
+  /** A draft per user, all stored in one go and then pushed (a bad draft or unknown user: nothing stored). */
+  notifyEach(items: { userId: string; draft: NotificationDraft }[]): Promise<WireMessage[]>;
   notifications: Pick<NotificationService, 'store' | 'publish' | 'transaction' | 'sentSince'>;
   /** The host tells the module a friendship started or ended; resolves once every node dropped its cached answer. */
   friendsChanged(a: string, b: string): Promise<void>;
+  /**
+   * The host deleted one of its users (call it after the user is gone from `users.byIds`): their
+   * sockets close on every node (`session:closed` `user_deleted`), and what the module stores of
+   * them goes: notifications, lastSeenAt, recalled messages. Their conversations stay with the
+   * other party, the user shown as a placeholder (`deleted: true`) under a new id, unless
+   * `messages: 'delete'`, which deletes every chat message to or from them.
+   */
+  userDeleted(userId: string, opts?: { messages?: 'keep' | 'delete' }): Promise<void>;
   /** true when the database (and Redis, when configured) answer. */
   health(): Promise<{ db: boolean; redis: boolean | null }>;
   close(): Promise<void>;
@@ -160,12 +194,13 @@ export async function createFriendChat(options: FriendChatOptions): Promise<Frie
 
     // Friendship is asked on every send and typing event: cached, invalidated on every
     // friendsChanged here and on the other nodes through the adapter.
-    const friends = createFriendCache(options.friends);
+    const deletedUsers = createDeletedUsers();
+    const friends = createFriendCache(options.friends, { isDeleted: deletedUsers.has });
     bus.onFriendsChanged((ids) => friends.invalidate(ids));
     const users = options.users;
     const unread = createUnreadService(db, bus, onError);
     const notifications = createNotificationService(db, bus, unread, users, onError);
-    const lastSeen = createLastSeenStore(db);
+    const lastSeen = createLastSeenStore(db, deletedUsers.has);
     const presence = createPresenceService(presenceStore, bus, friends, lastSeen, onError);
     const messages = createMessageService({ db, bus, friends, users, rateLimiter, unread, hooks: options.hooks, onError });
     const inbox = createNotificationInbox(db.prisma, unread);
@@ -190,25 +225,53 @@ export async function createFriendChat(options: FriendChatOptions): Promise<Frie
     };
 
     let io: IoServer | null = null;
+    let nsp: ChatNamespace | null = null;
     let ownIo = false;
     let closing: Promise<void> | null = null;
+
+    // A user the host deleted, forgotten on this node: left out of friendship answers, their
+    // sockets here closed. Each node does it for itself on `users:deleted`.
+    const forgetHere = (userIds: string[]) => {
+      deletedUsers.add(userIds);
+      friends.invalidate(userIds);
+      for (const id of userIds) {
+        nsp?.to(id).local.emit('session:closed', { reason: 'user_deleted' });
+        nsp?.in(id).local.disconnectSockets(true);
+      }
+    };
+    bus.onUsersDeleted(forgetHere);
+
+    const SendInput = z.strictObject({ from: UserId, to: UserId, content: Content, clientId: ClientId.optional() });
+    const ReadInput = z.strictObject({ by: UserId, peerId: UserId });
+    const userExists = async (id: string) => (await users.byIds([id])).some((u) => u.id === id);
     return {
       router,
       attach(target, opts = {}) {
         if (io) throw new Error('friend-chat: attach() was already called');
-        let multiNode: boolean;
+        // Several nodes exactly when the host gave Redis: presence and limits are shared only
+        // then, and only then does anything need telling to other nodes.
+        const multiNode = redis !== null;
+        const namespace = opts.namespace ?? '/';
         if (target instanceof SocketIoServer) {
+          // The host's adapter carries the pushes between nodes: with `redis`, it must link them.
+          if (multiNode && !adapterLinksNodes(target.of(namespace).adapter)) {
+            throw new Error(
+              `friend-chat: attach(io): \`redis\` is set, so this is one of several nodes, but the adapter of namespace ${JSON.stringify(namespace)} ` +
+                'links no nodes (the in-memory one). Set io.adapter(createAdapter(…)) from @socket.io/redis-adapter (or another adapter that links nodes) first.',
+            );
+          }
+          if (!multiNode && adapterLinksNodes(target.of(namespace).adapter)) {
+            logger.error(
+              'friend-chat: attach(io): the Socket.IO adapter links several nodes but `redis` is not set: presence, rate limits and socket counts stay per node. Give createFriendChat the same `redis`.',
+            );
+          }
           io = target as IoServer;
-          // The host's adapter carries cross-node emits; the in-memory one links no nodes.
-          const name = io.of(opts.namespace ?? '/').adapter.constructor.name;
-          multiNode = name !== 'Adapter' && name !== 'SessionAwareAdapter';
         } else {
           io = createSocketServer(target, { corsOrigins: options.corsOrigins ?? [], trustedProxy: options.trustedProxy });
           ownIo = true;
           if (redis) io.adapter(createAdapter(redis.pub, redis.sub, { key: `${prefix}socket.io` }));
-          multiNode = redis !== null;
         }
-        const nsp: ChatNamespace = io.of(opts.namespace ?? '/');
+        nsp = io.of(namespace);
         attachChat(nsp, {
           identify: options.identify,
           presence,
@@ -227,8 +290,20 @@ export async function createFriendChat(options: FriendChatOptions): Promise<Frie
         bus.attach(nsp, { multiNode });
         return io;
       },
+      async send(input) {
+        const { from, to, content, clientId } = parse(SendInput, input);
+        if (!(await userExists(from))) throw notFound('User');
+        const { message, created } = await messages.send({ from, to, content, clientId, rateLimited: false });
+        return { message: message as ChatWireMessage, created };
+      },
+      async markRead(input) {
+        const { by, peerId } = parse(ReadInput, input);
+        if (!(await userExists(by))) throw notFound('User');
+        return messages.markRead(by, peerId);
+      },
       notify: (userId, draft) => notifications.notify(userId, draft),
       notifyMany: (userIds, draft) => notifications.notifyMany(userIds, draft),
+      notifyEach: (items) => notifications.notifyEach(items),
       notifications: {
         store: notifications.store,
         publish: notifications.publish,
@@ -238,6 +313,18 @@ export async function createFriendChat(options: FriendChatOptions): Promise<Frie
       async friendsChanged(a, b) {
         friends.invalidate([a, b]);
         await bus.friendsChanged([a, b]);
+      },
+      async userDeleted(userId, opts = {}) {
+        parse(UserId, userId);
+        if (opts.messages !== undefined && opts.messages !== 'keep' && opts.messages !== 'delete') {
+          throw new TypeError(`friend-chat: userDeleted: messages must be 'keep' or 'delete' (got ${JSON.stringify(opts.messages)})`);
+        }
+        // Every node first: no cached friendship lets a message reach them after this, and their
+        // sockets close (their presence then stores nothing for them).
+        forgetHere([userId]);
+        await bus.usersDeleted([userId]);
+        const recounted = await forgetUser(db, userId, { messages: opts.messages });
+        await unread.push(recounted);
       },
       async health() {
         const [dbOk, redisOk] = await Promise.all([db.ping(), redis ? redis.ping() : Promise.resolve(null)]);

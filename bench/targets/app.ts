@@ -39,10 +39,10 @@ if (process.env.BENCH_HOOKS === '1') {
   const server = createServer((req, res) => {
     const t0 = performance.now();
     let storeMs = 0;
-    const n = app.services.notifications;
-    const inputs = list.map((u) => n.build.taskCompleted(u.id, { id: u.id, title: 'Bench task' }, 1));
-    void n
-      .notifyMany(inputs, () => (storeMs = performance.now() - t0))
+    const inputs = list.map((u) => app.services.notifications.build.taskCompleted(u.id, { id: u.id, title: 'Bench task' }, 1));
+    // The module's own notifyEach (internals: it also says when the rows were stored).
+    void app.chat.internals.services.notifications
+      .notifyEach(inputs, () => (storeMs = performance.now() - t0))
       .then((m) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ count: m.length, storeMs })));
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));

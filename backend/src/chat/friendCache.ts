@@ -8,8 +8,14 @@ export interface CachedFriendGraph extends FriendGraph {
   invalidate(userIds: string[]): void;
 }
 
-export function createFriendCache(inner: FriendGraph, opts: { ttlMs?: number; maxUsers?: number } = {}): CachedFriendGraph {
+export function createFriendCache(
+  inner: FriendGraph,
+  opts: { ttlMs?: number; maxUsers?: number; isDeleted?: (userId: string) => boolean } = {},
+): CachedFriendGraph {
   const ttlMs = opts.ttlMs ?? 30_000;
+  // Users the host deleted lately: any cached set may still hold them (the host drops their
+  // friendships without telling us pair by pair), so they are left out of every answer.
+  const isDeleted = opts.isDeleted ?? (() => false);
   const maxUsers = opts.maxUsers ?? 50_000;
   const entries = new Map<string, { at: number; friends: Promise<Set<string>> }>();
   // Bumped on invalidation, so a load that started before a change cannot store its stale answer.
@@ -33,11 +39,11 @@ export function createFriendCache(inner: FriendGraph, opts: { ttlMs?: number; ma
 
   return {
     async areFriends(a, b) {
-      if (a === b) return false;
+      if (a === b || isDeleted(a) || isDeleted(b)) return false;
       return (await friendSet(a)).has(b);
     },
     async friendIds(userId) {
-      return [...(await friendSet(userId))];
+      return [...(await friendSet(userId))].filter((id) => !isDeleted(id));
     },
     invalidate(userIds) {
       for (const id of userIds) {

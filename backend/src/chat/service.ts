@@ -12,6 +12,7 @@ import type { UnreadService } from './unread.ts';
 import { toWire } from './wire.ts';
 import { createMessageWriter } from './writer.ts';
 import { historyRows, syncHorizon, syncRows } from './sql.ts';
+import { deletedUser, isDeletedUserId } from './deletedUsers.ts';
 
 export interface MessageServiceDeps {
   db: Database;
@@ -37,6 +38,8 @@ export interface SendInput {
    * handler both do as the request arrives.
    */
   receivedAt?: number;
+  /** false: the host's own code sends (`chat.send`), not the user's client; no rate-limit token is taken. */
+  rateLimited?: boolean;
 }
 
 const position = (m: Message) => ({ createdAt: m.createdAt, id: m.id });
@@ -54,6 +57,8 @@ export function createMessageService(deps: MessageServiceDeps) {
   const prisma: PrismaClient = db.prisma;
 
   const userExists = async (id: string) => (await users.byIds([id])).some((u) => u.id === id);
+  /** A conversation partner: a user of the host's, or one it deleted (whose history stays readable). */
+  const peerExists = async (id: string) => isDeletedUserId(id) || (await userExists(id));
 
   async function findByClientId(from: string, clientId: string): Promise<Message | null> {
     return prisma.message.findUnique({ where: { fromUserId_clientId: { fromUserId: from, clientId } } });
@@ -70,7 +75,7 @@ export function createMessageService(deps: MessageServiceDeps) {
 
   return {
     async send(input: SendInput): Promise<{ message: WireMessage; created: boolean }> {
-      const { from, to, receivedAt = Date.now() } = input;
+      const { from, to, receivedAt = Date.now(), rateLimited = true } = input;
       const clientId = input.clientId ?? null;
       if (from === to) throw new AppError('VALIDATION', 'You cannot message yourself');
       if (!(await friends.areFriends(from, to))) {
@@ -82,14 +87,14 @@ export function createMessageService(deps: MessageServiceDeps) {
       }
       // A token is taken before the write and given back if the write finds the clientId
       // already stored: idempotent resends do not count, and the common path asks nothing extra.
-      if (!(await rateLimiter.take(from, receivedAt))) {
+      if (rateLimited && !(await rateLimiter.take(from, receivedAt))) {
         const existing = clientId ? await findByClientId(from, clientId) : null;
         if (existing) return resent(existing, to);
         throw new AppError('RATE_LIMITED', 'Too many messages, slow down');
       }
       const { message: stored, created } = await writer.write({ fromUserId: from, toUserId: to, content: input.content, clientId });
       if (!created) {
-        await rateLimiter.refund(from);
+        if (rateLimited) await rateLimiter.refund(from);
         return resent(stored, to);
       }
       const message = toWire(stored);
@@ -111,7 +116,7 @@ export function createMessageService(deps: MessageServiceDeps) {
     },
 
     async history(me: string, peerId: string, before: string | undefined, limit: number) {
-      if (!(await userExists(peerId))) throw notFound('User');
+      if (!(await peerExists(peerId))) throw notFound('User');
       const rows = await historyRows(db, me, peerId, before ? decodeCursor(before) : null, limit + 1);
       const page = rows.slice(0, limit);
       const oldest = page.at(-1);
@@ -141,7 +146,7 @@ export function createMessageService(deps: MessageServiceDeps) {
      * (`originSocketId`, the tab that read, already knows).
      */
     async markRead(me: string, peerId: string, originSocketId?: string): Promise<{ updated: number }> {
-      if (!(await userExists(peerId))) throw notFound('User');
+      if (!(await peerExists(peerId))) throw notFound('User');
       const readAt = new Date();
       const { count } = await prisma.message.updateMany({
         where: { fromUserId: peerId, toUserId: me, isRead: false, deletedAt: null },
@@ -201,7 +206,8 @@ export function createMessageService(deps: MessageServiceDeps) {
       return messages
         .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || (a.id < b.id ? 1 : -1))
         .flatMap((m) => {
-          const peer = peers.get(m.fromUserId === me ? m.toUserId : m.fromUserId!);
+          const peerId = m.fromUserId === me ? m.toUserId : m.fromUserId!;
+          const peer = peers.get(peerId) ?? (isDeletedUserId(peerId) ? deletedUser(peerId) : undefined);
           if (!peer) return [];
           return [{ peer, lastMessage: toWire(m), unread: counts.byPeer[peer.id] ?? 0, updatedAt: m.createdAt.toISOString() }];
         });

@@ -53,18 +53,17 @@ export async function seedDemo(
     if ((err as { code?: string }).code === 'P2002') return false;
     throw err;
   }
-  // A conversation to open, written through the chat module as the users would (the first two
+  // A conversation to open, sent through the chat module as the users would (the first two
   // messages read). Friendship is the host's: the follows are committed by now.
   const id = (name: string) => ids.get(name)!;
-  const { messages } = chat.internals.services;
   const chat3: [string, string, string][] = [
     ['bob', 'alice', 'Hi Alice! Did you see my new ink painting?'],
     ['alice', 'bob', 'Not yet, sending it my way?'],
     ['bob', 'alice', 'It is on the home page, “Ink landscape, no. 3” 🙂'],
   ];
   for (const [i, [from, to, content]] of chat3.entries()) {
-    await messages.send({ from: id(from), to: id(to), content, clientId: `seed-${i}` });
-    if (i < 2) await messages.markRead(id(to), id(from));
+    await chat.send({ from: id(from), to: id(to), content, clientId: `seed-${i}` });
+    if (i < 2) await chat.markRead({ by: id(to), peerId: id(from) });
   }
   return true;
 }

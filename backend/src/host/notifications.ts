@@ -45,7 +45,7 @@ export function createHostNotifications(chat: FriendChat) {
   return {
     build,
     /** Each (user, draft) in one go; drafts may differ per user. */
-    notifyMany: (items: HostNotification[], onStored?: () => void) => chat.internals.services.notifications.notifyEach(items, onStored),
+    notifyMany: (items: HostNotification[]) => chat.notifyEach(items),
     followed: (userId: string, follower: ChatUser) => send(build.followed(userId, follower)),
     becameFriends: (userId: string, friend: ChatUser) => send(build.becameFriends(userId, friend)),
     workPurchased: (sellerId: string, buyer: ChatUser, work: { id: string; title: string }, price: number) =>

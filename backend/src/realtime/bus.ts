@@ -9,6 +9,8 @@ export type IoServer = Server<ClientToServerEvents, ServerToClientEvents, InterS
 type ChatNamespace = Namespace<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
 type EventName = keyof ServerToClientEvents;
 type Payload<E extends EventName> = Parameters<ServerToClientEvents[E]>[0];
+/** What one node tells the others, acknowledged. */
+type NodeEvent = 'friends:changed' | 'users:deleted';
 
 export interface Bus {
   /** Emits to every socket of the given users, except the socket `exceptSocketId`. */
@@ -23,6 +25,13 @@ export interface Bus {
   friendsChanged(userIds: string[]): Promise<void>;
   /** Runs on this node when another node reports a friendship change. */
   onFriendsChanged(handler: (userIds: string[]) => void): void;
+  /**
+   * Tells every other node that the host deleted these users, and resolves once they all
+   * acknowledged it (or after `FRIENDS_CHANGED_TIMEOUT_MS`). Never rejects.
+   */
+  usersDeleted(userIds: string[]): Promise<void>;
+  /** Runs on this node when another node reports deleted users. */
+  onUsersDeleted(handler: (userIds: string[]) => void): void;
 }
 
 /** How long a follow or unfollow waits for the other nodes to drop their cached friendship. */
@@ -31,39 +40,49 @@ export const FRIENDS_CHANGED_TIMEOUT_MS = 1000;
 export function createBus(onError: (err: unknown) => void = () => {}): Bus {
   let io: ChatNamespace | null = null;
   let multiNode = false;
-  const handlers: ((userIds: string[]) => void)[] = [];
+  const handlers: Record<NodeEvent, ((userIds: string[]) => void)[]> = { 'friends:changed': [], 'users:deleted': [] };
+
+  /** Tells the other nodes and waits for their acks, at most FRIENDS_CHANGED_TIMEOUT_MS. */
+  async function tellNodes(event: NodeEvent, userIds: string[]): Promise<void> {
+    // One node (the in-memory adapter) has no one to tell, and would only warn.
+    if (!io || !multiNode) return;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      // The adapter waits up to its own request timeout; a slow node or Redis away must
+      // not hold up the request that changed the friendship any longer than this.
+      await Promise.race([
+        io.serverSideEmitWithAck(event, userIds),
+        new Promise<void>((resolve) => (timer = setTimeout(resolve, FRIENDS_CHANGED_TIMEOUT_MS))),
+      ]);
+    } catch (err) {
+      onError(err);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   return {
     attach(server, opts) {
       io = server;
       multiNode = opts?.multiNode ?? false;
-      server.on('friends:changed', (userIds, ack) => {
-        try {
-          for (const h of handlers) h(userIds);
-        } finally {
-          // A node of an older version emits without an ack.
-          if (typeof ack === 'function') ack();
-        }
-      });
-    },
-    async friendsChanged(userIds) {
-      // One node (the in-memory adapter) has no one to tell, and would only warn.
-      if (!io || !multiNode) return;
-      let timer: NodeJS.Timeout | undefined;
-      try {
-        // The adapter waits up to its own request timeout; a slow node or Redis away must
-        // not hold up the request that changed the friendship any longer than this.
-        await Promise.race([
-          io.serverSideEmitWithAck('friends:changed', userIds),
-          new Promise<void>((resolve) => (timer = setTimeout(resolve, FRIENDS_CHANGED_TIMEOUT_MS))),
-        ]);
-      } catch (err) {
-        onError(err);
-      } finally {
-        clearTimeout(timer);
+      for (const event of Object.keys(handlers) as NodeEvent[]) {
+        server.on(event, (userIds: string[], ack: () => void) => {
+          try {
+            for (const h of handlers[event]) h(userIds);
+          } finally {
+            // A node of an older version emits without an ack.
+            if (typeof ack === 'function') ack();
+          }
+        });
       }
     },
+    friendsChanged: (userIds) => tellNodes('friends:changed', userIds),
     onFriendsChanged(handler) {
-      handlers.push(handler);
+      handlers['friends:changed'].push(handler);
+    },
+    usersDeleted: (userIds) => tellNodes('users:deleted', userIds),
+    onUsersDeleted(handler) {
+      handlers['users:deleted'].push(handler);
     },
     emit(userIds, event, payload, exceptSocketId) {
       if (!io) return;

@@ -25,6 +25,11 @@ export interface PublicUser {
   username: string;
   displayName: string;
   avatarUrl: string | null;
+  /**
+   * Set on the placeholder for a user the host deleted (`chat.userDeleted`): `id` is then a
+   * tombstone id (`deleted:…`), `displayName` an English fallback a client shows in its own words.
+   */
+  deleted?: true;
 }
 
 /** System message metadata, by type (DESIGN.md). */
@@ -129,8 +134,10 @@ export interface ClientToServerEvents {
  *   oldest goes. A client told this does not reconnect by itself, or it would push out the next.
  * - `token_expired`: the session the socket connected with ended. A client reconnects with a
  *   fresh token, or signs in again.
+ * - `user_deleted`: the host deleted the user (`chat.userDeleted`); a reconnect is refused
+ *   "unauthorized".
  */
-export type SessionClosedReason = 'too_many_sockets' | 'token_expired';
+export type SessionClosedReason = 'too_many_sockets' | 'token_expired' | 'user_deleted';
 
 export interface ServerToClientEvents {
   'chat:message': (payload: { message: WireMessage }) => void;
@@ -147,6 +154,11 @@ export interface ServerToClientEvents {
 export interface InterServerEvents {
   /** Acknowledged once the receiving node dropped its cached friendships of these users. */
   'friends:changed': (userIds: string[], ack: () => void) => void;
+  /**
+   * Acknowledged once the receiving node forgot these users, deleted by the host: their cached
+   * friendships dropped and their sockets on that node closed (`session:closed` `user_deleted`).
+   */
+  'users:deleted': (userIds: string[], ack: () => void) => void;
   /** Close these sockets, if they are on the receiving node, telling each client why. */
   'sockets:close': (socketIds: string[], reason: SessionClosedReason) => void;
 }

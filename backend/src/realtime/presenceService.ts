@@ -5,10 +5,14 @@ import type { Presence } from './presence.ts';
 import type { FriendGraph } from '../ports.ts';
 import type { Database } from '../db/database.ts';
 
-/** lastSeenAt, kept in the module's own table (UserPresence). */
-export function createLastSeenStore(db: Database) {
+/**
+ * lastSeenAt, kept in the module's own table (UserPresence). Not for users `isDeleted` names: the
+ * last sockets of a user the host deleted close after their row is gone and must not bring it back.
+ */
+export function createLastSeenStore(db: Database, isDeleted: (userId: string) => boolean = () => false) {
   return {
     async touch(userId: string, at: Date): Promise<void> {
+      if (isDeleted(userId)) return;
       await db.prisma.userPresence.upsert({ where: { userId }, create: { userId, lastSeenAt: at }, update: { lastSeenAt: at } });
     },
     async of(userIds: string[]): Promise<Map<string, Date>> {

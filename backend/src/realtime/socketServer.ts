@@ -5,6 +5,7 @@
 // (`chat.attach(io, { namespace })`, beside the host's handlers and through its adapter) or
 // one the module creates on the host's HTTP server (`chat.attach(httpServer)`).
 import type { Server as HttpServer } from 'node:http';
+import { EventEmitter } from 'node:events';
 import { Server, type Namespace, type Socket } from 'socket.io';
 import type { ClientToServerEvents, InterServerEvents, ServerToClientEvents, SessionClosedReason, SocketData } from './events.ts';
 import type { IoServer } from './bus.ts';
@@ -55,6 +56,20 @@ export function createSocketServer(http: HttpServer, opts: { corsOrigins: string
     allowRequest: (req, callback) => callback(null, originAllowed(req, opts.corsOrigins, trusted)),
     serveClient: false,
   });
+}
+
+/**
+ * Whether a namespace's Socket.IO adapter reaches other nodes. The in-memory `Adapter` (and its
+ * `SessionAwareAdapter`) only warns in `serverSideEmit`, which it defines right above
+ * EventEmitter; every adapter that links nodes (Redis, sharded Redis, cluster, Postgres, …)
+ * overrides it. Read from the prototype chain, not a class name or identity: a host's subclass
+ * of the in-memory adapter, or its own copy of socket.io-adapter, answers the same.
+ */
+export function adapterLinksNodes(adapter: object): boolean {
+  for (let proto = Object.getPrototypeOf(adapter); proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
+    if (Object.prototype.hasOwnProperty.call(proto, 'serverSideEmit')) return Object.getPrototypeOf(proto) !== EventEmitter.prototype;
+  }
+  return false;
 }
 
 /** setTimeout fires at once for delays beyond this (about 24.8 days); longer waits are chained. */

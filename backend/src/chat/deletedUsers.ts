@@ -1,0 +1,82 @@
+// When the host deletes one of its users (`chat.userDeleted`): what the module keeps of them.
+//
+// - Their notifications, their lastSeenAt and the messages they had recalled: deleted.
+// - Their conversations: by default the other party keeps the history they saw, as a letter
+//   stays with whoever received it. The deleted user's id in it is replaced by a tombstone id
+//   (`deleted:<uuid>`, one per deleted user, never a host's id), so a host that later reuses the
+//   id gives the new user none of it. The other party sees that conversation with a placeholder
+//   user (`deleted: true`), reads it and marks it read; a send to it answers NOT_FOUND.
+// - `messages: 'delete'`: every chat message to or from them goes as well, on both sides.
+import { randomUUID } from 'node:crypto';
+import type { Database } from '../db/database.ts';
+import type { PublicUser } from '../realtime/events.ts';
+
+/** Ids starting with this are tombstones of deleted users; a host's own ids must not. */
+export const DELETED_USER_PREFIX = 'deleted:';
+
+export const isDeletedUserId = (id: string) => id.startsWith(DELETED_USER_PREFIX);
+
+/** The user shown in place of a deleted one (clients show their own words for `deleted`). */
+export const deletedUser = (id: string): PublicUser => ({ id, username: '', displayName: 'Deleted user', avatarUrl: null, deleted: true });
+
+export interface ForgetOptions {
+  /** 'keep' (default): the other party keeps the conversation, anonymised. 'delete': it goes too. */
+  messages?: 'keep' | 'delete';
+}
+
+/**
+ * Removes or anonymises everything the module stores of `userId`, in one statement (so it all
+ * happens or none of it). Answers the users whose unread counts changed: they received chat
+ * messages from the deleted user, now counted under the tombstone or not at all.
+ */
+export async function forgetUser(db: Database, userId: string, opts: ForgetOptions = {}): Promise<string[]> {
+  const m = db.table('Message');
+  const rows =
+    opts.messages === 'delete'
+      ? await db.sql<{ peer: string }>(
+          `WITH gone AS (
+             DELETE FROM ${m} WHERE "toUserId" = $1::text OR "fromUserId" = $1::text RETURNING "toUserId", "isRead", "deletedAt"
+           ), presence AS (DELETE FROM ${db.table('UserPresence')} WHERE "userId" = $1::text)
+           SELECT DISTINCT "toUserId" AS peer FROM gone WHERE "toUserId" <> $1::text AND NOT "isRead" AND "deletedAt" IS NULL`,
+          [userId],
+        )
+      : // The three row sets are disjoint (one statement may not change a row twice): what goes
+        // is sent to them by the system, or sent by them and recalled; what stays is the rest.
+        await db.sql<{ peer: string }>(
+          `WITH gone AS (
+             DELETE FROM ${m}
+             WHERE ("toUserId" = $1::text AND "fromUserId" IS NULL) OR ("fromUserId" = $1::text AND "deletedAt" IS NOT NULL)
+           ), sent AS (
+             UPDATE ${m} SET "fromUserId" = $2::text, "clientId" = NULL
+             WHERE "fromUserId" = $1::text AND "deletedAt" IS NULL RETURNING "toUserId", "isRead"
+           ), received AS (
+             UPDATE ${m} SET "toUserId" = $2::text
+             WHERE "toUserId" = $1::text AND "fromUserId" IS NOT NULL AND "fromUserId" <> $1::text
+           ), presence AS (DELETE FROM ${db.table('UserPresence')} WHERE "userId" = $1::text)
+           SELECT DISTINCT "toUserId" AS peer FROM sent WHERE NOT "isRead"`,
+          [userId, DELETED_USER_PREFIX + randomUUID()],
+        );
+  return rows.map((r) => r.peer);
+}
+
+/**
+ * The users deleted lately, as this node heard (its own calls and the other nodes'). For a while
+ * after a deletion, answers cached or computed before it may still name the user: the friend
+ * cache drops them from its answers, and presence stores no lastSeenAt for them while their last
+ * sockets close.
+ */
+export function createDeletedUsers(ttlMs = 10 * 60_000) {
+  const at = new Map<string, number>();
+  return {
+    add(userIds: string[]): void {
+      const now = Date.now();
+      for (const [id, t] of at) if (now - t > ttlMs) at.delete(id);
+      for (const id of userIds) at.set(id, now);
+    },
+    has(userId: string): boolean {
+      const t = at.get(userId);
+      return t !== undefined && Date.now() - t <= ttlMs;
+    },
+  };
+}
+export type DeletedUsers = ReturnType<typeof createDeletedUsers>;
