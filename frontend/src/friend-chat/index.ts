@@ -11,6 +11,9 @@ export { default as FriendChatUnreadBadge } from './components/FriendChatUnreadB
 export { default as FriendChatNotificationBell } from './components/FriendChatNotificationBell.vue';
 export { default as FriendChatNotificationList } from './components/FriendChatNotificationList.vue';
 export { default as FriendChatConversationsMenu } from './components/FriendChatConversationsMenu.vue';
+export { default as FriendChatAvatar } from './components/common/UserAvatar.vue';
+export { chatTheme as friendChatTheme } from './theme';
+export { ApiError, createApiClient, type ApiClient, type ApiClientConfig } from './api/http';
 export type { ChatUser, FriendChatFriend, FriendChatLocale, FriendChatOptions, NotificationMessage, NotificationSubject } from './types';
 export type { ConnectionState } from './socket/client';
 export type { DesktopPermission } from './utils/desktop';

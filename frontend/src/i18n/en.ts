@@ -61,12 +61,6 @@ export default {
     achievements: 'Achievements',
     noAchievements: 'Make friends, send messages and complete tasks to unlock achievements.',
   },
-  time: {
-    justNow: 'just now',
-    minutesAgo: '{n} min ago',
-    hoursAgo: '{n} h ago',
-    daysAgo: '{n} d ago',
-  },
   lang: { other: '中文', otherLabel: '切换到中文' },
   errors: {
     NETWORK: 'Cannot reach the server. Check your connection.',

@@ -63,12 +63,6 @@ const zhCN: typeof en = {
     achievements: '成就',
     noAchievements: '结交好友、发送消息、完成任务即可解锁成就。',
   },
-  time: {
-    justNow: '刚刚',
-    minutesAgo: '{n} 分钟前',
-    hoursAgo: '{n} 小时前',
-    daysAgo: '{n} 天前',
-  },
   lang: { other: 'EN', otherLabel: 'Switch to English' },
   errors: {
     NETWORK: '无法连接服务器，请检查网络。',

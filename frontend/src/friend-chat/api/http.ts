@@ -1,4 +1,7 @@
-// fetch against the host-given apiBase, with the host's token read before every request.
+// fetch against a base URL, with the host's token read before every request and errors in the
+// contract's shape. The chat's own client is configured by the plugin; `createApiClient` is
+// public, for a host whose own endpoints answer in the same shape (friend-chat/server exports
+// `errorBody` and `AppError` for that).
 import type { ErrorBody } from '../wire';
 
 /** An HTTP failure carrying the contract's `{ error: { code, message } }`. */
@@ -13,59 +16,79 @@ export class ApiError extends Error {
   }
 }
 
-export interface HttpConfig {
-  /** '/api' or 'https://chat.example.com/api'; every path below is relative to it. */
+export interface ApiClientConfig {
+  /** '/api' or 'https://chat.example.com/api'; every path is relative to it ('' for paths that are whole). */
   apiBase: string;
   getToken: () => string | null | Promise<string | null>;
+  /** A request that carried a token was answered 401: the session is gone. */
   onUnauthorized: () => void;
-}
-
-// Set by the plugin; kept out of the stores so this module imports nothing from them.
-let config: HttpConfig = { apiBase: '/api', getToken: () => null, onUnauthorized: () => {} };
-
-export function configureHttp(next: HttpConfig): void {
-  config = next;
 }
 
 type Query = Record<string, string | number | boolean | null | undefined>;
 
-function url(path: string, query?: Query): string {
-  const base = config.apiBase.replace(/\/+$/, '') + path;
-  const params = new URLSearchParams();
-  for (const [key, value] of Object.entries(query ?? {})) {
-    if (value !== undefined && value !== null && value !== '') params.set(key, String(value));
-  }
-  const qs = params.toString();
-  return qs ? `${base}?${qs}` : base;
+export interface ApiClient {
+  request<T>(method: string, path: string, options?: { body?: unknown; query?: Query }): Promise<T>;
+  get<T>(path: string, query?: Query): Promise<T>;
+  post<T>(path: string, body?: unknown): Promise<T>;
+  del<T>(path: string): Promise<T>;
 }
 
-export async function http<T>(method: string, path: string, options: { body?: unknown; query?: Query } = {}): Promise<T> {
-  const headers: Record<string, string> = { Accept: 'application/json' };
-  const token = await config.getToken();
-  if (token) headers.Authorization = `Bearer ${token}`;
-  if (options.body !== undefined) headers['Content-Type'] = 'application/json';
+/** A JSON client; `config` may be a getter, read on every request. */
+export function createApiClient(config: ApiClientConfig | (() => ApiClientConfig)): ApiClient {
+  const current = typeof config === 'function' ? config : () => config;
 
-  let res: Response;
-  try {
-    res = await fetch(url(path, options.query), {
-      method,
-      headers,
-      body: options.body === undefined ? undefined : JSON.stringify(options.body),
-    });
-  } catch (err) {
-    throw new ApiError(0, 'NETWORK', err instanceof Error ? err.message : 'Network error');
+  function url(apiBase: string, path: string, query?: Query): string {
+    const base = apiBase.replace(/\/+$/, '') + path;
+    const params = new URLSearchParams();
+    for (const [key, value] of Object.entries(query ?? {})) {
+      if (value !== undefined && value !== null && value !== '') params.set(key, String(value));
+    }
+    const qs = params.toString();
+    return qs ? `${base}?${qs}` : base;
   }
 
-  if (res.status === 204) return undefined as T;
-  const data: unknown = await res.json().catch(() => null);
-  if (!res.ok) {
-    const error = (data as { error?: Partial<ErrorBody> } | null)?.error;
-    // A 401 with a token means the host's session is gone; let the host decide what follows.
-    if (res.status === 401 && token) config.onUnauthorized();
-    throw new ApiError(res.status, error?.code ?? 'INTERNAL', error?.message ?? res.statusText);
+  async function request<T>(method: string, path: string, options: { body?: unknown; query?: Query } = {}): Promise<T> {
+    const { apiBase, getToken, onUnauthorized } = current();
+    const headers: Record<string, string> = { Accept: 'application/json' };
+    const token = await getToken();
+    if (token) headers.Authorization = `Bearer ${token}`;
+    if (options.body !== undefined) headers['Content-Type'] = 'application/json';
+
+    let res: Response;
+    try {
+      res = await fetch(url(apiBase, path, options.query), {
+        method,
+        headers,
+        body: options.body === undefined ? undefined : JSON.stringify(options.body),
+      });
+    } catch (err) {
+      throw new ApiError(0, 'NETWORK', err instanceof Error ? err.message : 'Network error');
+    }
+
+    if (res.status === 204) return undefined as T;
+    const data: unknown = await res.json().catch(() => null);
+    if (!res.ok) {
+      const error = (data as { error?: Partial<ErrorBody> } | null)?.error;
+      // A 401 with a token means the session is gone (a login form's own 401 sends none).
+      if (res.status === 401 && token) onUnauthorized();
+      throw new ApiError(res.status, error?.code ?? 'INTERNAL', error?.message ?? res.statusText);
+    }
+    return data as T;
   }
-  return data as T;
+
+  return {
+    request,
+    get: (path, query) => request('GET', path, { query }),
+    post: (path, body) => request('POST', path, { body: body ?? {} }),
+    del: (path) => request('DELETE', path),
+  };
 }
 
-export const get = <T>(path: string, query?: Query) => http<T>('GET', path, { query });
-export const post = <T>(path: string, body?: unknown) => http<T>('POST', path, { body: body ?? {} });
+// The chat's own client. Set by the plugin; kept out of the stores so this module imports nothing from them.
+let config: ApiClientConfig = { apiBase: '/api', getToken: () => null, onUnauthorized: () => {} };
+
+export function configureHttp(next: ApiClientConfig): void {
+  config = next;
+}
+
+export const { get, post } = createApiClient(() => config);

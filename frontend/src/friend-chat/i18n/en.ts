@@ -34,6 +34,7 @@ export default {
     },
   },
   nav: { messages: 'Messages', notifications: 'Notifications' },
+  user: { deleted: 'Deleted user', deletedNote: 'This account no longer exists.' },
   conn: { reconnecting: 'Connection lost. Reconnecting…' },
   notify: {
     newMessage: 'New message',

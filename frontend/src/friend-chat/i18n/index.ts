@@ -35,6 +35,10 @@ export type Translate = (key: string, named?: Record<string, unknown>) => string
 export const t: Translate = (key, named) =>
   (template(key) ?? key).replace(/\{(\w+)\}/g, (whole, name: string) => (named && name in named ? String(named[name]) : whole));
 
+/** How a user is named: their display name, or "Deleted user" for one the host deleted. */
+export const userName = (user: { displayName: string; deleted?: true } | null | undefined): string =>
+  user?.deleted ? t('user.deleted') : (user?.displayName ?? '');
+
 /** Whether a message exists for this key. */
 export const te = (key: string): boolean => template(key) !== undefined;
 

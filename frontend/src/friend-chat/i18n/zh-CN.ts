@@ -36,6 +36,7 @@ const zhCN: typeof en = {
     },
   },
   nav: { messages: '消息', notifications: '通知' },
+  user: { deleted: '已注销的用户', deletedNote: '该账号已不存在。' },
   conn: { reconnecting: '连接已断开，正在重连…' },
   notify: {
     newMessage: '新消息',
