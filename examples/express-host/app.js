@@ -33,13 +33,19 @@ export async function startHost({ port = 3100, host = '127.0.0.1', databaseUrl, 
       return null;
     }
   };
+  const userById = async (id) => (await db.query('SELECT id, username, display_name FROM users WHERE id = $1', [id])).rows[0];
+  /** A session: a valid token of a user who still exists (a deleted account's tokens stop working). */
+  const session = async (token) => {
+    const id = verify(token);
+    return id !== null && (await userById(id)) ? id : null;
+  };
 
   // 3. friend-chat: its tables in the `friendchat` schema of the same database (the same PGlite
   //    instance, or its own pool on DATABASE_URL); identity, users and friends from the host.
   const chat = await createFriendChat({
     database: databaseUrl ? { url: databaseUrl } : { pglite: db.pglite },
     identify: async (token) => {
-      const id = verify(token);
+      const id = await session(token);
       return id === null ? null : String(id);
     },
     users: {
@@ -65,14 +71,13 @@ export async function startHost({ port = 3100, host = '127.0.0.1', databaseUrl, 
   app.use(express.json());
 
   // 4. The host's own routes: login, who am I, likes, friendships.
-  const auth = (req, res, next) => {
+  const auth = async (req, res, next) => {
     const token = /^Bearer (.+)$/.exec(req.get('authorization') ?? '')?.[1];
-    const userId = token ? verify(token) : null;
+    const userId = token ? await session(token) : null;
     if (userId === null) return void res.status(401).json({ error: 'sign in first' });
     req.userId = userId;
     next();
   };
-  const userById = async (id) => (await db.query('SELECT id, username, display_name FROM users WHERE id = $1', [id])).rows[0];
 
   app.post('/api/login', async (req, res) => {
     const { username, password } = req.body ?? {};
@@ -121,6 +126,15 @@ export async function startHost({ port = 3100, host = '127.0.0.1', databaseUrl, 
     if (target === null) return void res.status(404).json({ error: 'no such user' });
     await db.query('DELETE FROM friendships WHERE (user_id = $1 AND friend_id = $2) OR (user_id = $2 AND friend_id = $1)', [req.userId, target]);
     await chat.friendsChanged(String(req.userId), String(target));
+    res.status(204).end();
+  });
+
+  // Deleting an account: the host's rows go (friendships and likes by cascade), then friend-chat
+  // is told. It closes the user's sockets and drops what it kept of them; their friends keep
+  // the conversations, the user shown as "Deleted user".
+  app.delete('/api/me', auth, async (req, res) => {
+    await db.query('DELETE FROM users WHERE id = $1', [req.userId]);
+    await chat.userDeleted(String(req.userId));
     res.status(204).end();
   });
 

@@ -267,4 +267,37 @@ describe.each(dbTargets())('examples/express-host on %s', (target) => {
     },
     120_000,
   );
+
+  // Last: Cy is gone afterwards.
+  it('deletes an account: the module closes its sockets and forgets it, its friend keeps the conversation', async () => {
+    const [bo, cy] = [await connect(users.bo.token), await connect(users.cy.token)];
+    const toBo = waitFor<{ message: WireMessage }>(bo, 'chat:message', 5000, (p) => p.message.fromUserId === users.cy.id);
+    expect((await emitAck(cy, 'chat:send', { to: users.bo.id, content: 'Leaving, bye Bo', clientId: randomUUID() })).ok).toBe(true);
+    await toBo;
+    const closed = waitFor<{ reason: string }>(cy, 'session:closed');
+
+    expect((await request('DELETE', '/api/me', users.cy.token)).status).toBe(204);
+
+    expect(await closed).toEqual({ reason: 'user_deleted' });
+    expect((await request('GET', '/api/me', users.cy.token)).status).toBe(401);
+    expect((await request('GET', '/api/messages/unread/count', users.cy.token)).status).toBe(401);
+    await expect(connect(users.cy.token)).rejects.toMatchObject({ message: 'unauthorized' });
+    const { conversations } = (await request('GET', '/api/messages/conversations/list', users.bo.token)).body;
+    const gone = conversations.find((c: { peer: { deleted?: boolean } }) => c.peer.deleted);
+    expect(gone).toMatchObject({ peer: { displayName: 'Deleted user', deleted: true }, lastMessage: { content: 'Leaving, bye Bo' } });
+    const history = await request('GET', `/api/messages/${encodeURIComponent(gone.peer.id)}`, users.bo.token);
+    expect(history.body.messages.map((m: WireMessage) => m.content)).toContain('Leaving, bye Bo');
+    const friends = await request('GET', '/api/friends', users.bo.token);
+    expect(friends.body.friends.map((f: { user: { id: string } }) => f.user.id)).toEqual([users.ada.id]);
+    if (tdb.url) {
+      const client = new pg.Client({ connectionString: tdb.url });
+      await client.connect();
+      try {
+        const left = await client.query('SELECT count(*)::int AS n FROM friendchat."Message" WHERE "fromUserId" = $1 OR "toUserId" = $1', [users.cy.id]);
+        expect(left.rows[0].n).toBe(0);
+      } finally {
+        await client.end();
+      }
+    }
+  });
 });
