@@ -4,11 +4,12 @@
 // defaults). The probe (GET /api/me and GET /api/friends in turn, 50/s, open loop: a stall
 // shows as latency, not as fewer samples) runs in each phase:
 //   - quiet: no flood, the reference;
-//   - many addresses: half unknown usernames, half known ones, each from one of 1,000 client
+//   - many addresses: half unknown usernames, half known ones, each from one of 1,024 client
 //     addresses (X-Forwarded-For, which the default TRUST_PROXY takes from a local peer), so
 //     the address budgets barely bite and the password pool takes the load;
 //   - one address: the same flood from a single address, which its budget cuts off.
 import { randomBytes } from 'node:crypto';
+import os from 'node:os';
 import { percentile } from './lib/load.ts';
 import { startTarget, type Target } from './lib/process.ts';
 import { createBenchDatabase, pgAvailable } from './lib/pg.ts';
@@ -27,6 +28,8 @@ interface Phase {
   max: number;
   logins: number;
   loginAnswers: Record<string, number>;
+  /** The machine's 1/5/15-minute load averages at the end of the phase (2 cores: 2 = busy). */
+  loadAverage: number[];
 }
 
 const round = (n: number) => Math.round(n * 100) / 100;
@@ -81,6 +84,7 @@ async function phase(t: Target, name: string, token: string, flood: ((i: number)
     max: round(latencies.at(-1) ?? NaN),
     logins,
     loginAnswers: answers,
+    loadAverage: os.loadavg().map(round),
   };
 }
 
@@ -119,7 +123,7 @@ export async function benchLoginFlood(log: (s: string) => void) {
         const r = await phase(t, name, token, flood, known);
         log(
           `${dbName}, ${name}: other user's API p50 ${r.p50} / p90 ${r.p90} / p99 ${r.p99} / max ${r.max} ms over ${r.probes} requests; ` +
-            `${r.logins} logins answered ${JSON.stringify(r.loginAnswers)}`,
+            `${r.logins} logins answered ${JSON.stringify(r.loginAnswers)}; load average ${r.loadAverage.join(' ')}`,
         );
         phases.push(r);
         await new Promise((res) => setTimeout(res, 1000));

@@ -17,7 +17,10 @@ const machine = {
   cpu: os.cpus()[0]?.model,
   memGiB: Math.round(os.totalmem() / 2 ** 30),
   node: process.version,
+  os: `${os.type()} ${os.release()}`,
   date: new Date().toISOString(),
+  /** 1/5/15-minute load averages when the run started. */
+  loadAverage: os.loadavg().map((n) => Math.round(n * 100) / 100),
 };
 const log = (s: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${s}`);
 log(`machine: ${JSON.stringify(machine)}`);

@@ -17,7 +17,7 @@ import { createAuthService } from './auth/service.ts';
 import { createAuthLimits } from './auth/limits.ts';
 import { createPasswordHasher } from './auth/passwords.ts';
 import { authRoutes } from './auth/routes.ts';
-import { createHttpApp } from './http/server.ts';
+import { compileTrustProxy, createHttpApp } from './http/server.ts';
 import { createAchievementService } from './host/achievements/service.ts';
 import { createFollowService } from './host/follows/service.ts';
 import { createTaskService } from './host/tasks/service.ts';
@@ -110,6 +110,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         socketEventsPerUserPerSecond: config.socketEventRate,
       },
       corsOrigins: config.corsOrigins,
+      // TRUST_PROXY as Express reads it for HTTP: the handshake's client address (for
+      // MAX_SOCKETS_PER_ADDRESS) and host (for the Origin check) are the ones HTTP sees.
+      trustedProxy: compileTrustProxy(config.trustProxy),
       logger,
       nodeId,
     });

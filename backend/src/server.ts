@@ -48,6 +48,7 @@ export type { BuiltInNotificationDraft, HostTransaction, NotificationDraft } fro
 export { NOTIFICATION_TYPE } from './notifications/service.ts';
 export type * from './realtime/events.ts';
 export type { Logger } from './logger.ts';
+export type { TrustedProxy } from './realtime/handshake.ts';
 
 export interface FriendChatOptions {
   /** The module's tables only: its own pool on `url`, or the host's PGlite instance. */
@@ -88,9 +89,10 @@ export interface FriendChatOptions {
     socketEventsPerUserPerSecond?: number;
   };
   /**
-   * Which peers are proxies whose X-Forwarded-For / X-Forwarded-Host the socket handshake
-   * believes (the client's address for socketsPerAddress, the host for the Origin check).
-   * Default: loopback peers.
+   * Which hops are proxies whose X-Forwarded-For / X-Forwarded-Host the socket handshake
+   * believes (the client's address for socketsPerAddress, the host for the Origin check):
+   * `(address, hop) => boolean`, hop 0 being the TCP peer. An Express host passes its own rule,
+   * `app.get('trust proxy fn')`, so sockets see the client HTTP sees. Default: loopback peers.
    */
   trustedProxy?: TrustedProxy;
   /**

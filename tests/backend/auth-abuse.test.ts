@@ -6,7 +6,7 @@
 // (`loopback`) takes from a local peer.
 import { randomBytes } from 'node:crypto';
 import bcrypt from 'bcryptjs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadConfig, type Config } from '../../backend/src/config.ts';
 import { createTestDatabase, dbTargets, type TestDatabase } from '../helpers/db.ts';
 import { startServer, type TestServer } from '../helpers/server.ts';
@@ -183,6 +183,44 @@ describe.each(dbTargets())('password checks on a saturated pool on %s', (target)
     }
     // The authenticated request did not wait for the password checks in front of it.
     expect(order.indexOf('me 200')).toBeLessThan(order.lastIndexOf('login 401'));
+  }, 90_000);
+});
+
+describe.each(dbTargets())('sign-ins and sign-ups meeting a full pool on %s', (target) => {
+  // The smallest pool there is, set as an operator would (PASSWORD_HASH_THREADS=1,
+  // PASSWORD_HASH_QUEUE=0), and a hash slow enough (cost 14, about a second) to hold it full.
+  const fromEnv = loadConfig({ PASSWORD_HASH_THREADS: '1', PASSWORD_HASH_QUEUE: '0', BCRYPT_ROUNDS: '14' });
+  let s: TestServer;
+  beforeAll(async () => {
+    expect([fromEnv.passwordHashThreads, fromEnv.passwordHashQueue]).toEqual([1, 0]);
+    s = await startServer({
+      target,
+      config: { passwordHashThreads: fromEnv.passwordHashThreads, passwordHashQueue: fromEnv.passwordHashQueue, bcryptRounds: fromEnv.bcryptRounds },
+    });
+  });
+  afterAll(async () => s.close());
+
+  it('answers 503 UNAVAILABLE at once, before any database query, and takes them again once the pool is free', async () => {
+    const me = await s.register();
+    const queries = vi.spyOn(s.app.hostDb.prisma, '$queryRaw');
+    // This sign-in looks its user up (one query) and then holds the only thread.
+    const running = login(s, me.username, 'a-wrong-guess', '203.0.113.50');
+    await waitUntil(() => queries.mock.calls.length === 1, 10_000, 'the running sign-in to reach its password check');
+
+    const later = name('later');
+    const refused = [await login(s, me.username, 'password123', '203.0.113.51'), await register(s, later, 'password123', '203.0.113.52')];
+    for (const r of refused) {
+      expect(r.status).toBe(503);
+      expect(r.body).toEqual({ error: { code: 'UNAVAILABLE', message: expect.any(String) } });
+      expect(r.retryAfter).toBe('1');
+    }
+    // Neither looked anything up (nor created the account).
+    expect(queries).toHaveBeenCalledTimes(1);
+    expect((await running).status).toBe(401);
+
+    expect((await register(s, later, 'password123', '203.0.113.52')).status).toBe(201);
+    expect((await login(s, me.username, 'password123', '203.0.113.51')).status).toBe(200);
+    queries.mockRestore();
   }, 90_000);
 });
 

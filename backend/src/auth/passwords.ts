@@ -1,7 +1,10 @@
 // Password hashing off the event loop. bcrypt is CPU work by design (tens of milliseconds at
 // cost 10); on the main thread every sign-in attempt stalled every other request. It runs here
 // in a small pool of worker threads with a bounded queue: when the pool is saturated an attempt
-// is refused at once (503 UNAVAILABLE, Retry-After) instead of everyone waiting behind it.
+// is refused at once (503 UNAVAILABLE, Retry-After) instead of everyone waiting behind it, and
+// the auth service asks `full()` first so such an attempt costs no database work either. On
+// Linux the threads run at a lower CPU priority (nice + 10) than the event loop, so a flood of
+// hashing cannot take the cores from the requests of everyone else.
 //
 // Stored formats, both checked by `verify`:
 // - `$2a$…`/`$2b$…`: plain bcrypt of the password (hashes made before this module). bcrypt
@@ -20,6 +23,11 @@ const PREHASH_KEY = 'friend-chat/password/v1';
 export interface PasswordHasher {
   hash(password: string): Promise<string>;
   verify(password: string, stored: string): Promise<boolean>;
+  /**
+   * Whether a job submitted now would be refused: closed, or every thread busy and the waiting
+   * queue at its limit. Constant work, so callers can ask before doing anything costly.
+   */
+  full(): boolean;
   /** Stops the threads; waiting and running jobs fail with UNAVAILABLE. */
   close(): Promise<void>;
 }
@@ -38,8 +46,18 @@ export function prehash(password: string): string {
 // The worker is plain JavaScript evaluated from this string, so it runs the same under tsx,
 // vitest and compiled JS (no .ts/.js file to find next to this module). It loads bcryptjs from
 // the path this module resolves.
+// It lowers its own CPU priority first: on Linux a thread's nice value is its own, so
+// setPriority(0, …) there affects this thread only (elsewhere it would renice the whole process,
+// so the pool asks for it only on Linux). Raising it back is not allowed unprivileged; failures
+// are ignored, the pool works either way.
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
+if (workerData.niceIncrement) {
+  try {
+    const os = require('node:os');
+    os.setPriority(0, Math.min(19, os.getPriority(0) + workerData.niceIncrement));
+  } catch {}
+}
 const bcrypt = require(workerData.bcryptjs);
 parentPort.on('message', (job) => {
   try {
@@ -51,6 +69,8 @@ parentPort.on('message', (job) => {
 });
 `;
 const BCRYPTJS = createRequire(import.meta.url).resolve('bcryptjs');
+/** How much less CPU priority the threads get than the process (Linux nice steps). */
+const NICE_INCREMENT = process.platform === 'linux' ? 10 : 0;
 
 type Task = { op: 'hash'; password: string; rounds: number } | { op: 'compare'; password: string; hash: string };
 type Job = Task & { resolve(value: unknown): void; reject(err: unknown): void };
@@ -71,7 +91,7 @@ export function createPasswordHasher(opts: PasswordHasherOptions): PasswordHashe
   // Threads start on first use (most test apps never hash) and stay; an idle one does not keep
   // the process alive.
   function spawn(): Thread {
-    const thread: Thread = { worker: new Worker(WORKER_SOURCE, { eval: true, workerData: { bcryptjs: BCRYPTJS } }), job: null };
+    const thread: Thread = { worker: new Worker(WORKER_SOURCE, { eval: true, workerData: { bcryptjs: BCRYPTJS, niceIncrement: NICE_INCREMENT } }), job: null };
     thread.worker.unref();
     thread.worker.on('message', (msg: { result?: unknown; error?: string }) => {
       const job = thread.job;
@@ -110,6 +130,13 @@ export function createPasswordHasher(opts: PasswordHasherOptions): PasswordHashe
     if (job && !closed) run(thread, job);
   }
 
+  function full(): boolean {
+    if (closed) return true;
+    if (waiting.length < opts.queue || threads.length < opts.threads) return false;
+    for (const t of threads) if (t.job === null) return false;
+    return true;
+  }
+
   function submit<T>(task: Task): Promise<T> {
     if (closed) return Promise.reject(busy());
     return new Promise<T>((resolve, reject) => {
@@ -129,6 +156,7 @@ export function createPasswordHasher(opts: PasswordHasherOptions): PasswordHashe
       if (stored.startsWith(PREHASHED)) return submit<boolean>({ op: 'compare', password: prehash(password), hash: stored.slice(PREHASHED.length) });
       return submit<boolean>({ op: 'compare', password, hash: stored });
     },
+    full,
     async close() {
       closed = true;
       for (const job of waiting.splice(0)) job.reject(busy());

@@ -3,7 +3,7 @@ import { Prisma, type PrismaClient } from '../host/generated/prisma/client.ts';
 import { AppError, conflict, type PublicUser } from 'friend-chat/server';
 import { publicUserSelect } from '../host/users/public.ts';
 import type { AuthLimits } from './limits.ts';
-import type { PasswordHasher } from './passwords.ts';
+import { busy, type PasswordHasher } from './passwords.ts';
 import type { TokenService } from './tokens.ts';
 
 export interface AuthResult {
@@ -51,8 +51,16 @@ export function createAuthService({ prisma, tokens, passwords, limits }: AuthDep
       )
     )[0] ?? null;
 
+  // A sign-in, and a sign-up of a free name, ends in a password job. While the pool could not
+  // take one, the attempt is refused before anything else (no budget spent, no database query),
+  // so a flood of them costs next to nothing beyond what the pool is already doing.
+  const refuseWhenBusy = () => {
+    if (passwords.full()) throw busy();
+  };
+
   return {
     async register(input: { username: string; password: string; displayName?: string }, client: Client): Promise<AuthResult> {
+      refuseWhenBusy();
       await limits.register(client.address);
       // Asked before hashing so a taken name costs no hash; the index still decides a race.
       if (await findByName(normaliseUsername(input.username))) throw conflict('Username is taken');
@@ -70,6 +78,7 @@ export function createAuthService({ prisma, tokens, passwords, limits }: AuthDep
     },
 
     async login(input: { username: string; password: string }, client: Client): Promise<AuthResult> {
+      refuseWhenBusy();
       const key = normaliseUsername(input.username);
       const attempt = await limits.login(client.address, key);
       let user: UserRow | null;

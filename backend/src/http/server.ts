@@ -5,7 +5,7 @@ import path from 'node:path';
 import express, { type ErrorRequestHandler, type RequestHandler, type Router } from 'express';
 import helmet from 'helmet';
 import cors from 'cors';
-import { AppError, errorBody, toAppError, type Logger } from 'friend-chat/server';
+import { AppError, errorBody, toAppError, type Logger, type TrustedProxy } from 'friend-chat/server';
 
 export interface HttpOptions {
   corsOrigins: string[];
@@ -24,6 +24,15 @@ export interface HttpOptions {
   /** Directory of the built frontend; served with an SPA fallback when it exists. */
   staticDir?: string;
   logger: Logger;
+}
+
+/**
+ * Express's own reading of a `trust proxy` value (TRUST_PROXY): the function of (address, hop)
+ * behind `req.ip` and `req.host`. The chat module's socket handshake, which Express never sees,
+ * gets the same function, so both count the same client address and read the same host.
+ */
+export function compileTrustProxy(value: HttpOptions['trustProxy']): TrustedProxy {
+  return express().set('trust proxy', value).get('trust proxy fn') as TrustedProxy;
 }
 
 export function createHttpApp(opts: HttpOptions): express.Express {

@@ -3,11 +3,13 @@
 import type { IncomingMessage } from 'node:http';
 
 /**
- * Which peers are proxies whose X-Forwarded-For / X-Forwarded-Host are believed. The HTTP app
- * uses `app.set('trust proxy', 'loopback')` (http/server.ts); this is the same rule for the
- * socket handshake, which Express never sees.
+ * Which hops are proxies whose X-Forwarded-For / X-Forwarded-Host are believed: called with an
+ * address and its hop (0 = the TCP peer, 1 = the last address in X-Forwarded-For, …), the
+ * signature of Express's compiled `trust proxy` (`app.get('trust proxy fn')`), so a host can
+ * hand the socket handshake, which Express never sees, the very rule its HTTP side uses. A
+ * function of the address alone works too. Default: loopback peers.
  */
-export type TrustedProxy = (address: string) => boolean;
+export type TrustedProxy = (address: string, hop: number) => boolean;
 
 export const loopback: TrustedProxy = (a) => a === '::1' || a.startsWith('127.') || a.startsWith('::ffff:127.');
 
@@ -24,7 +26,7 @@ const list = (header: string | string[] | undefined): string[] =>
 export function clientAddress(req: IncomingMessage, trusted: TrustedProxy = loopback): string {
   const chain = [req.socket.remoteAddress ?? '', ...list(req.headers['x-forwarded-for']).reverse()];
   let i = 0;
-  while (i < chain.length - 1 && trusted(chain[i]!)) i++;
+  while (i < chain.length - 1 && trusted(chain[i]!, i)) i++;
   return chain[i]!;
 }
 
@@ -35,8 +37,8 @@ export function clientAddress(req: IncomingMessage, trusted: TrustedProxy = loop
  *
  * - No Origin header: not a browser (a server-side client); allowed, the token still decides.
  * - Same origin: the Origin's host equals the Host the request was made to (X-Forwarded-Host
- *   when it came through a trusted proxy). The scheme is not compared: behind a TLS-terminating
- *   proxy the page is https while this server sees http.
+ *   when the peer is a trusted proxy, as Express's `req.host` reads it). The scheme is not
+ *   compared: behind a TLS-terminating proxy the page is https while this server sees http.
  * - Otherwise the Origin must be listed in CORS_ORIGINS, exactly as the browser sends it.
  */
 export function originAllowed(req: IncomingMessage, corsOrigins: readonly string[], trusted: TrustedProxy = loopback): boolean {
@@ -49,7 +51,7 @@ export function originAllowed(req: IncomingMessage, corsOrigins: readonly string
   } catch {
     return false; // "null" (sandboxed frames, file:) and garbage
   }
-  const forwarded = trusted(req.socket.remoteAddress ?? '') ? list(req.headers['x-forwarded-host'])[0] : undefined;
+  const forwarded = trusted(req.socket.remoteAddress ?? '', 0) ? list(req.headers['x-forwarded-host'])[0] : undefined;
   const target = forwarded ?? req.headers.host;
   return target !== undefined && host === target.toLowerCase();
 }

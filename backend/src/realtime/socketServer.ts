@@ -28,7 +28,7 @@ export interface ChatSocketOptions {
    * `allowRequest` instead (createSocketServer), for every transport.
    */
   checkOrigin?: { corsOrigins: readonly string[] };
-  /** Which peers' X-Forwarded-* headers are believed (default: loopback, as the demo's HTTP app). */
+  /** Which hops' X-Forwarded-* headers are believed (default: loopback peers). */
   trustedProxy?: TrustedProxy;
   /** Sockets one user may hold at once on all nodes; a newer one closes the oldest. */
   maxSocketsPerUser: number;

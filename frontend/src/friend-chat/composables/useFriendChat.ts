@@ -1,7 +1,7 @@
 // The module's state and actions for the host's own pages (title badges, friend lists, a
 // notifications page). Returns a reactive object: read `chat.unread.total`, do not destructure.
 import { computed, reactive } from 'vue';
-import { connectionState } from '../socket/client';
+import { closedReason, connectionState, reconnect } from '../socket/client';
 import { useChatStore } from '../stores/chat';
 import { useFriendsStore } from '../stores/friends';
 import { useNotificationsStore } from '../stores/notifications';
@@ -24,6 +24,10 @@ export function useFriendChat() {
     user: computed(() => session.user),
     connected: computed(() => connectionState.value === 'connected'),
     connectionState: computed(() => connectionState.value),
+    /** Why the server closed this tab's socket (`too_many_sockets`, `token_expired`), until it is connected again. */
+    closedReason: computed(() => closedReason.value),
+    /** Connects again a tab closed as one too many (connectionState `closed`); the user's oldest other tab makes way. */
+    reconnect: () => reconnect(),
     /** `total` = chat (all conversations), `system` = notifications, `byPeer` = chat per user. */
     unread: computed(() => ({ total: unread.total, system: unread.system, byPeer: unread.counts.byPeer })),
 

@@ -35,7 +35,12 @@ export default {
   },
   nav: { messages: 'Messages', notifications: 'Notifications' },
   user: { deleted: 'Deleted user', deletedNote: 'This account no longer exists.' },
-  conn: { reconnecting: 'Connection lost. Reconnecting…' },
+  conn: {
+    reconnecting: 'Connection lost. Reconnecting…',
+    tokenExpired: 'Your session expired. Reconnecting…',
+    tooManySockets: 'Chat is open in too many tabs, so this one was disconnected.',
+    reconnectHere: 'Reconnect here',
+  },
   notify: {
     newMessage: 'New message',
     someone: 'Someone',

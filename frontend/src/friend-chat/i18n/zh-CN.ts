@@ -37,7 +37,12 @@ const zhCN: typeof en = {
   },
   nav: { messages: '消息', notifications: '通知' },
   user: { deleted: '已注销的用户', deletedNote: '该账号已不存在。' },
-  conn: { reconnecting: '连接已断开，正在重连…' },
+  conn: {
+    reconnecting: '连接已断开，正在重连…',
+    tokenExpired: '登录已过期，正在重新连接…',
+    tooManySockets: '聊天已在太多标签页中打开，此标签页已断开连接。',
+    reconnectHere: '在此重新连接',
+  },
   notify: {
     newMessage: '新消息',
     someone: '有人',

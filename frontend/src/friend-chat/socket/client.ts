@@ -44,9 +44,18 @@ export function setSocketFactory(next: SocketFactory | null): void {
   factory = next ?? defaultFactory;
 }
 
-/** `closed`: the server closed this tab's socket because the user has too many open (see `session:closed`). */
+/**
+ * `closed`: the server closed this tab's socket because the user has too many open (see
+ * `session:closed`); it stays closed until `reconnect()`.
+ */
 export type ConnectionState = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'closed';
 export const connectionState = ref<ConnectionState>('idle');
+/**
+ * Why the server last closed this tab's socket on purpose (`session:closed`), until the socket is
+ * connected again: `too_many_sockets` (state `closed`) or `token_expired` (state `reconnecting`,
+ * with whatever token `getToken` answers now).
+ */
+export const closedReason = ref<SessionClosedReason | null>(null);
 
 export class SocketRequestError extends Error {
   constructor(
@@ -108,26 +117,26 @@ export function openSocket({ getToken, url, register, onUnauthorized }: OpenOpti
   };
   const s = factory(auth, url);
   socket = s;
-  let closedBecause: SessionClosedReason | null = null;
   s.on('connect', () => {
     attempts = 0;
     clearTimeout(retryTimer);
+    closedReason.value = null;
     connectionState.value = 'connected';
     for (const w of [...waiting]) w.send();
   });
   // The server says why before it closes the socket on purpose.
   s.on('session:closed', ({ reason }: { reason: SessionClosedReason }) => {
-    closedBecause = reason;
+    closedReason.value = reason;
   });
   s.on('disconnect', (reason: string) => {
-    if (closedBecause === 'too_many_sockets') {
+    if (closedReason.value === 'too_many_sockets') {
       // The user opened more tabs than the server keeps; this, the oldest, was let go.
-      // Reconnecting would push out the next oldest, and that one would come back for this.
+      // Reconnecting by itself would push out the next oldest, and that one would come back for
+      // this: it waits for the user (reconnect()).
       connectionState.value = 'closed';
       for (const w of [...waiting]) w.fail(tooManyTabs());
       return;
     }
-    closedBecause = null;
     connectionState.value = 'reconnecting';
     // socket.io reconnects by itself except when the server closed the socket on purpose. An
     // expired session lands here too: the next attempt carries the token getToken answers
@@ -149,9 +158,25 @@ export function openSocket({ getToken, url, register, onUnauthorized }: OpenOpti
   s.connect();
 }
 
+/**
+ * Opens again a socket the server closed as one too many (state `closed`), at the user's
+ * request ("Reconnect here"): the server then closes the user's oldest other tab instead. The
+ * connection asks `getToken` for its token like any other. Does nothing in any other state.
+ */
+export function reconnect(): void {
+  const s = socket;
+  if (!s || connectionState.value !== 'closed') return;
+  clearTimeout(retryTimer);
+  attempts = 0;
+  closedReason.value = null;
+  connectionState.value = 'reconnecting';
+  s.connect();
+}
+
 export function closeSocket(): void {
   clearTimeout(retryTimer);
   attempts = 0;
+  closedReason.value = null;
   for (const w of [...waiting]) w.fail(new SocketRequestError('CLOSED', 'Connection closed'));
   if (socket) {
     socket.removeAllListeners();

@@ -3,7 +3,7 @@ import type { Pinia } from 'pinia';
 import { closeSocket, openSocket } from './client';
 import { registerListeners, type RealtimeHooks } from './listeners';
 
-export { connectionState, request, setSocketFactory } from './client';
+export { closedReason, connectionState, reconnect, request, setSocketFactory } from './client';
 export type { RealtimeHooks } from './listeners';
 
 export interface RealtimeOptions extends RealtimeHooks {
