@@ -122,13 +122,16 @@ export async function openDatabase(source: DatabaseSource, opts: { schema: strin
 
   // The module's own connections carry an application_name, so the sync horizon can tell its
   // writers from the host's (chat/sql.ts). Every session in UTC, whatever the server's default.
+  // No JIT: the module's statements are short index lookups, and PostgreSQL compiles any plan
+  // whose cost estimate passes jit_above_cost — the per-group unread counts (a count per
+  // membership) did, and spent ~300 ms compiling a 4 ms query (bench/README.md, groups).
   const applicationName = `friendchat:${schema}`;
   const pool = new pg.Pool({
     connectionString: source.url,
     max: 10,
     connectionTimeoutMillis: 5_000,
     application_name: applicationName,
-    options: '-c TimeZone=UTC',
+    options: '-c TimeZone=UTC -c jit=off',
   });
   // An idle client that loses its server emits 'error' on the pool; without a listener that
   // would crash the process. Queries on a broken connection fail and are answered as UNAVAILABLE.
