@@ -81,16 +81,17 @@ export function createGroupRooms(db: Database, onError: (err: unknown) => void =
         set.add(lookup);
         // A connection that closes before it is fully connected never reaches joinFound.
         socket.conn.once('close', lookup.done);
+        bySocket.set(socket, lookup);
         db.sql<{ groupId: string }>(MY_GROUPS, [userId]).then(
           (rows) => {
             lookup.groups = rows.map((r) => r.groupId);
-            bySocket.set(socket, lookup);
             next();
           },
+          // The database is away: the socket connects all the same (direct chat and presence do
+          // not need it) and looks its groups up again once connected.
           (err: unknown) => {
-            lookup.done();
             onError(err);
-            next(new Error('unavailable'));
+            next();
           },
         );
       });
@@ -104,13 +105,25 @@ export function createGroupRooms(db: Database, onError: (err: unknown) => void =
       const lookup = bySocket.get(socket);
       if (!lookup) return;
       bySocket.delete(socket);
-      lookup.done();
-      const groups = new Set(lookup.groups);
-      for (const [groupId, member] of lookup.overrides) {
-        if (member) groups.add(groupId);
-        else groups.delete(groupId);
-      }
-      if (groups.size > 0) void socket.join([...groups].map(groupRoom));
+      const join = (found: string[]) => {
+        lookup.done();
+        const groups = new Set(found);
+        for (const [groupId, member] of lookup.overrides) {
+          if (member) groups.add(groupId);
+          else groups.delete(groupId);
+        }
+        if (groups.size > 0 && socket.connected) void socket.join([...groups].map(groupRoom));
+      };
+      if (lookup.groups) return join(lookup.groups);
+      // The handshake's lookup failed: once more, now that changes reach the socket directly
+      // (the lookup stays registered meanwhile, so a change during it still wins).
+      db.sql<{ groupId: string }>(MY_GROUPS, [lookup.userId]).then(
+        (rows) => join(rows.map((r) => r.groupId)),
+        (err: unknown) => {
+          lookup.done();
+          onError(err);
+        },
+      );
     },
 
     /** Every socket of these users, on every node, joins (member) or leaves the group's room. */
