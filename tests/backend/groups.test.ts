@@ -256,8 +256,10 @@ describe.each(dbTargets())('groups over HTTP on %s', (target) => {
       details = (await get(m1!, `/api/groups/${group.id}`)).body;
       expect(details.group).toMatchObject({ ownerId: m1!.id, memberCount: 1 });
       await sendToGroup(s, m1!, group.id, 'anyone here?');
+      await s.request('PUT', `/api/mutes/group/${group.id}`, { token: m1!.token });
       expect((await del(m1!, `/api/groups/${group.id}/members/${m1!.id}`)).status).toBe(204);
       expect(await groupState(s, group.id)).toEqual({ group: null, members: [], messages: [] });
+      expect((await get(m1!, '/api/messages/unread/count')).body.muted.groups).toEqual([]);
       expect((await get(m1!, `/api/groups/${group.id}`)).status).toBe(404);
       expect((await get(owner!, `/api/groups/${group.id}/messages`)).status).toBe(404);
     });

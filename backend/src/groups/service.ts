@@ -391,8 +391,9 @@ export function createGroupService(deps: GroupServiceDeps) {
         await sql(`UPDATE ${MEMBER} SET "leftAt" = ${now} WHERE "groupId" = $1::uuid AND "userId" = $2::text`, [groupId, userId]);
         const [g] = await sql<GroupRow>(`UPDATE ${GROUP} SET "memberCount" = "memberCount" - 1 WHERE id = $1::uuid RETURNING ${COLS}`, [groupId]);
         if (g!.memberCount === 0) {
-          // No members left: the group, its memberships and its messages are gone.
+          // No members left: the group, its memberships, its messages and its mutes are gone.
           await sql(`DELETE FROM ${GROUP} WHERE id = $1::uuid`, [groupId]);
+          await sql(`DELETE FROM ${db.table('Mute')} WHERE kind = 'group' AND "targetId" = $1::text`, [groupId]);
           return { group: toGroupInfo(g!), notice: undefined, gone: true, newOwner: undefined };
         }
         let group = g!;
