@@ -474,29 +474,31 @@ export function createGroupService(deps: GroupServiceDeps) {
 
     /** Like direct history, oldest first within the page; a former member reads up to when they left. */
     async history(me: string, groupId: string, before: string | undefined, limit: number) {
-      const { group, member } = await groupAccess(db, groupId, me);
+      const cursor = before ? decodeCursor(before) : null;
+      const page = (leftAt: Date | null) => {
+        const params: unknown[] = [groupId, limit + 1];
+        let where = `"groupId" = $1::uuid AND "deletedAt" IS NULL`;
+        if (leftAt) {
+          params.push(leftAt.toISOString());
+          where += ` AND "createdAt" <= ($${params.length}::timestamptz AT TIME ZONE 'UTC')`;
+        }
+        if (cursor) {
+          params.push(cursor.createdAt.toISOString(), cursor.id);
+          const t = `($${params.length - 1}::timestamptz AT TIME ZONE 'UTC')`;
+          where += ` AND "createdAt" <= ${t} AND ("createdAt" < ${t} OR id < $${params.length}::uuid)`;
+        }
+        return db.sql<Message>(`SELECT ${MESSAGE_COLUMNS} FROM ${MESSAGE} WHERE ${where} ORDER BY "createdAt" DESC, id DESC LIMIT $2`, params);
+      };
+      // The page is read beside the membership check (one round trip's wait, not two) and
+      // answered only once the check passed; a former member's is read again, up to leaving.
+      const [{ group, member }, current] = await Promise.all([groupAccess(db, groupId, me), page(null)]);
       if (!group) throw notFound('Group');
       if (!member) throw notMember();
-      const params: unknown[] = [groupId, limit + 1];
-      let where = `"groupId" = $1::uuid AND "deletedAt" IS NULL`;
-      if (member.leftAt) {
-        params.push(member.leftAt.toISOString());
-        where += ` AND "createdAt" <= ($${params.length}::timestamptz AT TIME ZONE 'UTC')`;
-      }
-      if (before) {
-        const p = decodeCursor(before);
-        params.push(p.createdAt.toISOString(), p.id);
-        const t = `($${params.length - 1}::timestamptz AT TIME ZONE 'UTC')`;
-        where += ` AND "createdAt" <= ${t} AND ("createdAt" < ${t} OR id < $${params.length}::uuid)`;
-      }
-      const rows = await db.sql<Message>(
-        `SELECT ${MESSAGE_COLUMNS} FROM ${MESSAGE} WHERE ${where} ORDER BY "createdAt" DESC, id DESC LIMIT $2`,
-        params,
-      );
-      const page = rows.slice(0, limit);
-      const oldest = page.at(-1);
+      const rows = member.leftAt ? await page(member.leftAt) : current;
+      const shown = rows.slice(0, limit);
+      const oldest = shown.at(-1);
       return {
-        messages: page.reverse().map((m) => toWire(m) as GroupWireMessage),
+        messages: shown.reverse().map((m) => toWire(m) as GroupWireMessage),
         nextCursor: rows.length > limit && oldest ? encodeCursor({ createdAt: oldest.createdAt, id: oldest.id }) : null,
       };
     },
