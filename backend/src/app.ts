@@ -108,6 +108,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         socketsPerUser: config.maxSocketsPerUser,
         socketsPerAddress: config.maxSocketsPerAddress,
         socketEventsPerUserPerSecond: config.socketEventRate,
+        groupMaxMembers: config.groupMaxMembers,
       },
       corsOrigins: config.corsOrigins,
       // TRUST_PROXY as Express reads it for HTTP: the handshake's client address (for

@@ -7,6 +7,8 @@ export interface Target {
   url: string;
   /** Bench-only hook server of the app target (BENCH_HOOKS=1). */
   hooks?: string;
+  /** The group holding every seeded user (BENCH_GROUP=1). */
+  groupId?: string;
   users: { id: string; token: string }[];
   child: ChildProcess;
   stop(): Promise<void>;

@@ -1,5 +1,6 @@
 // The real app for benchmarks: fresh database (PGlite in memory, or DATABASE_URL), N users
 // seeded straight into the tables as friend pairs (0-1, 2-3, …), tokens printed for the load.
+// BENCH_GROUP=1: one group holding every seeded user (its id is printed too).
 import { randomUUID } from 'node:crypto';
 import { loadConfig } from '../../backend/src/config.ts';
 import { createApp } from '../../backend/src/app.ts';
@@ -16,6 +17,7 @@ const config = loadConfig({ MAX_SOCKETS_PER_ADDRESS: '1000000', ...process.env }
 const app = await createApp(config, { seed: false, staticDir: null });
 const { prisma } = app.hostDb;
 let list: { id: string; token: string }[];
+let groupId: string | undefined;
 if (process.env.BENCH_SEED !== 'false') {
   const ids = Array.from({ length: users }, () => randomUUID());
   const tag = ids[0]!.slice(0, 6);
@@ -28,6 +30,20 @@ if (process.env.BENCH_SEED !== 'false') {
   }
   await prisma.follow.createMany({ data: follows });
   list = ids.map((id) => ({ id, token: app.tokens.sign(id) }));
+  if (process.env.BENCH_GROUP === '1') {
+    // Straight into the module's tables, like the users: the group rules are not what is measured.
+    const { db } = app;
+    groupId = randomUUID();
+    await db.sql(
+      `INSERT INTO ${db.table('Group')} (id, name, "ownerId", "memberCount") VALUES ($1::uuid, 'Bench group', $2::text, $3::int)`,
+      [groupId, ids[0], ids.length],
+    );
+    await db.sql(
+      `INSERT INTO ${db.table('GroupMember')} ("groupId", "userId", role)
+       SELECT $1::uuid, u, CASE WHEN u = $3::text THEN 'owner' ELSE 'member' END FROM unnest($2::text[]) u`,
+      [groupId, ids, ids[0]],
+    );
+  }
 } else {
   list = JSON.parse(process.env.BENCH_USER_LIST ?? '[]');
 }
@@ -49,7 +65,7 @@ if (process.env.BENCH_HOOKS === '1') {
   hooks = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
 }
 const url = await app.listen();
-process.stdout.write(JSON.stringify({ url: url.replace('localhost', '127.0.0.1'), hooks, users: list }) + '\n');
+process.stdout.write(JSON.stringify({ url: url.replace('localhost', '127.0.0.1'), hooks, groupId, users: list }) + '\n');
 const stop = async () => {
   await app.close();
   process.exit(0);

@@ -13,7 +13,10 @@ type Payload<E extends EventName> = Parameters<ServerToClientEvents[E]>[0];
 type NodeEvent = 'friends:changed' | 'users:deleted';
 
 export interface Bus {
-  /** Emits to every socket of the given users, except the socket `exceptSocketId`. */
+  /**
+   * Emits to every socket of the given users (or in the given rooms, e.g. a group's), except the
+   * socket `exceptSocketId` (or, given a user id, all that user's sockets).
+   */
   emit<E extends EventName>(userIds: string | string[], event: E, payload: Payload<E>, exceptSocketId?: string): void;
   /** Binds the module's namespace; `multiNode` when an adapter links it to other nodes. */
   attach(nsp: ChatNamespace, opts?: { multiNode: boolean }): void;

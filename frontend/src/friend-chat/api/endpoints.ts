@@ -1,5 +1,5 @@
 // Typed calls for the HTTP endpoints the chat uses (DESIGN.md, "HTTP API"), relative to apiBase.
-import type { ChatWireMessage, ConversationEntry, FriendEntry, NotificationWireMessage, UnreadCounts } from '../wire';
+import type { ChatWireMessage, ConversationEntry, FriendEntry, GroupConversationEntry, NotificationWireMessage, UnreadCounts } from '../wire';
 import { get, post } from './http';
 
 export interface Page<M> {
@@ -12,7 +12,7 @@ const id = encodeURIComponent;
 export const chatApi = {
   history: (peerId: string, before?: string | null, limit = 50) =>
     get<Page<ChatWireMessage>>(`/messages/${id(peerId)}`, { before, limit }),
-  conversations: () => get<{ conversations: ConversationEntry[] }>('/messages/conversations/list'),
+  conversations: () => get<{ conversations: (ConversationEntry | GroupConversationEntry)[] }>('/messages/conversations/list'),
   unread: () => get<UnreadCounts>('/messages/unread/count'),
 };
 

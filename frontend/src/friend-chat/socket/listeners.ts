@@ -60,7 +60,10 @@ export function registerListeners(socket: SocketLike, pinia: Pinia, hooks: Realt
     if (isChatMessage(message) && chat.receive(message)) notifyChat(message);
   });
   on('chat:read', (receipt) => messages.applyReadReceipt(receipt));
-  on('chat:deleted', ({ messageId, peerId }) => chat.remove(messageId, peerId));
+  on('chat:deleted', (deleted) => {
+    // Group recalls (`groupId`) are for the group windows.
+    if ('peerId' in deleted) chat.remove(deleted.messageId, deleted.peerId);
+  });
   on('chat:typing', ({ from, typing: on }) => typing.set(from, on));
   on('presence:update', (update) => friends.setPresence(update));
   on('unread:update', (counts) => unread.set(counts));

@@ -13,7 +13,8 @@ export const useConversationsStore = defineStore('friendChatConversations', () =
   const loaded = ref(false);
 
   async function load(): Promise<void> {
-    list.value = (await chatApi.conversations()).conversations;
+    // Group entries (`group`) are for the group UI.
+    list.value = (await chatApi.conversations()).conversations.filter((c): c is ConversationEntry => 'peer' in c);
     loaded.value = true;
   }
 
@@ -28,7 +29,7 @@ export const useConversationsStore = defineStore('friendChatConversations', () =
       loaded.value = false;
       return;
     }
-    const entry: ConversationEntry = { peer: user, lastMessage: m, unread: existing?.unread ?? 0, updatedAt: m.createdAt };
+    const entry: ConversationEntry = { peer: user, lastMessage: m, unread: existing?.unread ?? 0, updatedAt: m.createdAt, muted: existing?.muted ?? false };
     list.value = [entry, ...list.value.filter((c) => c !== existing)];
   }
 

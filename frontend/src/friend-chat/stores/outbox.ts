@@ -36,6 +36,7 @@ export const useOutboxStore = defineStore('friendChatOutbox', () => {
       key: clientId,
       fromUserId: me,
       toUserId: peerId,
+      groupId: null,
       messageType: 'CHAT',
       content,
       metadata: {},

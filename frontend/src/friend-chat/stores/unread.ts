@@ -3,7 +3,7 @@ import { computed, ref } from 'vue';
 import { chatApi } from '../api/endpoints';
 import type { UnreadCounts } from '../wire';
 
-const zero = (): UnreadCounts => ({ total: 0, byPeer: {}, system: 0 });
+const zero = (): UnreadCounts => ({ total: 0, byPeer: {}, byGroup: {}, system: 0, muted: { users: [], groups: [] } });
 
 /** Unread counts as the server reports them (`unread:update` or GET /api/messages/unread/count). */
 export const useUnreadStore = defineStore('friendChatUnread', () => {
@@ -12,7 +12,13 @@ export const useUnreadStore = defineStore('friendChatUnread', () => {
   const system = computed(() => counts.value.system);
 
   function set(next: UnreadCounts): void {
-    counts.value = { total: next.total, byPeer: { ...next.byPeer }, system: next.system };
+    counts.value = {
+      total: next.total,
+      byPeer: { ...next.byPeer },
+      byGroup: { ...next.byGroup },
+      system: next.system,
+      muted: { users: [...(next.muted?.users ?? [])], groups: [...(next.muted?.groups ?? [])] },
+    };
   }
 
   async function refresh(): Promise<void> {
