@@ -17,7 +17,7 @@ import type { PGlite } from '@electric-sql/pglite';
 import { openDatabase, type Database } from './db/database.ts';
 import { migrate, MIGRATIONS_DIR, readMigrations } from './db/migrate.ts';
 import { createLogger, type Logger } from './logger.ts';
-import { errorBody, toAppError } from './http/errors.ts';
+import { AppError, errorBody, toAppError } from './http/errors.ts';
 import { requireIdentity } from './http/identity.ts';
 import { notFound } from './http/errors.ts';
 import { parse, userId as UserId } from './http/validate.ts';
@@ -347,6 +347,13 @@ export async function createFriendChat(options: FriendChatOptions): Promise<Frie
         // sockets close (their presence then stores nothing for them).
         forgetHere([userId]);
         await bus.usersDeleted([userId]);
+        // They leave their groups as any member would (ownership passes on, the others see the
+        // notice, an emptied group is gone); forgetUser then anonymises what stays.
+        for (const groupId of await groups.currentGroupIds(userId)) {
+          await groups.removeMember(userId, groupId, userId).catch((err: unknown) => {
+            if (!(err instanceof AppError && (err.code === 'NOT_FOUND' || err.code === 'NOT_MEMBER'))) throw err;
+          });
+        }
         const recounted = await forgetUser(db, userId, { messages: opts.messages });
         await unread.push(recounted);
       },

@@ -264,7 +264,7 @@ describe.each(dbTargets())('a host’s own calls on the module on %s', (target) 
       hostDeletes(cy);
       await chat.userDeleted(cy, { messages: 'delete' });
       expect((await request('GET', '/api/messages/conversations/list', dee)).body.conversations).toEqual([]);
-      expect((await request('GET', '/api/messages/unread/count', dee)).body).toEqual({ total: 0, byPeer: {}, system: 0 });
+      expect((await request('GET', '/api/messages/unread/count', dee)).body).toMatchObject({ total: 0, byPeer: {}, byGroup: {}, system: 0 });
       expect(await rows(`"fromUserId" = $1 OR "toUserId" = $1`, [cy])).toBe(0);
       expect(await rows(`"fromUserId" LIKE 'deleted:%' AND "toUserId" = $1`, [dee])).toBe(0);
     });
@@ -281,6 +281,37 @@ describe.each(dbTargets())('a host’s own calls on the module on %s', (target) 
       const ack = await emitAck(eveTab, 'chat:send', { to: fay, content: 'are you there?', clientId: randomUUID() });
       expect(ack.error.code).toBe('NOT_FOUND');
       expect(await rows(`"toUserId" = $1`, [fay])).toBe(0);
+    });
+
+    it('takes the user out of their groups: ownership passes on, their mutes go, a reused id reads none of it', async () => {
+      const gus = newUser('Gus');
+      const hal = newUser('Hal', gus);
+      const ivy = newUser('Ivy', gus);
+      const created = await request('POST', '/api/groups', gus, { name: 'Climbers', memberIds: [hal, ivy] });
+      expect(created.status).toBe(201);
+      const groupId = created.body.group.id as string;
+      expect((await request('POST', `/api/groups/${groupId}/messages`, gus, { content: 'rope at 9', clientId: randomUUID() })).status).toBe(201);
+      expect((await request('PUT', `/api/mutes/group/${groupId}`, gus, {})).status).toBeLessThan(300);
+      expect((await request('PUT', `/api/mutes/user/${gus}`, hal, {})).status).toBeLessThan(300);
+
+      hostDeletes(gus);
+      await chat.userDeleted(gus);
+
+      const details = await request('GET', `/api/groups/${groupId}`, hal);
+      expect(details.body.group).toMatchObject({ memberCount: 2, ownerId: hal });
+      expect(details.body.members.map((m: { user: { id: string } }) => m.user.id).sort()).toEqual([hal, ivy].sort());
+      const history = (await request('GET', `/api/groups/${groupId}/messages`, ivy)).body.messages as WireMessage[];
+      expect(history.some((m) => m.content === 'rope at 9')).toBe(true);
+      expect(history.some((m) => m.messageType === 'GROUP_EVENT' && (m.metadata as { event?: string }).event === 'left')).toBe(true);
+      const left = await chat.internals.db.sql(`SELECT 1 FROM friendchat."GroupMember" WHERE "userId" = $1`, [gus]);
+      expect(left).toEqual([]);
+      const mutes = await chat.internals.db.sql(`SELECT 1 FROM friendchat."Mute" WHERE "userId" = $1 OR "targetId" = $1`, [gus]);
+      expect(mutes).toEqual([]);
+
+      // A host that reuses the id: the new user is no member, not even a former one.
+      users.set(gus, user(gus, 'New Gus'));
+      expect((await request('GET', '/api/groups', gus)).body.groups).toEqual([]);
+      expect((await request('GET', `/api/groups/${groupId}/messages`, gus)).status).toBe(403);
     });
 
     it('refuses a bad user id or option with an error to the host', async () => {

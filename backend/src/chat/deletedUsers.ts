@@ -29,6 +29,10 @@ export interface ForgetOptions {
  * happens or none of it). Answers the users whose unread counts changed: they received chat
  * messages from the deleted user, now counted under the tombstone or not at all.
  */
+/** Their mutes, and everyone's mutes of them. */
+const deleteMutes = (db: Database) =>
+  `DELETE FROM ${db.table('Mute')} WHERE "userId" = $1::text OR (kind = 'user' AND "targetId" = $1::text)`;
+
 export async function forgetUser(db: Database, userId: string, opts: ForgetOptions = {}): Promise<string[]> {
   const m = db.table('Message');
   const rows =
@@ -36,8 +40,11 @@ export async function forgetUser(db: Database, userId: string, opts: ForgetOptio
       ? await db.sql<{ peer: string }>(
           `WITH gone AS (
              DELETE FROM ${m} WHERE "toUserId" = $1::text OR "fromUserId" = $1::text RETURNING "toUserId", "isRead", "deletedAt"
-           ), presence AS (DELETE FROM ${db.table('UserPresence')} WHERE "userId" = $1::text)
-           SELECT DISTINCT "toUserId" AS peer FROM gone WHERE "toUserId" <> $1::text AND NOT "isRead" AND "deletedAt" IS NULL`,
+           ), presence AS (DELETE FROM ${db.table('UserPresence')} WHERE "userId" = $1::text
+           ), memberships AS (DELETE FROM ${db.table('GroupMember')} WHERE "userId" = $1::text
+           ), mutes AS (${deleteMutes(db)})
+           SELECT DISTINCT "toUserId" AS peer FROM gone
+           WHERE "toUserId" IS NOT NULL AND "toUserId" <> $1::text AND NOT "isRead" AND "deletedAt" IS NULL`,
           [userId],
         )
       : // The three row sets are disjoint (one statement may not change a row twice): what goes
@@ -52,8 +59,13 @@ export async function forgetUser(db: Database, userId: string, opts: ForgetOptio
            ), received AS (
              UPDATE ${m} SET "toUserId" = $2::text
              WHERE "toUserId" = $1::text AND "fromUserId" IS NOT NULL AND "fromUserId" <> $1::text
-           ), presence AS (DELETE FROM ${db.table('UserPresence')} WHERE "userId" = $1::text)
-           SELECT DISTINCT "toUserId" AS peer FROM sent WHERE NOT "isRead"`,
+           ), presence AS (DELETE FROM ${db.table('UserPresence')} WHERE "userId" = $1::text
+           ), memberships AS (
+             -- Former memberships (they left every group first) move to the tombstone: a reused
+             -- id must not read those groups' history.
+             UPDATE ${db.table('GroupMember')} SET "userId" = $2::text WHERE "userId" = $1::text
+           ), mutes AS (${deleteMutes(db)})
+           SELECT DISTINCT "toUserId" AS peer FROM sent WHERE "toUserId" IS NOT NULL AND NOT "isRead"`,
           [userId, DELETED_USER_PREFIX + randomUUID()],
         );
   return rows.map((r) => r.peer);

@@ -239,6 +239,12 @@ export function createGroupService(deps: GroupServiceDeps) {
   return {
     list,
 
+    /** The ids of the groups `me` is a member of now. */
+    async currentGroupIds(me: string): Promise<string[]> {
+      const rows = await db.sql<{ groupId: string }>(`SELECT "groupId" FROM ${MEMBER} WHERE "userId" = $1::text AND "leftAt" IS NULL`, [me]);
+      return rows.map((r) => r.groupId);
+    },
+
     /** Groups for the conversations list, beside the direct ones (chat/service.ts). */
     async conversations(me: string): Promise<GroupConversationEntry[]> {
       return (await list(me)).flatMap((e) =>
