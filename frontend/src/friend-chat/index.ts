@@ -11,12 +11,19 @@ export { default as FriendChatUnreadBadge } from './components/FriendChatUnreadB
 export { default as FriendChatNotificationBell } from './components/FriendChatNotificationBell.vue';
 export { default as FriendChatNotificationList } from './components/FriendChatNotificationList.vue';
 export { default as FriendChatConversationsMenu } from './components/FriendChatConversationsMenu.vue';
+export { default as FriendChatGroupList } from './components/FriendChatGroupList.vue';
 export type { ChatUser, FriendChatFriend, FriendChatLocale, FriendChatOptions, NotificationMessage, NotificationSubject } from './types';
 export type { ConnectionState } from './socket/client';
 export type { DesktopPermission } from './utils/desktop';
 export type {
   ChatWireMessage,
   CustomWireMessage,
+  GroupInfo,
+  GroupListEntry,
+  GroupMember,
+  GroupRole,
+  GroupVisibility,
+  GroupWireMessage,
   NotificationWireMessage,
   SystemMessageType,
   SystemMetadata,

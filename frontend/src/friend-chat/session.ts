@@ -4,6 +4,7 @@ import type { Pinia } from 'pinia';
 import { startRealtime, stopRealtime } from './socket';
 import { useConversationsStore } from './stores/conversations';
 import { useFriendsStore } from './stores/friends';
+import { useGroupsStore } from './stores/groups';
 import { useMessagesStore } from './stores/messages';
 import { useNotificationsStore } from './stores/notifications';
 import { useOutboxStore } from './stores/outbox';
@@ -42,6 +43,7 @@ export function stopChatSession(pinia: Pinia): void {
   for (const store of [
     useConversationsStore(pinia),
     useFriendsStore(pinia),
+    useGroupsStore(pinia),
     useMessagesStore(pinia),
     useNotificationsStore(pinia),
     useOutboxStore(pinia),

@@ -54,6 +54,7 @@ export function chatRoutes(): Record<string, Handler> {
     'GET /api/messages/conversations/list': () => ({ conversations: [] }),
     'GET /api/messages/system/list': () => ({ messages: [], nextCursor: null }),
     'GET /api/messages/:peerId': () => ({ messages: [], nextCursor: null }),
+    'GET /api/groups': () => ({ groups: [] }),
   };
 }
 

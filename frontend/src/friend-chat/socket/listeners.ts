@@ -5,6 +5,7 @@ import { t } from '../i18n';
 import { useChatStore } from '../stores/chat';
 import { useConversationsStore } from '../stores/conversations';
 import { useFriendsStore } from '../stores/friends';
+import { useGroupsStore } from '../stores/groups';
 import { useMessagesStore } from '../stores/messages';
 import { useNotificationsStore } from '../stores/notifications';
 import { useSessionStore } from '../stores/session';
@@ -13,9 +14,10 @@ import { useUiStore } from '../stores/ui';
 import { useUnreadStore } from '../stores/unread';
 import { useWindowsStore } from '../stores/windows';
 import { showDesktopNotification } from '../utils/desktop';
-import { isChatMessage, isNotification } from '../utils/messageKinds';
+import { groupKey } from '../utils/conversation';
+import { isChatMessage, isNotification, isThreadMessage, type ThreadWireMessage } from '../utils/messageKinds';
 import { describeSystem } from '../utils/systemMessage';
-import type { ChatWireMessage, NotificationWireMessage, ServerToClientEvents } from '../wire';
+import type { GroupChatWireMessage, NotificationWireMessage, ServerToClientEvents } from '../wire';
 import type { SocketLike } from './client';
 import { resync } from './resync';
 
@@ -28,6 +30,7 @@ export function registerListeners(socket: SocketLike, pinia: Pinia, hooks: Realt
   const chat = useChatStore(pinia);
   const conversations = useConversationsStore(pinia);
   const friends = useFriendsStore(pinia);
+  const groups = useGroupsStore(pinia);
   const messages = useMessagesStore(pinia);
   const notifications = useNotificationsStore(pinia);
   const session = useSessionStore(pinia);
@@ -37,9 +40,10 @@ export function registerListeners(socket: SocketLike, pinia: Pinia, hooks: Realt
   const windows = useWindowsStore(pinia);
   const on = <E extends keyof ServerToClientEvents>(event: E, listener: ServerToClientEvents[E]) => socket.on(event, listener);
 
-  function notifyChat(m: ChatWireMessage): void {
+  function notifyChat(m: Extract<ThreadWireMessage, { messageType: 'CHAT' }>): void {
+    if (m.fromUserId === session.userId) return;
+    if (m.groupId) return notifyGroup(m);
     const peerId = m.fromUserId;
-    if (peerId === session.userId) return;
     if (ui.attentive && windows.isShown(peerId)) return;
     const user = windows.peer(peerId) ?? conversations.peer(peerId);
     showDesktopNotification({
@@ -50,6 +54,19 @@ export function registerListeners(socket: SocketLike, pinia: Pinia, hooks: Realt
     });
   }
 
+  function notifyGroup(m: GroupChatWireMessage): void {
+    const group = windows.group(m.groupId);
+    // A muted group raises nothing; neither does one the user is looking at.
+    if (groups.isMuted(m.groupId) || (ui.attentive && windows.isShown(groupKey(m.groupId)))) return;
+    const sender = chat.userById(m.fromUserId).displayName || t('notify.someone');
+    showDesktopNotification({
+      title: group?.name ?? t('notify.newMessage'),
+      body: `${sender}: ${m.content}`,
+      tag: `chat:group:${m.groupId}`,
+      onClick: () => void chat.groupById(m.groupId).then(chat.openGroup, () => {}),
+    });
+  }
+
   function notifySystem(m: NotificationWireMessage): void {
     if (ui.attentive && notifications.viewing) return;
     const { keypath, named } = describeSystem(m);
@@ -57,11 +74,17 @@ export function registerListeners(socket: SocketLike, pinia: Pinia, hooks: Realt
   }
 
   on('chat:message', ({ message }) => {
-    if (isChatMessage(message) && chat.receive(message)) notifyChat(message);
+    if (isThreadMessage(message) && chat.receive(message) && isChatMessage(message)) notifyChat(message);
   });
   on('chat:read', (receipt) => messages.applyReadReceipt(receipt));
-  on('chat:deleted', ({ messageId, peerId }) => chat.remove(messageId, peerId));
-  on('chat:typing', ({ from, typing: on }) => typing.set(from, on));
+  on('chat:deleted', (d) => chat.remove(d.messageId, d.groupId ? groupKey(d.groupId) : (d.peerId ?? '')));
+  on('chat:typing', ({ from, groupId, typing: on }) => typing.set(groupId ? groupKey(groupId) : from, from, on));
+  on('group:update', ({ group }) => groups.applyGroup(group));
+  on('group:member', (e) => void groups.applyMemberEvent(e).catch(() => {}));
+  on('group:read', ({ groupId, userId }) => {
+    // Another tab of mine read the group (other members' positions are not shown yet).
+    if (userId === session.userId) unread.clearGroup(groupId);
+  });
   on('presence:update', (update) => friends.setPresence(update));
   on('unread:update', (counts) => unread.set(counts));
   on('notification:new', ({ message }) => {

@@ -1,0 +1,170 @@
+import { defineStore } from 'pinia';
+import { computed, ref } from 'vue';
+import { ApiError } from '../api/http';
+import { groupsApi, mutesApi } from '../api/endpoints';
+import type { GroupInfo, GroupListEntry, GroupMember, GroupRole, GroupVisibility, GroupWireMessage, PublicUser } from '../wire';
+import { useSessionStore } from './session';
+
+/** A group's name: 1–50 characters after trimming. */
+export const MAX_GROUP_NAME = 50;
+
+export type GroupMemberEvent = { groupId: string; event: 'joined' | 'added' | 'left' | 'removed'; userIds: string[]; by: string };
+
+const activity = (e: GroupListEntry) => e.lastMessage?.createdAt ?? e.group.createdAt;
+
+/** My groups (role, unread, mute), every group seen, members of the groups looked at, and the actions on them. */
+export const useGroupsStore = defineStore('friendChatGroups', () => {
+  const session = useSessionStore();
+  const entries = ref<Record<string, GroupListEntry>>({});
+  const loaded = ref(false);
+  /** Any group seen (my list, a window, discover), for names and avatars. */
+  const known = ref<Record<string, GroupInfo>>({});
+  /** Members of the groups whose member list was fetched. */
+  const members = ref<Record<string, GroupMember[]>>({});
+  /** Everyone met in a group (members, people named by group events), for sender names. */
+  const people = ref<Record<string, PublicUser>>({});
+
+  const list = computed(() => Object.values(entries.value).sort((a, b) => (activity(a) < activity(b) ? 1 : -1)));
+  const byId = (groupId: string): GroupInfo | undefined => known.value[groupId];
+  /** Before the list arrives every group counts as mine; after it, only those on it. */
+  const isMember = (groupId: string) => !loaded.value || !!entries.value[groupId];
+  const roleIn = (groupId: string): GroupRole | null => entries.value[groupId]?.role ?? null;
+  const isMuted = (groupId: string) => entries.value[groupId]?.muted ?? false;
+
+  function remember(groups: GroupInfo[]): void {
+    if (groups.length) known.value = { ...known.value, ...Object.fromEntries(groups.map((g) => [g.id, g])) };
+  }
+  function meet(users: PublicUser[]): void {
+    if (users.length) people.value = { ...people.value, ...Object.fromEntries(users.map((u) => [u.id, u])) };
+  }
+  function setEntry(groupId: string, entry: GroupListEntry | null): void {
+    const { [groupId]: _old, ...rest } = entries.value;
+    entries.value = entry ? { ...rest, [groupId]: entry } : rest;
+  }
+  const patchEntry = (groupId: string, patch: Partial<GroupListEntry>) => {
+    const e = entries.value[groupId];
+    if (e) setEntry(groupId, { ...e, ...patch });
+  };
+
+  async function load(): Promise<void> {
+    const { groups } = await groupsApi.mine();
+    entries.value = Object.fromEntries(groups.map((e) => [e.group.id, e]));
+    remember(groups.map((e) => e.group));
+    loaded.value = true;
+  }
+
+  /** The group and its members; a group I may not see (left, private) answers no members. */
+  async function fetchMembers(groupId: string): Promise<void> {
+    try {
+      const detail = await groupsApi.get(groupId);
+      applyGroup(detail.group);
+      members.value = { ...members.value, [groupId]: detail.members };
+      meet(detail.members.map((m) => m.user));
+      const mine = detail.members.find((m) => m.user.id === session.userId);
+      if (mine) patchEntry(groupId, { role: mine.role });
+    } catch (err) {
+      if (!(err instanceof ApiError) || (err.status !== 403 && err.status !== 404)) throw err;
+      const { [groupId]: _gone, ...rest } = members.value;
+      members.value = rest;
+    }
+  }
+
+  function joined(group: GroupInfo, role: GroupRole): void {
+    remember([group]);
+    setEntry(group.id, entries.value[group.id] ?? { group, role, unread: 0, lastMessage: null, muted: false });
+  }
+
+  async function create(name: string, memberIds: string[], visibility: GroupVisibility): Promise<GroupInfo> {
+    const { group } = await groupsApi.create({ name, memberIds, visibility });
+    joined(group, 'owner');
+    return group;
+  }
+
+  async function join(groupId: string): Promise<GroupInfo> {
+    const { group } = await groupsApi.join(groupId);
+    joined(group, 'member');
+    return group;
+  }
+
+  async function leave(groupId: string): Promise<void> {
+    await groupsApi.removeMember(groupId, session.userId);
+    setEntry(groupId, null);
+    dropMembers(groupId, [session.userId]);
+  }
+
+  async function addMembers(groupId: string, userIds: string[]): Promise<void> {
+    await groupsApi.addMembers(groupId, userIds);
+    await fetchMembers(groupId);
+  }
+
+  async function removeMember(groupId: string, userId: string): Promise<void> {
+    await groupsApi.removeMember(groupId, userId);
+    dropMembers(groupId, [userId]);
+  }
+
+  async function setRole(groupId: string, userId: string, role: 'admin' | 'member'): Promise<void> {
+    const { member } = await groupsApi.setRole(groupId, userId, role);
+    const list = members.value[groupId];
+    if (list) members.value = { ...members.value, [groupId]: list.map((m) => (m.user.id === userId ? member : m)) };
+  }
+
+  async function update(groupId: string, patch: { name?: string; visibility?: GroupVisibility }): Promise<void> {
+    applyGroup((await groupsApi.update(groupId, patch)).group);
+  }
+
+  /** Optimistic; the server's unread:update follows (a muted group leaves the total). */
+  async function setMuted(groupId: string, muted: boolean): Promise<void> {
+    patchEntry(groupId, { muted });
+    try {
+      await (muted ? mutesApi.mute('group', groupId) : mutesApi.unmute('group', groupId));
+    } catch (err) {
+      patchEntry(groupId, { muted: !muted });
+      throw err;
+    }
+  }
+
+  /** `group:update`, or any fresh copy of a group. */
+  function applyGroup(group: GroupInfo): void {
+    remember([group]);
+    patchEntry(group.id, { group });
+  }
+
+  function dropMembers(groupId: string, userIds: string[]): void {
+    const list = members.value[groupId];
+    if (list) members.value = { ...members.value, [groupId]: list.filter((m) => !userIds.includes(m.user.id)) };
+  }
+
+  /** `group:member`: someone joined, was added, left or was removed (maybe me). */
+  async function applyMemberEvent(e: GroupMemberEvent): Promise<void> {
+    const aboutMe = e.userIds.includes(session.userId);
+    if (e.event === 'left' || e.event === 'removed') {
+      if (aboutMe) setEntry(e.groupId, null);
+      dropMembers(e.groupId, e.userIds);
+      // Ownership may have passed on to someone.
+      if (!aboutMe && members.value[e.groupId]) await fetchMembers(e.groupId);
+      return;
+    }
+    if (aboutMe && !entries.value[e.groupId]) await load();
+    if (members.value[e.groupId]) await fetchMembers(e.groupId);
+  }
+
+  /** A message passed by: the group's latest activity, for the order of the list. */
+  function note(m: GroupWireMessage): void {
+    const e = entries.value[m.groupId];
+    if (e && (!e.lastMessage || e.lastMessage.createdAt <= m.createdAt)) setEntry(m.groupId, { ...e, lastMessage: m });
+  }
+
+  function reset(): void {
+    entries.value = {};
+    loaded.value = false;
+    known.value = {};
+    members.value = {};
+    people.value = {};
+  }
+
+  return {
+    entries, loaded, known, members, people, list,
+    byId, isMember, roleIn, isMuted, remember, meet, load, fetchMembers, create, join, leave, addMembers, removeMember,
+    setRole, update, setMuted, applyGroup, applyMemberEvent, note, reset,
+  };
+});
