@@ -20,7 +20,7 @@ export type {
   CustomWireMessage,
   GroupInfo,
   GroupListEntry,
-  GroupMember,
+  GroupMemberEntry,
   GroupRole,
   GroupVisibility,
   GroupWireMessage,

@@ -42,7 +42,7 @@ export interface GroupInfo {
   createdAt: string;
 }
 
-export interface GroupMember {
+export interface GroupMemberEntry {
   user: PublicUser;
   role: GroupRole;
   joinedAt: string;
@@ -66,7 +66,7 @@ export interface GroupChatWireMessage extends Omit<ChatWireMessage, 'toUserId'> 
 /** A join, leave, removal or rename, stored in the group's timeline. */
 export interface GroupEventWireMessage extends Omit<ChatWireMessage, 'toUserId' | 'messageType' | 'metadata' | 'fromUserId'> {
   messageType: 'GROUP_EVENT';
-  fromUserId: string | null;
+  fromUserId: null;
   toUserId: null;
   groupId: string;
   metadata: GroupEventMetadata;
@@ -87,11 +87,12 @@ export interface GroupConversationEntry {
   lastMessage: GroupWireMessage;
   unread: number;
   updatedAt: string;
+  muted: boolean;
 }
 
 export type AnyWireMessage = WireMessage | GroupWireMessage;
 
-export type UnreadCounts = BaseUnreadCounts & { byGroup: Record<string, number> };
+export type UnreadCounts = BaseUnreadCounts & { byGroup: Record<string, number>; muted: { users: string[]; groups: string[] } };
 
 export type ClientToServerEvents = Omit<BaseClientEvents, 'chat:send' | 'chat:read' | 'chat:typing' | 'chat:sync'> & {
   'chat:sync': (payload: { after?: string; limit?: number }, ack: Ack<{ messages: AnyWireMessage[]; nextCursor: string; hasMore: boolean }>) => void;
@@ -109,6 +110,13 @@ export type ServerToClientEvents = Omit<BaseServerEvents, 'chat:message' | 'chat
   'chat:typing': (payload: { from: string; typing: boolean; groupId?: string }) => void;
   'unread:update': (payload: UnreadCounts) => void;
   'group:update': (payload: { group: GroupInfo }) => void;
-  'group:member': (payload: { groupId: string; event: 'joined' | 'added' | 'left' | 'removed'; userIds: string[]; by: string }) => void;
+  'group:member': (payload: {
+    groupId: string;
+    event: 'joined' | 'added' | 'left' | 'removed' | 'role';
+    userIds: string[];
+    by: string;
+    role?: GroupRole;
+    group: GroupInfo;
+  }) => void;
   'group:read': (payload: { groupId: string; userId: string; readAt: string }) => void;
 };

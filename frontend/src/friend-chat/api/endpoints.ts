@@ -7,7 +7,7 @@ import type {
   GroupConversationEntry,
   GroupInfo,
   GroupListEntry,
-  GroupMember,
+  GroupMemberEntry,
   GroupRole,
   GroupVisibility,
   NotificationWireMessage,
@@ -43,7 +43,7 @@ export const friendsApi = {
 export const groupsApi = {
   mine: () => get<{ groups: GroupListEntry[] }>('/groups'),
   discover: (q?: string, cursor?: string | null) => get<{ groups: GroupInfo[]; nextCursor: string | null }>('/groups/discover', { q, cursor }),
-  get: (groupId: string) => get<{ group: GroupInfo; members: GroupMember[] }>(`/groups/${id(groupId)}`),
+  get: (groupId: string) => get<{ group: GroupInfo; members: GroupMemberEntry[] }>(`/groups/${id(groupId)}`),
   create: (body: { name: string; memberIds: string[]; visibility?: GroupVisibility }) => post<{ group: GroupInfo }>('/groups', body),
   update: (groupId: string, body: { name?: string; visibility?: GroupVisibility }) =>
     http<{ group: GroupInfo }>('PATCH', `/groups/${id(groupId)}`, { body }),
@@ -52,7 +52,7 @@ export const groupsApi = {
   /** Removing yourself is leaving. */
   removeMember: (groupId: string, userId: string) => http<void>('DELETE', `/groups/${id(groupId)}/members/${id(userId)}`),
   setRole: (groupId: string, userId: string, role: Exclude<GroupRole, 'owner'>) =>
-    http<{ member: GroupMember }>('PATCH', `/groups/${id(groupId)}/members/${id(userId)}`, { body: { role } }),
+    http<{ member: GroupMemberEntry }>('PATCH', `/groups/${id(groupId)}/members/${id(userId)}`, { body: { role } }),
   history: (groupId: string, before?: string | null, limit = 50) =>
     get<Page<ThreadWireMessage>>(`/groups/${id(groupId)}/messages`, { before, limit }),
 };

@@ -6,6 +6,7 @@ import { useChatStore } from '../stores/chat';
 import { useConversationsStore } from '../stores/conversations';
 import { useFriendsStore } from '../stores/friends';
 import { useGroupsStore } from '../stores/groups';
+import { useMutesStore } from '../stores/mutes';
 import { useMessagesStore } from '../stores/messages';
 import { useNotificationsStore } from '../stores/notifications';
 import { useSessionStore } from '../stores/session';
@@ -31,6 +32,7 @@ export function registerListeners(socket: SocketLike, pinia: Pinia, hooks: Realt
   const conversations = useConversationsStore(pinia);
   const friends = useFriendsStore(pinia);
   const groups = useGroupsStore(pinia);
+  const mutes = useMutesStore(pinia);
   const messages = useMessagesStore(pinia);
   const notifications = useNotificationsStore(pinia);
   const session = useSessionStore(pinia);
@@ -44,6 +46,7 @@ export function registerListeners(socket: SocketLike, pinia: Pinia, hooks: Realt
     if (m.fromUserId === session.userId) return;
     if (m.groupId) return notifyGroup(m);
     const peerId = m.fromUserId;
+    if (mutes.isMuted('user', peerId)) return;
     if (ui.attentive && windows.isShown(peerId)) return;
     const user = windows.peer(peerId) ?? conversations.peer(peerId);
     showDesktopNotification({
@@ -57,7 +60,7 @@ export function registerListeners(socket: SocketLike, pinia: Pinia, hooks: Realt
   function notifyGroup(m: GroupChatWireMessage): void {
     const group = windows.group(m.groupId);
     // A muted group raises nothing; neither does one the user is looking at.
-    if (groups.isMuted(m.groupId) || (ui.attentive && windows.isShown(groupKey(m.groupId)))) return;
+    if (mutes.isMuted('group', m.groupId) || (ui.attentive && windows.isShown(groupKey(m.groupId)))) return;
     const sender = chat.userById(m.fromUserId).displayName || t('notify.someone');
     showDesktopNotification({
       title: group?.name ?? t('notify.newMessage'),
@@ -74,7 +77,10 @@ export function registerListeners(socket: SocketLike, pinia: Pinia, hooks: Realt
   }
 
   on('chat:message', ({ message }) => {
-    if (isThreadMessage(message) && chat.receive(message) && isChatMessage(message)) notifyChat(message);
+    if (!isThreadMessage(message) || !chat.receive(message) || !isChatMessage(message)) return;
+    // The server recounts a member's unread only on reads, joins and mutes: a new group message counts here.
+    if (message.groupId && message.fromUserId !== session.userId) unread.addGroupMessage(message.groupId);
+    notifyChat(message);
   });
   on('chat:read', (receipt) => messages.applyReadReceipt(receipt));
   on('chat:deleted', (d) => chat.remove(d.messageId, d.groupId ? groupKey(d.groupId) : (d.peerId ?? '')));

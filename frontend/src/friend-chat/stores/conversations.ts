@@ -45,7 +45,7 @@ export const useConversationsStore = defineStore('friendChatConversations', () =
 
   function groupEntry(m: GroupWireMessage, existing: ConversationItem | undefined): GroupConversationEntry | null {
     const group = groups.byId(m.groupId);
-    return group ? { group, lastMessage: m, unread: existing?.unread ?? 0, updatedAt: m.createdAt } : null;
+    return group ? { group, lastMessage: m, unread: existing?.unread ?? 0, updatedAt: m.createdAt, muted: existing && 'muted' in existing ? existing.muted : false } : null;
   }
 
   /** A recalled message was some conversation's latest: its preview must change. */

@@ -1,14 +1,14 @@
 import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
 import { ApiError } from '../api/http';
-import { groupsApi, mutesApi } from '../api/endpoints';
-import type { GroupInfo, GroupListEntry, GroupMember, GroupRole, GroupVisibility, GroupWireMessage, PublicUser } from '../wire';
+import { groupsApi } from '../api/endpoints';
+import type { GroupInfo, GroupListEntry, GroupMemberEntry, GroupRole, GroupVisibility, GroupWireMessage, PublicUser, ServerToClientEvents } from '../wire';
 import { useSessionStore } from './session';
 
 /** A group's name: 1–50 characters after trimming. */
 export const MAX_GROUP_NAME = 50;
 
-export type GroupMemberEvent = { groupId: string; event: 'joined' | 'added' | 'left' | 'removed'; userIds: string[]; by: string };
+export type GroupMemberEvent = Parameters<ServerToClientEvents['group:member']>[0];
 
 const activity = (e: GroupListEntry) => e.lastMessage?.createdAt ?? e.group.createdAt;
 
@@ -20,7 +20,7 @@ export const useGroupsStore = defineStore('friendChatGroups', () => {
   /** Any group seen (my list, a window, discover), for names and avatars. */
   const known = ref<Record<string, GroupInfo>>({});
   /** Members of the groups whose member list was fetched. */
-  const members = ref<Record<string, GroupMember[]>>({});
+  const members = ref<Record<string, GroupMemberEntry[]>>({});
   /** Everyone met in a group (members, people named by group events), for sender names. */
   const people = ref<Record<string, PublicUser>>({});
 
@@ -29,7 +29,6 @@ export const useGroupsStore = defineStore('friendChatGroups', () => {
   /** Before the list arrives every group counts as mine; after it, only those on it. */
   const isMember = (groupId: string) => !loaded.value || !!entries.value[groupId];
   const roleIn = (groupId: string): GroupRole | null => entries.value[groupId]?.role ?? null;
-  const isMuted = (groupId: string) => entries.value[groupId]?.muted ?? false;
 
   function remember(groups: GroupInfo[]): void {
     if (groups.length) known.value = { ...known.value, ...Object.fromEntries(groups.map((g) => [g.id, g])) };
@@ -112,17 +111,6 @@ export const useGroupsStore = defineStore('friendChatGroups', () => {
     applyGroup((await groupsApi.update(groupId, patch)).group);
   }
 
-  /** Optimistic; the server's unread:update follows (a muted group leaves the total). */
-  async function setMuted(groupId: string, muted: boolean): Promise<void> {
-    patchEntry(groupId, { muted });
-    try {
-      await (muted ? mutesApi.mute('group', groupId) : mutesApi.unmute('group', groupId));
-    } catch (err) {
-      patchEntry(groupId, { muted: !muted });
-      throw err;
-    }
-  }
-
   /** `group:update`, or any fresh copy of a group. */
   function applyGroup(group: GroupInfo): void {
     remember([group]);
@@ -134,18 +122,23 @@ export const useGroupsStore = defineStore('friendChatGroups', () => {
     if (list) members.value = { ...members.value, [groupId]: list.filter((m) => !userIds.includes(m.user.id)) };
   }
 
-  /** `group:member`: someone joined, was added, left or was removed (maybe me). */
+  /** `group:member`: someone joined, was added, left, was removed or changed role (maybe me). */
   async function applyMemberEvent(e: GroupMemberEvent): Promise<void> {
+    applyGroup(e.group);
     const aboutMe = e.userIds.includes(session.userId);
     if (e.event === 'left' || e.event === 'removed') {
       if (aboutMe) setEntry(e.groupId, null);
       dropMembers(e.groupId, e.userIds);
-      // Ownership may have passed on to someone.
-      if (!aboutMe && members.value[e.groupId]) await fetchMembers(e.groupId);
-      return;
+    } else if (e.event === 'role') {
+      // Also how ownership passes on when the owner leaves.
+      if (aboutMe && e.role) patchEntry(e.groupId, { role: e.role });
+      const list = members.value[e.groupId];
+      if (list && e.role) members.value = { ...members.value, [e.groupId]: list.map((m) => (e.userIds.includes(m.user.id) ? { ...m, role: e.role! } : m)) };
+    } else {
+      if (aboutMe) joined(e.group, 'member');
+      // The newcomers' names and pictures.
+      if (members.value[e.groupId]) await fetchMembers(e.groupId);
     }
-    if (aboutMe && !entries.value[e.groupId]) await load();
-    if (members.value[e.groupId]) await fetchMembers(e.groupId);
   }
 
   /** A message passed by: the group's latest activity, for the order of the list. */
@@ -164,7 +157,7 @@ export const useGroupsStore = defineStore('friendChatGroups', () => {
 
   return {
     entries, loaded, known, members, people, list,
-    byId, isMember, roleIn, isMuted, remember, meet, load, fetchMembers, create, join, leave, addMembers, removeMember,
-    setRole, update, setMuted, applyGroup, applyMemberEvent, note, reset,
+    byId, isMember, roleIn, remember, meet, load, fetchMembers, create, join, leave, addMembers, removeMember,
+    setRole, update, applyGroup, applyMemberEvent, note, reset,
   };
 });
