@@ -3,7 +3,7 @@ import { dbTargets } from '../helpers/db.ts';
 import { startServer, type TestServer, type TestUser } from '../helpers/server.ts';
 import { friendPair, sendOverHttp } from '../helpers/chat.ts';
 
-type Row = { id: string; createdAt: string; fromUserId: string | null; toUserId: string };
+type Row = { id: string; createdAt: string; fromUserId: string | null; toUserId: string | null };
 
 /** Server order: time, ties by id (DESIGN.md, Rules); uuids compare like their lowercase text. */
 const byTimeThenId = (a: Row, b: Row) => a.createdAt.localeCompare(b.createdAt) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);

@@ -54,7 +54,7 @@ describe('chat windows', () => {
 
     socket.serverEmit('chat:message', { message: wire(bob, alice, 'are you there?') });
     socket.serverEmit('chat:message', { message: wire(bob, alice, 'hello?') });
-    socket.serverEmit('unread:update', { total: 2, byPeer: { [bob.id]: 2 }, system: 0 });
+    socket.serverEmit('unread:update', { total: 2, byPeer: { [bob.id]: 2 }, byGroup: {}, system: 0, muted: { users: [], groups: [] } });
     await flush();
 
     expect(windowOf(bob).get('[data-testid="chat-window-unread"]').text()).toBe('2');

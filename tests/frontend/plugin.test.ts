@@ -155,7 +155,7 @@ describe('the current user', () => {
     host.chat().open(bob);
     await flush();
     host.socket.serverEmit('chat:message', { message: wire(bob, alice, 'secret for alice') });
-    host.socket.serverEmit('unread:update', { total: 1, byPeer: { [bob.id]: 1 }, system: 2 });
+    host.socket.serverEmit('unread:update', { total: 1, byPeer: { [bob.id]: 1 }, byGroup: {}, system: 2, muted: { users: [], groups: [] } });
     await flush();
     expect(find(host.el, 'chat-window')).toHaveLength(1);
     expect(find(host.el, 'notification-badge')[0]?.textContent).toBe('2');

@@ -23,7 +23,7 @@ describe('unread badges', () => {
     expect(badge('unread-total').exists()).toBe(false);
     expect(badge('notification-badge').exists()).toBe(false);
 
-    s.socket.serverEmit('unread:update', { total: 5, byPeer: { [bob.id]: 3, [carol.id]: 2 }, system: 4 });
+    s.socket.serverEmit('unread:update', { total: 5, byPeer: { [bob.id]: 3, [carol.id]: 2 }, byGroup: {}, system: 4, muted: { users: [], groups: [] } });
     await flush();
     expect(badge('unread-total').text()).toBe('5');
     expect(badge('notification-badge').text()).toBe('4');
@@ -32,7 +32,7 @@ describe('unread badges', () => {
     expect(document.title).toBe('(9) Friend Chat');
 
     // Bob's conversation was read in another tab; system messages were all read.
-    s.socket.serverEmit('unread:update', { total: 2, byPeer: { [carol.id]: 2 }, system: 0 });
+    s.socket.serverEmit('unread:update', { total: 2, byPeer: { [carol.id]: 2 }, byGroup: {}, system: 0, muted: { users: [], groups: [] } });
     await flush();
     expect(badge('unread-total').text()).toBe('2');
     expect(badge('notification-badge').exists()).toBe(false);

@@ -12,6 +12,8 @@ import type { UnreadService } from './unread.ts';
 import { toWire } from './wire.ts';
 import { createMessageWriter } from './writer.ts';
 import { historyRows, syncHorizon, syncRows } from './sql.ts';
+import { groupAccess, notMember } from '../groups/sql.ts';
+import { groupRoom } from '../groups/rooms.ts';
 
 export interface MessageServiceDeps {
   db: Database;
@@ -24,9 +26,11 @@ export interface MessageServiceDeps {
   onError?: (err: unknown) => void;
 }
 
-export interface SendInput {
+/** Where a message goes: a friend (`to`), or a group the sender is a member of (`groupId`). */
+export type SendTarget = { to: string; groupId?: undefined } | { groupId: string; to?: undefined };
+
+export type SendInput = SendTarget & {
   from: string;
-  to: string;
   content: string;
   clientId?: string;
   /** The socket that sent it: it gets the ack, the sender's other tabs get `chat:message`. */
@@ -37,7 +41,7 @@ export interface SendInput {
    * handler both do as the request arrives.
    */
   receivedAt?: number;
-}
+};
 
 const position = (m: Message) => ({ createdAt: m.createdAt, id: m.id });
 
@@ -60,43 +64,99 @@ export function createMessageService(deps: MessageServiceDeps) {
   }
 
   /** A resend of a stored clientId returns the first message and pushes nothing again. */
-  function resent(existing: Message, to: string): { message: WireMessage; created: false } {
-    if (existing.toUserId !== to) throw new AppError('CONFLICT', 'clientId already used for another conversation');
+  function resent(existing: Message, target: SendTarget): { message: WireMessage; created: false } {
+    const same = target.groupId !== undefined ? existing.groupId === target.groupId : existing.groupId === null && existing.toUserId === target.to;
+    if (!same) throw new AppError('CONFLICT', 'clientId already used for another conversation');
     return { message: toWire(existing), created: false };
+  }
+
+  /** Who may send: a friend (direct), or a current member (group). Throws the contract's code. */
+  async function checkSender(input: SendInput, clientId: string | null): Promise<{ message: WireMessage; created: false } | null> {
+    const { from } = input;
+    if (input.groupId !== undefined) {
+      const { group, member } = await groupAccess(db, input.groupId, from);
+      if (group && member && member.leftAt === null) return null;
+      // A resend of something already stored is answered even after leaving.
+      const existing = clientId ? await findByClientId(from, clientId) : null;
+      if (existing) return resent(existing, input);
+      if (!group) throw notFound('Group');
+      throw notMember();
+    }
+    const to = input.to;
+    if (from === to) throw new AppError('VALIDATION', 'You cannot message yourself');
+    if (await friends.areFriends(from, to)) return null;
+    // A resend of something already stored is answered even after an unfollow.
+    const existing = clientId ? await findByClientId(from, clientId) : null;
+    if (existing) return resent(existing, input);
+    if (!(await userExists(to))) throw notFound('User');
+    throw new AppError('NOT_FRIENDS', 'You can only message friends');
+  }
+
+  /**
+   * A sender recalls their own group message (whether or not still a member). Members who
+   * cannot recall it get FORBIDDEN, anyone else "not found". Members who had not read it yet
+   * get their counts again.
+   */
+  async function removeGroupMessage(me: string, m: Message): Promise<void> {
+    const groupId = m.groupId!;
+    if (m.fromUserId !== me) {
+      const { member } = await groupAccess(db, groupId, me);
+      if (member && (member.leftAt === null || member.leftAt >= m.createdAt)) {
+        throw new AppError('FORBIDDEN', 'Only the sender can delete this message');
+      }
+      throw notFound('Message');
+    }
+    const { count } = await prisma.message.updateMany({ where: { id: m.id, deletedAt: null }, data: { deletedAt: new Date() } });
+    if (count === 0) throw notFound('Message');
+    bus.emit([groupRoom(groupId), me], 'chat:deleted', { messageId: m.id, groupId });
+    const unreadBy = await db.sql<{ userId: string }>(
+      `SELECT "userId" FROM ${db.table('GroupMember')}
+       WHERE "groupId" = $1::uuid AND "leftAt" IS NULL AND "readAt" < ($2::timestamptz AT TIME ZONE 'UTC') AND "userId" <> $3::text`,
+      [groupId, m.createdAt.toISOString(), me],
+    );
+    await unread.push(unreadBy.map((r) => r.userId));
   }
 
   // Inserts are batched (writer.ts).
   const writer = createMessageWriter(db);
 
   return {
+    /** Direct and group messages alike: the same checks, rate limit, idempotency and batched write. */
     async send(input: SendInput): Promise<{ message: WireMessage; created: boolean }> {
-      const { from, to, receivedAt = Date.now() } = input;
+      const { from, receivedAt = Date.now() } = input;
       const clientId = input.clientId ?? null;
-      if (from === to) throw new AppError('VALIDATION', 'You cannot message yourself');
-      if (!(await friends.areFriends(from, to))) {
-        // A resend of something already stored is answered even after an unfollow.
-        const existing = clientId ? await findByClientId(from, clientId) : null;
-        if (existing) return resent(existing, to);
-        if (!(await userExists(to))) throw notFound('User');
-        throw new AppError('NOT_FRIENDS', 'You can only message friends');
-      }
+      const answered = await checkSender(input, clientId);
+      if (answered) return answered;
       // A token is taken before the write and given back if the write finds the clientId
       // already stored: idempotent resends do not count, and the common path asks nothing extra.
       if (!(await rateLimiter.take(from, receivedAt))) {
         const existing = clientId ? await findByClientId(from, clientId) : null;
-        if (existing) return resent(existing, to);
+        if (existing) return resent(existing, input);
         throw new AppError('RATE_LIMITED', 'Too many messages, slow down');
       }
-      const { message: stored, created } = await writer.write({ fromUserId: from, toUserId: to, content: input.content, clientId });
+      const { message: stored, created } = await writer.write({
+        fromUserId: from,
+        toUserId: input.to ?? null,
+        groupId: input.groupId ?? null,
+        content: input.content,
+        clientId,
+      });
       if (!created) {
         await rateLimiter.refund(from);
-        return resent(stored, to);
+        return resent(stored, input);
       }
       const message = toWire(stored);
-      // The recipient's tabs and the sender's other tabs, in one broadcast (one publish when
-      // nodes share a Redis adapter): the socket that sent it gets the ack instead.
-      bus.emit([to, from], 'chat:message', { message }, input.originSocketId);
-      void unread.push(to);
+      if (input.groupId !== undefined) {
+        // One emit to the group's room: every member's tabs (the sender's other tabs among
+        // them), one publish when nodes share a Redis adapter. No recount per member: each
+        // member's client counts it as unread itself (unread.ts).
+        bus.emit(groupRoom(input.groupId), 'chat:message', { message }, input.originSocketId);
+      } else {
+        // The recipient's tabs and the sender's other tabs, in one broadcast (one publish when
+        // nodes share a Redis adapter): the socket that sent it gets the ack instead.
+        bus.emit([input.to, from], 'chat:message', { message }, input.originSocketId);
+        void unread.push(input.to);
+      }
       // The host's reaction (the demo's "first message" achievement) is awaited before the
       // answer, so what it stores exists once the sender has the ack. It costs the sender that
       // wait; moving it behind an outbox is planned. Its failure does not fail the send.
@@ -162,10 +222,12 @@ export function createMessageService(deps: MessageServiceDeps) {
     async remove(me: string, messageId: string): Promise<void> {
       const m = await prisma.message.findUnique({ where: { id: messageId } });
       if (!m || m.deletedAt) throw notFound('Message');
+      if (m.groupId !== null) return removeGroupMessage(me, m);
+      const to = m.toUserId!; // a direct message or a notification: always a recipient
       const isSystem = m.fromUserId === null;
-      const mine = isSystem ? m.toUserId === me : m.fromUserId === me;
+      const mine = isSystem ? to === me : m.fromUserId === me;
       if (!mine) {
-        if (m.toUserId === me) throw new AppError('FORBIDDEN', 'Only the sender can delete this message');
+        if (to === me) throw new AppError('FORBIDDEN', 'Only the sender can delete this message');
         throw notFound('Message');
       }
       const { count } = await prisma.message.updateMany({ where: { id: messageId, deletedAt: null }, data: { deletedAt: new Date() } });
@@ -174,19 +236,20 @@ export function createMessageService(deps: MessageServiceDeps) {
         // System messages have no other party; "system" tells the client which list to update.
         bus.emit(me, 'chat:deleted', { messageId, peerId: 'system' });
       } else {
-        bus.emit(m.fromUserId!, 'chat:deleted', { messageId, peerId: m.toUserId });
-        bus.emit(m.toUserId, 'chat:deleted', { messageId, peerId: m.fromUserId! });
+        bus.emit(m.fromUserId!, 'chat:deleted', { messageId, peerId: to });
+        bus.emit(to, 'chat:deleted', { messageId, peerId: m.fromUserId! });
       }
-      if (!m.isRead) await unread.push(m.toUserId);
+      if (!m.isRead) await unread.push(to);
     },
 
-    /** One entry per chat partner, with the last message and unread count, newest first. */
+    /** One entry per chat partner (direct chat), with the last message and unread count, newest first. */
     async conversations(me: string): Promise<ConversationEntry[]> {
       const latest = await db.sql<{ id: string }>(
         `SELECT DISTINCT ON (peer) id::text AS id FROM (
           SELECT id, "createdAt", CASE WHEN "fromUserId" = $1::text THEN "toUserId" ELSE "fromUserId" END AS peer
           FROM ${db.table('Message')}
           WHERE ("fromUserId" = $1::text OR "toUserId" = $1::text) AND "messageType" = 'CHAT' AND "deletedAt" IS NULL
+            AND "groupId" IS NULL
         ) t
         ORDER BY peer, "createdAt" DESC, id DESC`,
         [me],
@@ -196,14 +259,18 @@ export function createMessageService(deps: MessageServiceDeps) {
         prisma.message.findMany({ where: { id: { in: latest.map((l) => l.id) } } }),
         unread.counts(me),
       ]);
-      const peerIds = messages.map((m) => (m.fromUserId === me ? m.toUserId : m.fromUserId!));
-      const peers = new Map<string, ChatUser>((await users.byIds([...new Set(peerIds)])).map((u) => [u.id, toChatUser(u)]));
+      // Direct messages only here (groupId null): the other party is never null.
+      const peerOf = (m: Message) => (m.fromUserId === me ? m.toUserId! : m.fromUserId!);
+      const peers = new Map<string, ChatUser>((await users.byIds([...new Set(messages.map(peerOf))])).map((u) => [u.id, toChatUser(u)]));
+      const muted = new Set(counts.muted.users);
       return messages
         .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || (a.id < b.id ? 1 : -1))
         .flatMap((m) => {
-          const peer = peers.get(m.fromUserId === me ? m.toUserId : m.fromUserId!);
+          const peer = peers.get(peerOf(m));
           if (!peer) return [];
-          return [{ peer, lastMessage: toWire(m), unread: counts.byPeer[peer.id] ?? 0, updatedAt: m.createdAt.toISOString() }];
+          return [
+            { peer, lastMessage: toWire(m), unread: counts.byPeer[peer.id] ?? 0, updatedAt: m.createdAt.toISOString(), muted: muted.has(peer.id) },
+          ];
         });
     },
   };

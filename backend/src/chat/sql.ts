@@ -8,7 +8,7 @@ import type { Position } from './cursor.ts';
 import { uuidv7 } from './ids.ts';
 
 /** The columns of a Message row, timestamps read back as UTC instants. */
-export const MESSAGE_COLUMNS = `id, "fromUserId", "toUserId", "messageType", content, metadata, "clientId", "isRead",
+export const MESSAGE_COLUMNS = `id, "fromUserId", "toUserId", "groupId", "messageType", content, metadata, "clientId", "isRead",
   "readAt" AT TIME ZONE 'UTC' AS "readAt", "createdAt" AT TIME ZONE 'UTC' AS "createdAt",
   "deletedAt" AT TIME ZONE 'UTC' AS "deletedAt"`;
 

@@ -1,32 +1,64 @@
-// What counts as unread, in one place: messages to me, not read, not deleted. Chat messages
-// count per sender (`byPeer`, summed into `total`); system messages count apart (`system`).
+// What counts as unread, in one place. Direct chat: messages to me, not read, not deleted,
+// counted per sender (`byPeer`); system messages apart (`system`). Groups: each current
+// membership's chat messages from others after my read position (`byGroup`) — computed from the
+// position with the (groupId, createdAt) index, never a row per recipient; GROUP_EVENT notices
+// never count. `total` sums byPeer and byGroup over the conversations that are not muted.
 //
 // Pushes are coalesced: every user asked for while a recount is running joins the next one,
 // and one grouped query recounts them all. Under load a stream of messages to the same people
 // costs one query per batch instead of one per message; at rest it adds no wait.
+//
+// A new group message does not push `unread:update` to every member (that would be a recount
+// per member per message): each member's client adds it to `byGroup` itself from the
+// `chat:message` it receives. Reads, joins, leaves and mutes push the recount.
 import type { Database } from '../db/database.ts';
 import type { Bus } from '../realtime/bus.ts';
 import type { UnreadCounts } from '../realtime/events.ts';
 
+/** Unread counts for users with none of anything. */
+export const emptyCounts = (): UnreadCounts => ({ total: 0, byPeer: {}, byGroup: {}, system: 0, muted: { users: [], groups: [] } });
+
 export function createUnreadService(db: Database, bus: Bus, onError: (err: unknown) => void = () => {}) {
-  const table = db.table('Message');
-  // Runs after every message: plain SQL on the (toUserId, isRead) index, no ORM round trip.
+  const message = db.table('Message');
+  const member = db.table('GroupMember');
+  const mute = db.table('Mute');
+  // Runs after every direct message: plain SQL, one round trip for the three parts, no ORM.
+  // `k`: p = direct chat by sender (null sender = system), g = group, m = a mute (key kind:id).
+  const COUNTS = `
+    SELECT 'p' AS k, "toUserId" AS u, "fromUserId" AS key, count(*)::int AS n FROM ${message}
+     WHERE "toUserId" = ANY($1::text[]) AND "isRead" = false AND "deletedAt" IS NULL
+     GROUP BY "toUserId", "fromUserId"
+    UNION ALL
+    SELECT 'g', gm."userId", gm."groupId"::text, c.n FROM ${member} gm
+     CROSS JOIN LATERAL (
+       SELECT count(*)::int AS n FROM ${message} m
+        WHERE m."groupId" = gm."groupId" AND m."createdAt" > gm."readAt" AND m."messageType" = 'CHAT'
+          AND m."deletedAt" IS NULL AND m."fromUserId" <> gm."userId") c
+     WHERE gm."userId" = ANY($1::text[]) AND gm."leftAt" IS NULL AND c.n > 0
+    UNION ALL
+    SELECT 'm', "userId", kind || ':' || "targetId", 0 FROM ${mute}
+     WHERE "userId" = ANY($1::text[]) AND ("until" IS NULL OR "until" > (now() AT TIME ZONE 'UTC'))`;
+
   async function countsFor(userIds: string[]): Promise<Map<string, UnreadCounts>> {
-    const groups = await db.sql<{ to: string; from: string | null; n: number }>(
-      `SELECT "toUserId" AS "to", "fromUserId" AS "from", count(*)::int AS n FROM ${table}
-       WHERE "toUserId" = ANY($1::text[]) AND "isRead" = false AND "deletedAt" IS NULL
-       GROUP BY "toUserId", "fromUserId"`,
-      [userIds],
-    );
-    const result = new Map<string, UnreadCounts>(userIds.map((id) => [id, { total: 0, byPeer: {}, system: 0 }]));
-    for (const g of groups) {
-      const c = result.get(g.to);
+    const rows = await db.sql<{ k: 'p' | 'g' | 'm'; u: string; key: string | null; n: number }>(COUNTS, [userIds]);
+    const result = new Map<string, UnreadCounts>(userIds.map((id) => [id, emptyCounts()]));
+    for (const r of rows) {
+      const c = result.get(r.u);
       if (!c) continue;
-      if (g.from === null) c.system += g.n;
+      if (r.k === 'p') {
+        if (r.key === null) c.system += r.n;
+        else c.byPeer[r.key] = r.n;
+      } else if (r.k === 'g') c.byGroup[r.key!] = r.n;
       else {
-        c.byPeer[g.from] = g.n;
-        c.total += g.n;
+        const [kind, ...rest] = r.key!.split(':');
+        (kind === 'user' ? c.muted.users : c.muted.groups).push(rest.join(':'));
       }
+    }
+    for (const c of result.values()) {
+      const mutedUsers = new Set(c.muted.users);
+      const mutedGroups = new Set(c.muted.groups);
+      for (const [peer, n] of Object.entries(c.byPeer)) if (!mutedUsers.has(peer)) c.total += n;
+      for (const [group, n] of Object.entries(c.byGroup)) if (!mutedGroups.has(group)) c.total += n;
     }
     return result;
   }

@@ -9,6 +9,7 @@ export function toWire(m: Message): WireMessage {
     id: m.id,
     fromUserId: m.fromUserId,
     toUserId: m.toUserId,
+    groupId: m.groupId,
     messageType: m.messageType,
     content: m.content,
     metadata: (m.metadata ?? {}) as Record<string, unknown>,

@@ -12,7 +12,9 @@ import { MESSAGE_COLUMNS } from './sql.ts';
 
 export interface Draft {
   fromUserId: string;
-  toUserId: string;
+  /** A direct message's recipient, or null for a group message (`groupId`). */
+  toUserId: string | null;
+  groupId: string | null;
   content: string;
   clientId: string | null;
 }
@@ -35,8 +37,8 @@ export function createMessageWriter(db: Database, maxBatch = 500) {
   // than through Prisma because it runs for every message and the ORM's per-query cost dominated
   // it (see bench/README.md). ON CONFLICT skips a clientId the sender already used.
   const INSERT = `
-    INSERT INTO ${db.table('Message')} (id, "fromUserId", "toUserId", content, "clientId")
-    SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[])
+    INSERT INTO ${db.table('Message')} (id, "fromUserId", "toUserId", "groupId", content, "clientId")
+    SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::uuid[], $5::text[], $6::text[])
     ON CONFLICT ("fromUserId", "clientId") DO NOTHING
     RETURNING ${MESSAGE_COLUMNS}`;
   const insert = (data: (Draft & { id: string })[]) =>
@@ -44,6 +46,7 @@ export function createMessageWriter(db: Database, maxBatch = 500) {
       data.map((d) => d.id),
       data.map((d) => d.fromUserId),
       data.map((d) => d.toUserId),
+      data.map((d) => d.groupId),
       data.map((d) => d.content),
       data.map((d) => d.clientId),
     ]);

@@ -13,6 +13,8 @@ const STATUS: Record<ErrorCode, number> = {
   RATE_LIMITED: 429,
   UNAVAILABLE: 503,
   INTERNAL: 500,
+  NOT_MEMBER: 403,
+  GROUP_FULL: 400,
 };
 
 export class AppError extends Error {

@@ -118,7 +118,10 @@ export function createNotificationService(
    */
   async function publish(messages: WireMessage | WireMessage[]): Promise<void> {
     const list = Array.isArray(messages) ? messages : [messages];
+    // Notifications always have a recipient (group messages have none and never come here).
+    const recipients = list.flatMap((m) => (m.toUserId === null ? [] : [m.toUserId]));
     for (const message of list) {
+      if (message.toUserId === null) continue;
       try {
         bus.emit(message.toUserId, 'notification:new', { message });
       } catch (err) {
@@ -127,7 +130,7 @@ export function createNotificationService(
     }
     try {
       // Recounts per user, each on its own (unread.push never throws for one user).
-      await unread.push(list.map((m) => m.toUserId));
+      await unread.push(recipients);
     } catch (err) {
       onError(err);
     }

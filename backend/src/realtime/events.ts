@@ -46,7 +46,6 @@ export type HostMessageType = string & {};
 /** Fields every message on the wire has; times are ISO strings. */
 interface WireMessageBase {
   id: string;
-  toUserId: string;
   content: string;
   clientId: string | null;
   isRead: boolean;
@@ -54,8 +53,14 @@ interface WireMessageBase {
   createdAt: string;
 }
 
+/** A message to one user (direct chat or a notification): `toUserId` set, `groupId` null. */
+interface DirectWireMessageBase extends WireMessageBase {
+  toUserId: string;
+  groupId: null;
+}
+
 /** A chat message between two users. */
-export interface ChatWireMessage extends WireMessageBase {
+export interface ChatWireMessage extends DirectWireMessageBase {
   messageType: 'CHAT';
   fromUserId: string;
   metadata: Record<string, unknown>;
@@ -63,7 +68,7 @@ export interface ChatWireMessage extends WireMessageBase {
 
 /** A built-in system message: no sender, metadata typed by its type (DESIGN.md table). */
 export type SystemWireMessage<T extends SystemMessageType = SystemMessageType> = {
-  [K in T]: WireMessageBase & { messageType: K; fromUserId: null; metadata: SystemMetadata[K] };
+  [K in T]: DirectWireMessageBase & { messageType: K; fromUserId: null; metadata: SystemMetadata[K] };
 }[T];
 
 /**
@@ -71,7 +76,7 @@ export type SystemWireMessage<T extends SystemMessageType = SystemMessageType> =
  * TypeScript cannot tell it from the members above by `messageType` alone: narrow with a guard
  * that checks the type against CHAT and SYSTEM_MESSAGE_TYPES.
  */
-export interface CustomWireMessage extends WireMessageBase {
+export interface CustomWireMessage extends DirectWireMessageBase {
   messageType: HostMessageType;
   fromUserId: null;
   metadata: Record<string, unknown>;
@@ -80,15 +85,87 @@ export interface CustomWireMessage extends WireMessageBase {
 /** Anything the server sends to the notification center: built-in system or host-defined. */
 export type NotificationWireMessage = SystemWireMessage | CustomWireMessage;
 
-/** A message on the wire, keyed by `messageType`. `fromUserId` null = system message. */
-export type WireMessage = ChatWireMessage | NotificationWireMessage;
+// ---- Groups (DESIGN.md, "Groups") ----
+
+export type GroupVisibility = 'private' | 'public';
+export type GroupRole = 'owner' | 'admin' | 'member';
+/** What a GROUP_EVENT message records; `group:member` uses the membership ones. */
+export type GroupEventKind = 'created' | 'joined' | 'added' | 'left' | 'removed' | 'renamed';
+
+/** A group as everyone who may see it sees it. */
+export interface GroupInfo {
+  id: string;
+  /** 1–50 characters. */
+  name: string;
+  avatarUrl: string | null;
+  visibility: GroupVisibility;
+  ownerId: string;
+  memberCount: number;
+  createdAt: string;
+}
+
+export interface GroupMemberEntry {
+  user: PublicUser;
+  role: GroupRole;
+  joinedAt: string;
+}
+
+/**
+ * A GROUP_EVENT's metadata: who did it (`actor`), to whom (`users`: created with, added,
+ * removed) and the new `name` (created, renamed). Users carry public fields, so a notice
+ * renders even after they left.
+ */
+export interface GroupEventMetadata {
+  event: GroupEventKind;
+  actor: PublicUser;
+  users?: PublicUser[];
+  name?: string;
+}
+
+/** A message in a group: `groupId` set, `toUserId` null. Its unread state is the member's read position (`isRead` stays false). */
+interface GroupWireMessageBase extends WireMessageBase {
+  toUserId: null;
+  groupId: string;
+}
+
+/** A member's chat message in a group. */
+export interface GroupChatWireMessage extends GroupWireMessageBase {
+  messageType: 'CHAT';
+  fromUserId: string;
+  metadata: Record<string, unknown>;
+}
+
+/** A notice in the group's timeline (joins, leaves, removals, renames); never unread, no sender. */
+export interface GroupEventWireMessage extends GroupWireMessageBase {
+  messageType: 'GROUP_EVENT';
+  fromUserId: null;
+  metadata: GroupEventMetadata;
+}
+
+export type GroupWireMessage = GroupChatWireMessage | GroupEventWireMessage;
+
+/**
+ * A message on the wire. Direct chat and notifications have `toUserId` (and `groupId: null`);
+ * group messages have `groupId` (and `toUserId: null`). `fromUserId` null = no sender (a
+ * notification, or a group's GROUP_EVENT).
+ */
+export type WireMessage = ChatWireMessage | NotificationWireMessage | GroupWireMessage;
 
 export interface UnreadCounts {
-  /** Sum of byPeer (chat only). */
+  /** Sum of byPeer and byGroup over the conversations that are not muted. */
   total: number;
+  /** Unread chat messages per sender (direct chat); muted ones included. */
   byPeer: Record<string, number>;
+  /** Unread chat messages per group (after the read position, not one's own, GROUP_EVENT never); muted ones included. */
+  byGroup: Record<string, number>;
   /** Unread system messages, not part of total. */
   system: number;
+  /**
+   * Conversations muted right now: left out of `total`, and a client raises no desktop
+   * notification for them. A new group message adds to `byGroup` on the client (see
+   * docs/protocol.md, "Unread counts"); the client leaves it out of `total` when it is listed here.
+   */
+  muted: { users: string[]; groups: string[] };
 }
 
 export interface ErrorBody {
@@ -105,7 +182,11 @@ export type ErrorCode =
   | 'CONFLICT'
   | 'RATE_LIMITED'
   | 'UNAVAILABLE'
-  | 'INTERNAL';
+  | 'INTERNAL'
+  /** 403: the caller is not (or no longer) a member of the group. */
+  | 'NOT_MEMBER'
+  /** 400: the group would have more than GROUP_MAX_MEMBERS members. */
+  | 'GROUP_FULL';
 
 export type Ack<T extends object> = (res: ({ ok: true } & T) | { ok: false; error: ErrorBody }) => void;
 
@@ -116,9 +197,14 @@ export interface SyncPage {
 }
 
 export interface ClientToServerEvents {
-  'chat:send': (payload: { to: string; content: string; clientId: string }, ack: Ack<{ message: WireMessage }>) => void;
-  'chat:read': (payload: { peerId: string }, ack: Ack<{ updated: number }>) => void;
-  'chat:typing': (payload: { to: string; typing: boolean }, ack?: Ack<object>) => void;
+  /** `to` a friend, or to a `groupId` the sender is a member of. */
+  'chat:send': (
+    payload: { to: string; content: string; clientId: string } | { groupId: string; content: string; clientId: string },
+    ack: Ack<{ message: WireMessage }>,
+  ) => void;
+  /** What `peerId` sent me, or a group up to now (the group answer adds `readAt`, the new read position). */
+  'chat:read': (payload: { peerId: string } | { groupId: string }, ack: Ack<{ updated: number; readAt?: string }>) => void;
+  'chat:typing': (payload: { to: string; typing: boolean } | { groupId: string; typing: boolean }, ack?: Ack<object>) => void;
   'chat:sync': (payload: { after?: string; limit?: number }, ack: Ack<SyncPage>) => void;
   'presence:list': (payload: Record<string, never>, ack: Ack<{ online: string[] }>) => void;
 }
@@ -135,12 +221,31 @@ export type SessionClosedReason = 'too_many_sockets' | 'token_expired';
 export interface ServerToClientEvents {
   'chat:message': (payload: { message: WireMessage }) => void;
   'chat:read': (payload: { by: string; peerId: string; readAt: string }) => void;
-  'chat:deleted': (payload: { messageId: string; peerId: string }) => void;
-  'chat:typing': (payload: { from: string; typing: boolean }) => void;
+  /** A recalled message: `peerId` for direct chat (the other party, seen from the receiver), `groupId` for a group's. */
+  'chat:deleted': (payload: { messageId: string; peerId: string } | { messageId: string; groupId: string }) => void;
+  /** `groupId` set: `from` is typing in that group (to the other members). */
+  'chat:typing': (payload: { from: string; typing: boolean; groupId?: string }) => void;
   'presence:update': (payload: { userId: string; online: boolean; lastSeenAt: string | null }) => void;
   'notification:new': (payload: { message: WireMessage }) => void;
   'unread:update': (payload: UnreadCounts) => void;
   'session:closed': (payload: { reason: SessionClosedReason }) => void;
+  /** The group changed (name, avatar, visibility, owner, member count): to its members. */
+  'group:update': (payload: { group: GroupInfo }) => void;
+  /**
+   * Membership changed: to the members and to the users it concerns (added, removed, …), `by`
+   * the user who did it. `role`: a member became `admin` or `member` (or `owner`, when ownership
+   * passed on); `role` is then set. `group` is the group after the change.
+   */
+  'group:member': (payload: {
+    groupId: string;
+    event: 'joined' | 'added' | 'left' | 'removed' | 'role';
+    userIds: string[];
+    by: string;
+    role?: GroupRole;
+    group: GroupInfo;
+  }) => void;
+  /** `userId` read the group up to `readAt`: to the members. */
+  'group:read': (payload: { groupId: string; userId: string; readAt: string }) => void;
 }
 
 /** Between backend nodes (through the Socket.IO adapter). */
@@ -149,6 +254,8 @@ export interface InterServerEvents {
   'friends:changed': (userIds: string[], ack: () => void) => void;
   /** Close these sockets, if they are on the receiving node, telling each client why. */
   'sockets:close': (socketIds: string[], reason: SessionClosedReason) => void;
+  /** These users became (`member: true`) or stopped being members of the group: their sockets join or leave its room. */
+  'groups:membership': (change: { groupId: string; userIds: string[]; member: boolean }) => void;
 }
 
 export interface SocketData {
@@ -168,6 +275,34 @@ export interface ConversationEntry {
   lastMessage: WireMessage;
   unread: number;
   updatedAt: string;
+  /** Muted (PUT /api/mutes/user/:id): no desktop notification, not in the unread total. */
+  muted: boolean;
+}
+
+/** A group in the conversations list, beside the `{ peer, … }` entries. */
+export interface GroupConversationEntry {
+  group: GroupInfo;
+  lastMessage: GroupWireMessage;
+  unread: number;
+  updatedAt: string;
+  muted: boolean;
+}
+
+/** GET /api/groups: my groups, newest activity first. */
+export interface GroupListEntry {
+  group: GroupInfo;
+  role: GroupRole;
+  unread: number;
+  /** The newest message or notice; null only if the group has none left (all recalled). */
+  lastMessage: GroupWireMessage | null;
+  muted: boolean;
+}
+
+/** PUT /api/mutes/:kind/:id answers it; `until` null = until unmuted. */
+export interface MuteEntry {
+  kind: 'user' | 'group';
+  id: string;
+  until: string | null;
 }
 
 export interface WorkEntry {

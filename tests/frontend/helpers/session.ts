@@ -33,6 +33,7 @@ export function wire(from: PublicUser, to: PublicUser, content: string, extra: P
     id: `10000000-0000-4000-8000-${String(seq).padStart(12, '0')}`,
     fromUserId: from.id,
     toUserId: to.id,
+    groupId: null,
     messageType: 'CHAT',
     content,
     metadata: {},

@@ -83,7 +83,7 @@ export function registerListeners(socket: SocketLike, pinia: Pinia, hooks: Realt
     notifyChat(message);
   });
   on('chat:read', (receipt) => messages.applyReadReceipt(receipt));
-  on('chat:deleted', (d) => chat.remove(d.messageId, d.groupId ? groupKey(d.groupId) : (d.peerId ?? '')));
+  on('chat:deleted', (d) => chat.remove(d.messageId, 'groupId' in d ? groupKey(d.groupId) : d.peerId));
   on('chat:typing', ({ from, groupId, typing: on }) => typing.set(groupId ? groupKey(groupId) : from, from, on));
   on('group:update', ({ group }) => groups.applyGroup(group));
   on('group:member', (e) => void groups.applyMemberEvent(e).catch(() => {}));

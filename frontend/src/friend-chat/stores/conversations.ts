@@ -40,12 +40,13 @@ export const useConversationsStore = defineStore('friendChatConversations', () =
   function peerEntry(m: ThreadWireMessage, existing: ConversationItem | undefined): ConversationEntry | null {
     const peerId = messages.keyOf(m);
     const user = (existing && 'peer' in existing ? existing.peer : undefined) ?? windows.peer(peerId);
-    return user ? { peer: user, lastMessage: m as ConversationEntry['lastMessage'], unread: existing?.unread ?? 0, updatedAt: m.createdAt } : null;
+    const muted = existing?.muted ?? false;
+    return user ? { peer: user, lastMessage: m as ConversationEntry['lastMessage'], unread: existing?.unread ?? 0, updatedAt: m.createdAt, muted } : null;
   }
 
   function groupEntry(m: GroupWireMessage, existing: ConversationItem | undefined): GroupConversationEntry | null {
     const group = groups.byId(m.groupId);
-    return group ? { group, lastMessage: m, unread: existing?.unread ?? 0, updatedAt: m.createdAt, muted: existing && 'muted' in existing ? existing.muted : false } : null;
+    return group ? { group, lastMessage: m, unread: existing?.unread ?? 0, updatedAt: m.createdAt, muted: existing?.muted ?? false } : null;
   }
 
   /** A recalled message was some conversation's latest: its preview must change. */

@@ -4,7 +4,7 @@ import { request, SocketRequestError } from '../socket/client';
 import { groupIdOf, type ConversationKey } from '../utils/conversation';
 import { isThreadMessage } from '../utils/messageKinds';
 import { load, save } from '../utils/storage';
-import type { AnyWireMessage } from '../wire';
+import type { WireMessage } from '../wire';
 import { useChatStore } from './chat';
 import { useMessagesStore } from './messages';
 import { useSessionStore } from './session';
@@ -37,7 +37,7 @@ export const useOutboxStore = defineStore('friendChatOutbox', () => {
       id: '',
       key: clientId,
       fromUserId: me,
-      ...(groupId ? { toUserId: null, groupId } : { toUserId: key }),
+      ...(groupId ? { toUserId: null, groupId } : { toUserId: key, groupId: null }),
       messageType: 'CHAT',
       content,
       metadata: {},
@@ -57,7 +57,7 @@ export const useOutboxStore = defineStore('friendChatOutbox', () => {
     const clientId = m.clientId!;
     const key = messages.keyOf(m);
     setPending(key, clientId, 'sending');
-    const confirm = (message: AnyWireMessage) => {
+    const confirm = (message: WireMessage) => {
       if (!isThreadMessage(message)) return;
       chat.ingest([message]);
       saveOutbox();
