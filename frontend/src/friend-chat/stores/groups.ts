@@ -45,17 +45,35 @@ export const useGroupsStore = defineStore('friendChatGroups', () => {
     if (e) setEntry(groupId, { ...e, ...patch });
   };
 
+  // Bumped by reset: an answer that arrives for a previous user is dropped.
+  let generation = 0;
+
   async function load(): Promise<void> {
+    const gen = generation;
     const { groups } = await groupsApi.mine();
+    if (gen !== generation) return;
     entries.value = Object.fromEntries(groups.map((e) => [e.group.id, e]));
     remember(groups.map((e) => e.group));
     loaded.value = true;
   }
 
-  /** The group and its members; a group I may not see (left, private) answers no members. */
-  async function fetchMembers(groupId: string): Promise<void> {
+  // Opening a window and mounting it both ask; one request serves them.
+  const fetching = new Map<string, Promise<void>>();
+
+  /** The group and its members; a group I may not see (left, private) lists none. */
+  function fetchMembers(groupId: string): Promise<void> {
+    const running = fetching.get(groupId);
+    if (running) return running;
+    const job = fetchMembersNow(groupId).finally(() => fetching.delete(groupId));
+    fetching.set(groupId, job);
+    return job;
+  }
+
+  async function fetchMembersNow(groupId: string): Promise<void> {
+    const gen = generation;
     try {
       const detail = await groupsApi.get(groupId);
+      if (gen !== generation) return;
       applyGroup(detail.group);
       members.value = { ...members.value, [groupId]: detail.members };
       meet(detail.members.map((m) => m.user));
@@ -63,8 +81,8 @@ export const useGroupsStore = defineStore('friendChatGroups', () => {
       if (mine) patchEntry(groupId, { role: mine.role });
     } catch (err) {
       if (!(err instanceof ApiError) || (err.status !== 403 && err.status !== 404)) throw err;
-      const { [groupId]: _gone, ...rest } = members.value;
-      members.value = rest;
+      // Not mine to see (any more): nobody to list.
+      if (gen === generation) members.value = { ...members.value, [groupId]: [] };
     }
   }
 
@@ -148,6 +166,8 @@ export const useGroupsStore = defineStore('friendChatGroups', () => {
   }
 
   function reset(): void {
+    generation++;
+    fetching.clear();
     entries.value = {};
     loaded.value = false;
     known.value = {};
