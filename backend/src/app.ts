@@ -106,6 +106,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         socketsPerUser: config.maxSocketsPerUser,
         socketsPerAddress: config.maxSocketsPerAddress,
         socketEventsPerUserPerSecond: config.socketEventRate,
+        groupMaxMembers: config.groupMaxMembers,
       },
       corsOrigins: config.corsOrigins,
       logger,

@@ -44,6 +44,7 @@ const EnvSchema = z.object({
   MAX_SOCKETS_PER_USER: z.coerce.number().int().positive().default(10),
   MAX_SOCKETS_PER_ADDRESS: z.coerce.number().int().positive().default(50),
   SOCKET_EVENT_RATE: z.coerce.number().int().positive().default(20),
+  GROUP_MAX_MEMBERS: z.coerce.number().int().min(2).max(100_000).default(500),
   SEED_DEMO: bool.optional(),
   BCRYPT_ROUNDS: z.coerce.number().int().min(4).max(15).default(10),
   PRESENCE_TTL_SECONDS: z.coerce.number().int().positive().default(60),
@@ -91,6 +92,8 @@ export interface Config {
   maxSocketsPerAddress: number;
   /** Socket events per user per second, all sockets and nodes together, `chat:send` aside. */
   socketEventRate: number;
+  /** Members a group may have at most; one more answers GROUP_FULL. */
+  groupMaxMembers: number;
   /** undefined = seed only when the database is empty */
   seedDemo: boolean | undefined;
   bcryptRounds: number;
@@ -135,6 +138,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     maxSocketsPerUser: e.MAX_SOCKETS_PER_USER,
     maxSocketsPerAddress: e.MAX_SOCKETS_PER_ADDRESS,
     socketEventRate: e.SOCKET_EVENT_RATE,
+    groupMaxMembers: e.GROUP_MAX_MEMBERS,
     seedDemo: e.SEED_DEMO,
     bcryptRounds: e.BCRYPT_ROUNDS,
     presenceTtlSeconds: e.PRESENCE_TTL_SECONDS,

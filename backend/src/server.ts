@@ -31,6 +31,11 @@ import { createFriendList } from './chat/friends.ts';
 import { chatRoutes } from './chat/routes.ts';
 import { registerChatHandlers } from './chat/socket.ts';
 import { createNotificationService, type NotificationDraft, type NotificationService } from './notifications/service.ts';
+import { createGroupRooms } from './groups/rooms.ts';
+import { createGroupService, type GroupService } from './groups/service.ts';
+import { createMuteService, type MuteService } from './groups/mutes.ts';
+import { groupRoutes } from './groups/routes.ts';
+import { registerGroupHandlers } from './groups/socket.ts';
 import { createNotificationInbox } from './notifications/inbox.ts';
 import { notificationRoutes } from './notifications/routes.ts';
 import type { ChatHooks, FriendGraph, Identify, UserDirectory } from './ports.ts';
@@ -74,6 +79,8 @@ export interface FriendChatOptions {
      * answers RATE_LIMITED (default 20).
      */
     socketEventsPerUserPerSecond?: number;
+    /** Members a group may have at most (default 500); one more answers GROUP_FULL. */
+    groupMaxMembers?: number;
   };
   /**
    * Which peers are proxies whose X-Forwarded-For / X-Forwarded-Host the socket handshake
@@ -95,7 +102,7 @@ export interface FriendChatOptions {
 }
 
 export interface FriendChat {
-  /** /messages…, /friends, /messages/system…: mount under the host's API prefix. Brings its own body parsing and error handler. */
+  /** /messages…, /friends, /messages/system…, /groups…, /mutes…: mount under the host's API prefix. Brings its own body parsing and error handler. */
   router: Router;
   /**
    * The module's auth and handlers on the host's Socket.IO server (namespace default '/'), whose
@@ -116,7 +123,14 @@ export interface FriendChat {
     db: Database;
     bus: Bus;
     io: () => IoServer | null;
-    services: { messages: MessageService; notifications: NotificationService; unread: UnreadService; presence: PresenceService };
+    services: {
+      messages: MessageService;
+      notifications: NotificationService;
+      unread: UnreadService;
+      presence: PresenceService;
+      groups: GroupService;
+      mutes: MuteService;
+    };
   };
 }
 
@@ -170,10 +184,13 @@ export async function createFriendChat(options: FriendChatOptions): Promise<Frie
     const messages = createMessageService({ db, bus, friends, users, rateLimiter, unread, hooks: options.hooks, onError });
     const inbox = createNotificationInbox(db.prisma, unread);
     const friendList = createFriendList({ friends, users, presence, lastSeen, unread });
+    const groupRooms = createGroupRooms(db, onError);
+    const groups = createGroupService({ db, bus, friends, users, unread, rooms: groupRooms, maxMembers: limits.groupMaxMembers ?? 500 });
+    const mutes = createMuteService({ db, users, unread });
 
     const router = Router();
-    router.use(['/messages', '/friends'], express.json({ limit: limits.jsonBody ?? '64kb' }), requireIdentity(options.identify));
-    router.use(notificationRoutes(inbox), chatRoutes(messages, unread, friendList));
+    router.use(['/messages', '/friends', '/groups', '/mutes'], express.json({ limit: limits.jsonBody ?? '64kb' }), requireIdentity(options.identify));
+    router.use(notificationRoutes(inbox), chatRoutes(messages, unread, friendList, groups), groupRoutes(groups, mutes, messages));
     const onHttpError: ErrorRequestHandler = (err, req, res, _next) => {
       const e = toAppError(err);
       if (e.code === 'INTERNAL') logger.error(`${req.method} ${req.originalUrl}`, err);
@@ -220,11 +237,16 @@ export async function createFriendChat(options: FriendChatOptions): Promise<Frie
           maxSocketsPerAddress: limits.socketsPerAddress ?? 50,
           multiNode,
           maxEventsPerSecond: limits.socketEventsPerSecond,
-          register: (socket) => registerChatHandlers(socket, { messages, presence, friends, bus, budget: eventBudget, onError }),
+          register: (socket) => {
+            registerGroupHandlers(socket, { rooms: groupRooms });
+            registerChatHandlers(socket, { messages, groups, presence, friends, bus, budget: eventBudget, onError });
+          },
           onError,
           track,
         });
         bus.attach(nsp, { multiNode });
+        // After attachChat: its handshake middlewares (auth) run before the group lookup.
+        groupRooms.attach(nsp, { multiNode });
         return io;
       },
       notify: (userId, draft) => notifications.notify(userId, draft),
@@ -255,7 +277,7 @@ export async function createFriendChat(options: FriendChatOptions): Promise<Frie
         db,
         bus,
         io: () => io,
-        services: { messages, notifications, unread, presence },
+        services: { messages, notifications, unread, presence, groups, mutes },
       },
     };
   } catch (err) {

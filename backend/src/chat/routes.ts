@@ -4,16 +4,21 @@ import { idParam, parse, userIdParam } from '../http/validate.ts';
 import type { MessageService } from './service.ts';
 import type { UnreadService } from './unread.ts';
 import type { FriendList } from './friends.ts';
+import type { GroupService } from '../groups/service.ts';
 import { HistoryQuery, SendBody, SyncQuery } from './schemas.ts';
 
 /** /api/messages/* for chat and /api/friends. Mounted after the notification routes' fixed paths. */
-export function chatRoutes(messages: MessageService, unread: UnreadService, friendList: FriendList): Router {
+export function chatRoutes(messages: MessageService, unread: UnreadService, friendList: FriendList, groups: GroupService): Router {
   const r = Router();
   r.get('/friends', async (_req, res) => {
     res.json({ friends: await friendList.of(currentUser(res)) });
   });
   r.get('/messages/conversations/list', async (_req, res) => {
-    res.json({ conversations: await messages.conversations(currentUser(res)) });
+    const me = currentUser(res);
+    // Direct conversations and groups, newest first (ISO times compare as text).
+    const [direct, inGroups] = await Promise.all([messages.conversations(me), groups.conversations(me)]);
+    const conversations = [...direct, ...inGroups].sort((a, b) => (a.updatedAt < b.updatedAt ? 1 : a.updatedAt > b.updatedAt ? -1 : 0));
+    res.json({ conversations });
   });
   r.get('/messages/unread/count', async (_req, res) => {
     res.json(await unread.counts(currentUser(res)));

@@ -9,12 +9,14 @@ import type { FriendGraph } from '../ports.ts';
 import type { EventBudget } from '../realtime/eventBudget.ts';
 import { AppError } from '../http/errors.ts';
 import type { MessageService } from './service.ts';
+import type { GroupService } from '../groups/service.ts';
 import { PresenceListEvent, ReadEvent, SendEvent, SyncEvent, TypingEvent } from './schemas.ts';
 
 type ChatSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
 
 export interface ChatHandlerDeps {
   messages: MessageService;
+  groups: GroupService;
   presence: PresenceService;
   friends: FriendGraph;
   bus: Bus;
@@ -28,7 +30,7 @@ export interface ChatHandlerDeps {
 
 export function registerChatHandlers(socket: ChatSocket, deps: ChatHandlerDeps): void {
   const me = socket.data.userId;
-  const { messages, presence, friends, bus, budget, onError } = deps;
+  const { messages, groups, presence, friends, bus, budget, onError } = deps;
   /** Runs `fn` only while the user's budget lasts; beyond it the ack answers RATE_LIMITED. */
   const budgeted =
     <I, R>(fn: (input: I) => Promise<R>) =>
@@ -44,15 +46,22 @@ export function registerChatHandlers(socket: ChatSocket, deps: ChatHandlerDeps):
     'chat:send',
     handler(
       SendEvent,
-      async ({ to, content, clientId }) => {
-        const { message } = await messages.send({ from: me, to, content, clientId, originSocketId: socket.id });
+      async (input) => {
+        const { message } = await messages.send({ ...input, from: me, originSocketId: socket.id });
         return { message };
       },
       onError,
     ),
   );
 
-  on('chat:read', handler(ReadEvent, budgeted(({ peerId }) => messages.markRead(me, peerId, socket.id)), onError));
+  on(
+    'chat:read',
+    handler(
+      ReadEvent,
+      budgeted((input) => ('groupId' in input ? groups.markRead(me, input.groupId, socket.id) : messages.markRead(me, input.peerId, socket.id))),
+      onError,
+    ),
+  );
 
   on('chat:sync', handler(SyncEvent, budgeted(({ after, limit }) => messages.sync(me, after, limit)), onError));
 
@@ -60,9 +69,11 @@ export function registerChatHandlers(socket: ChatSocket, deps: ChatHandlerDeps):
     'chat:typing',
     handler(
       TypingEvent,
-      budgeted(async ({ to, typing }) => {
-        // Typing is relayed to friends only; to anyone else it is silently dropped.
-        if (await friends.areFriends(me, to)) bus.emit(to, 'chat:typing', { from: me, typing });
+      budgeted(async (input) => {
+        // In a group: to the other members, members only. Direct: relayed to friends only; to
+        // anyone else it is silently dropped.
+        if ('groupId' in input) await groups.typing(me, input.groupId, input.typing);
+        else if (await friends.areFriends(me, input.to)) bus.emit(input.to, 'chat:typing', { from: me, typing: input.typing });
         return {};
       }),
       onError,

@@ -119,22 +119,40 @@ export async function syncHorizon(db: Database): Promise<Date | null> {
   return row ? new Date(row.h) : null;
 }
 
-function syncSql(table: string, withHorizon: boolean): string {
+function syncSql(table: string, members: string, withHorizon: boolean): string {
   // $1 me, $2 limit, $3/$4 the cursor (time, id), $5 the horizon.
   const bound = withHorizon ? `AND "createdAt" < ${utc(5)}` : '';
   const after = `"deletedAt" IS NULL AND ${beyond('>', 3, 4)} ${bound}`;
-  // To me (the (toUserId, createdAt) index, read in order) and from me, each at most a page
-  // (WITH TIES keeps the last time's ties so the id order below is exact), merged.
+  // To me (the (toUserId, createdAt) index, read in order), from me, and in my groups while I
+  // was a member (the (groupId, createdAt) index, per membership), each at most a page (WITH
+  // TIES keeps the last time's ties so the id order below is exact), merged.
   return `SELECT ${MESSAGE_COLUMNS} FROM (
     (SELECT * FROM ${table} WHERE "toUserId" = $1::text AND ${after} ORDER BY "createdAt" FETCH FIRST $2 ROWS WITH TIES)
     UNION ALL
     (SELECT * FROM ${table} WHERE "fromUserId" = $1::text AND "toUserId" <> $1::text AND ${after} ORDER BY "createdAt" FETCH FIRST $2 ROWS WITH TIES)
+    UNION ALL
+    (SELECT g.* FROM ${members} gm CROSS JOIN LATERAL (
+       SELECT * FROM ${table} WHERE "groupId" = gm."groupId" AND ${after}
+         AND "createdAt" >= gm."joinedAt" AND (gm."leftAt" IS NULL OR "createdAt" <= gm."leftAt")
+       ORDER BY "createdAt" FETCH FIRST $2 ROWS WITH TIES) g
+     WHERE gm."userId" = $1::text)
   ) m ORDER BY "createdAt", id LIMIT $2`;
 }
-const SYNC = perSchema((t) => syncSql(t, false));
-const SYNC_BOUNDED = perSchema((t) => syncSql(t, true));
+const syncStatement = (withHorizon: boolean) => {
+  const cache = new Map<string, string>();
+  return (db: Database) => {
+    let text = cache.get(db.schema);
+    if (text === undefined) cache.set(db.schema, (text = syncSql(db.table('Message'), db.table('GroupMember'), withHorizon)));
+    return text;
+  };
+};
+const SYNC = syncStatement(false);
+const SYNC_BOUNDED = syncStatement(true);
 
-/** Messages to or from `me` after the position (and before `horizon`), oldest first, at most `limit`. */
+/**
+ * Messages to or from `me`, and of my groups from when I joined to when I left, after the position
+ * (and before `horizon`), oldest first, at most `limit`.
+ */
 export function syncRows(db: Database, me: string, after: Position, horizon: Date | null, limit: number): Promise<Message[]> {
   const params: unknown[] = [me, limit, after.createdAt.toISOString(), after.id];
   return horizon ? db.sql<Message>(SYNC_BOUNDED(db), [...params, horizon.toISOString()]) : db.sql<Message>(SYNC(db), params);

@@ -11,6 +11,8 @@ import { PrismaClient } from '../generated/prisma/client.ts';
 
 export type DatabaseSource = { url: string } | { pglite: PGlite };
 
+export type SqlFn = <T = Record<string, unknown>>(text: string, params?: unknown[]) => Promise<T[]>;
+
 /** Raw SQL on one session (advisory locks are per session). */
 export interface SqlSession {
   exec(sql: string): Promise<void>;
@@ -31,6 +33,11 @@ export interface Database {
    * `timestamp` columns `AT TIME ZONE 'UTC'` so both drivers read them as UTC instants.
    */
   sql<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>;
+  /**
+   * Plain SQL in one transaction: committed when `fn` resolves, rolled back when it throws. On
+   * PGlite everything else waits meanwhile (one connection): inside `fn`, use only its `sql`.
+   */
+  transaction<T>(fn: (sql: SqlFn) => Promise<T>): Promise<T>;
   /** The `application_name` of the module's PostgreSQL connections (null on PGlite). */
   applicationName: string | null;
   session(): Promise<SqlSession>;
@@ -103,6 +110,7 @@ export async function openDatabase(source: DatabaseSource, opts: { schema: strin
         kind: 'pglite',
         prisma: new PrismaClient({ adapter: new PrismaPGliteInSchema(pglite, schema) }),
         sql: query,
+        transaction: (fn) => pglite.transaction((tx) => fn(async <T,>(text: string, params: unknown[] = []) => (await tx.query<T>(text, params)).rows)),
         applicationName: null,
         // PGlite is a single connection; the migrator runs before anything else uses it.
         session: async () => ({ exec: async (sql) => void (await pglite.exec(sql)), query, release: async () => {} }),
@@ -131,6 +139,22 @@ export async function openDatabase(source: DatabaseSource, opts: { schema: strin
       prisma: new PrismaClient({ adapter: new PrismaPg(pool, { schema }) }),
       sql: async <T,>(text: string, params: unknown[] = []) => (await pool.query({ text, values: params })).rows as T[],
       applicationName,
+      async transaction(fn) {
+        const client = await pool.connect();
+        let broken = false;
+        try {
+          await client.query('BEGIN');
+          const result = await fn(async <T,>(text: string, params: unknown[] = []) => (await client.query({ text, values: params })).rows as T[]);
+          await client.query('COMMIT');
+          return result;
+        } catch (err) {
+          await client.query('ROLLBACK').catch(() => (broken = true));
+          throw err;
+        } finally {
+          // A connection that could not even roll back is dropped, not reused.
+          client.release(broken);
+        }
+      },
       async session() {
         const client = await pool.connect();
         return {
