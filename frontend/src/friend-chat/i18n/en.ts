@@ -69,6 +69,7 @@ export default {
     you: 'you',
     notMember: 'You are no longer a member of this group.',
     empty: 'No messages yet. Say hi to everyone!',
+    historyStart: 'This is the beginning of the group.',
     join: 'Join',
     open: 'Open',
     searchPlaceholder: 'Search public groups',

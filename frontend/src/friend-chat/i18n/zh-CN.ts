@@ -71,6 +71,7 @@ const zhCN: typeof en = {
     you: '我',
     notMember: '你已不是该群成员。',
     empty: '还没有消息，和大家打个招呼吧！',
+    historyStart: '群聊从这里开始。',
     join: '加入',
     open: '打开',
     searchPlaceholder: '搜索公开群聊',
