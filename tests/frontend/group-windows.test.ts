@@ -249,6 +249,20 @@ describe('groups among the windows', () => {
     expect(g.win()).not.toBeNull();
   });
 
+  it('come back after a reload, named before any request answers', async () => {
+    const first = await inGroup();
+    useFriendChat().open(bob);
+    await first.openWindow();
+    const saved = localStorage.getItem(`friend-chat:${alice.id}:windows`);
+    endSession();
+
+    localStorage.setItem(`friend-chat:${alice.id}:windows`, saved!);
+    const never = new Promise<never>(() => {});
+    const second = await inGroup({ routes: { 'GET /api/groups': () => never, 'GET /api/groups/:groupId': () => never } });
+    expect($$('[data-testid="chat-window"]').map((w) => w.dataset.groupId ?? w.dataset.peerId)).toEqual([bob.id, team.id]);
+    expect(second.win()!.querySelector('[data-testid="group-window-name"]')?.textContent).toBe('Weekend hikers');
+  });
+
   it('after a reconnect, show the group messages missed meanwhile', async () => {
     const first = groupWire(bob, team, 'before');
     const missed = groupWire(carol, team, 'while you were away');
