@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { defineComponent, h } from 'vue';
 import type { GroupInfo, GroupMemberEntry, GroupRole, PublicUser } from '@shared/events';
 import { FriendChatDock, FriendChatGroupList, FriendChatUnreadBadge, useFriendChat } from 'friend-chat/vue';
-import { alice, bob, carol, dave, endSession, flush, group, groupEvent, groupWire, listEntry, startSession } from './helpers/session';
+import { alice, bob, carol, dave, endSession, erin, flush, group, groupEvent, groupWire, listEntry, startSession } from './helpers/session';
 import type { Handler } from './helpers/fakeHttp';
 
 const Page = defineComponent({ setup: () => () => h('div', [h(FriendChatUnreadBadge), h(FriendChatGroupList), h(FriendChatDock)]) });
@@ -188,8 +188,9 @@ describe('a group window', () => {
 });
 
 describe('group members', () => {
-  async function membersPanel(role: GroupRole) {
-    const g = await inGroup({ role });
+  const membersPanel = (role: GroupRole) => membersPanelWith(role, {});
+  async function membersPanelWith(role: GroupRole, routes: Record<string, Handler>) {
+    const g = await inGroup({ role, routes });
     await g.openWindow();
     await click('[data-testid="group-menu"]');
     await click('[data-testid="group-menu-members"]');
@@ -218,6 +219,45 @@ describe('group members', () => {
     expect($('[data-testid="group-rename-input"]')).toBeNull();
     expect($('[data-testid="group-add-members"]')).not.toBeNull();
     expect($('[data-testid="group-leave"]')).not.toBeNull();
+  });
+
+  it('any member adds friends who are not in it yet', async () => {
+    const added: unknown[] = [];
+    await membersPanelWith('member', {
+      'POST /api/groups/:groupId/members': ({ body }) => {
+        added.push(body);
+        return { added: [member(dave, 'member')] };
+      },
+    });
+    await click('[data-testid="group-add-members"]');
+    // Bob and Carol are in already.
+    expect($$('[data-testid="group-members"] [data-testid="group-member-option"]').map((o) => o.dataset.userId)).toEqual([dave.id, erin.id]);
+    await click(`[data-testid="group-members"] [data-testid="group-member-option"][data-user-id="${dave.id}"]`);
+    await click('[data-testid="group-add-submit"]');
+    expect(added).toEqual([{ userIds: [dave.id] }]);
+  });
+
+  it('the owner renames the group; a rename by someone else shows live', async () => {
+    const patches: unknown[] = [];
+    const g = await membersPanelWith('owner', {
+      'PATCH /api/groups/:groupId': ({ body }) => {
+        patches.push(body);
+        return { group: { ...team, name: 'Sunday hikers' } };
+      },
+    });
+    const input = $<HTMLInputElement>('[data-testid="group-rename-input"]')!;
+    input.value = '  Sunday hikers ';
+    input.dispatchEvent(new Event('input'));
+    await flush();
+    await click('[data-testid="group-rename-submit"]');
+    expect(patches).toEqual([{ name: 'Sunday hikers' }]);
+    expect(g.win()!.querySelector('[data-testid="group-window-name"]')?.textContent).toBe('Sunday hikers');
+
+    g.socket.serverEmit('group:update', { group: { ...team, name: 'Lake people', memberCount: 4 } });
+    await flush();
+    expect(g.win()!.querySelector('[data-testid="group-window-name"]')?.textContent).toBe('Lake people');
+    expect($(`[data-testid="group-item"][data-group-id="${team.id}"]`)?.textContent).toContain('Lake people');
+    expect(g.win()!.textContent).toContain('4 members');
   });
 
   it("a removal shows at once; when it is me, the window says so and takes no more input", async () => {
