@@ -50,7 +50,8 @@ export const useChatStore = defineStore('friendChat', () => {
 
   /** Messages of conversations (chat and group events) from a sync page, pushes or acks. */
   function ingest(list: ThreadWireMessage[]): void {
-    for (const m of list) if (isGroupEvent(m)) groups.meet([m.metadata.actor, ...(m.metadata.users ?? [])].filter(Boolean));
+    // People named by group events: senders who may have left since.
+    for (const m of list) if (isGroupEvent(m)) groups.meet([m.metadata.actor, ...(m.metadata.users ?? [])].filter(Boolean), false);
     for (const batch of messages.ingest(list).values()) {
       const last = batch[batch.length - 1]!;
       conversations.note(last);

@@ -33,8 +33,11 @@ export const useGroupsStore = defineStore('friendChatGroups', () => {
   function remember(groups: GroupInfo[]): void {
     if (groups.length) known.value = { ...known.value, ...Object.fromEntries(groups.map((g) => [g.id, g])) };
   }
-  function meet(users: PublicUser[]): void {
-    if (users.length) people.value = { ...people.value, ...Object.fromEntries(users.map((u) => [u.id, u])) };
+  /** `latest`: these are current (a member list); otherwise (a past event's) they only fill gaps. */
+  function meet(users: PublicUser[], latest = true): void {
+    if (!users.length) return;
+    const met = Object.fromEntries(users.map((u) => [u.id, u]));
+    people.value = latest ? { ...people.value, ...met } : { ...met, ...people.value };
   }
   function setEntry(groupId: string, entry: GroupListEntry | null): void {
     const { [groupId]: _old, ...rest } = entries.value;
