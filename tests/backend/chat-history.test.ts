@@ -167,8 +167,8 @@ describe.each(dbTargets())('conversations and unread counts on %s', (target) => 
     expect(r.status).toBe(200);
     const pub = ({ id, username, displayName, avatarUrl }: TestUser) => ({ id, username, displayName, avatarUrl });
     expect(r.body.conversations.map((c: { peer: { id: string } }) => c.peer.id)).toEqual([bob.id, dave.id, carol.id]);
-    expect(r.body.conversations[0]).toEqual({ peer: pub(bob), lastMessage: lastFromBob, unread: 3, updatedAt: lastFromBob.createdAt });
-    expect(r.body.conversations[1]).toEqual({ peer: pub(dave), lastMessage: toDave, unread: 0, updatedAt: toDave.createdAt });
+    expect(r.body.conversations[0]).toEqual({ peer: pub(bob), lastMessage: lastFromBob, unread: 3, updatedAt: lastFromBob.createdAt, muted: false });
+    expect(r.body.conversations[1]).toEqual({ peer: pub(dave), lastMessage: toDave, unread: 0, updatedAt: toDave.createdAt, muted: false });
     expect(r.body.conversations[2]).toMatchObject({ peer: pub(carol), unread: 1, lastMessage: { content: 'carol 1' } });
     // System messages (follows, friendships) are not conversations.
     expect(r.body.conversations).toHaveLength(3);
@@ -197,7 +197,7 @@ describe.each(dbTargets())('conversations and unread counts on %s', (target) => 
     // Sent first, as it unlocks an achievement (one more system message).
     await sendOverHttp(s, me, bob.id, 'mine do not count');
     const before = await s.request('GET', '/api/messages/unread/count', { token: me.token });
-    expect(before.body).toEqual({ total: 0, byPeer: {}, system: expect.any(Number) });
+    expect(before.body).toEqual({ total: 0, byPeer: {}, byGroup: {}, system: expect.any(Number), muted: { users: [], groups: [] } });
     // Two friendships: bob and carol each followed me (SYSTEM_FOLLOW) and became my friend (SYSTEM_FRIEND).
     expect(before.body.system).toBeGreaterThanOrEqual(4);
 
@@ -205,7 +205,7 @@ describe.each(dbTargets())('conversations and unread counts on %s', (target) => 
     await sendOverHttp(s, bob, me.id, '2');
     await sendOverHttp(s, carol, me.id, '3');
     const r = await s.request('GET', '/api/messages/unread/count', { token: me.token });
-    expect(r.body).toEqual({ total: 3, byPeer: { [bob.id]: 2, [carol.id]: 1 }, system: before.body.system });
+    expect(r.body).toEqual({ total: 3, byPeer: { [bob.id]: 2, [carol.id]: 1 }, byGroup: {}, system: before.body.system, muted: { users: [], groups: [] } });
     expect((await s.request('GET', '/api/messages/unread/count', { token: bob.token })).body).toMatchObject({
       total: 1,
       byPeer: { [me.id]: 1 },

@@ -22,7 +22,7 @@ describe.each(dbTargets())('unread counts and read receipts on %s', (target) => 
     const updates = bobTabs.map((t) => waitFor(t, 'unread:update'));
     await sendOverHttp(s, alice, bob.id, 'hello');
     for (const u of await Promise.all(updates)) {
-      expect(u).toEqual({ total: 1, byPeer: { [alice.id]: 1 }, system: expect.any(Number) });
+      expect(u).toEqual({ total: 1, byPeer: { [alice.id]: 1 }, byGroup: {}, system: expect.any(Number), muted: { users: [], groups: [] } });
     }
     expect(await unreadOf(bob)).toEqual(await updates[0]);
   });
@@ -54,7 +54,7 @@ describe.each(dbTargets())('unread counts and read receipts on %s', (target) => 
     const got = await Promise.all(receipts);
     expect(got[0]).toEqual({ by: bob.id, peerId: alice.id, readAt: expect.any(String) });
     for (const r of got) expect(r).toEqual(got[0]);
-    for (const u of await Promise.all(zeroed)) expect(u).toEqual({ total: 0, byPeer: {}, system: expect.any(Number) });
+    for (const u of await Promise.all(zeroed)) expect(u).toEqual({ total: 0, byPeer: {}, byGroup: {}, system: expect.any(Number), muted: { users: [], groups: [] } });
 
     // Everywhere: counts, conversations, friends list, and both sides' history.
     expect(await unreadOf(bob)).toMatchObject({ total: 0, byPeer: {} });

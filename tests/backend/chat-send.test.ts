@@ -113,6 +113,7 @@ describe.each(dbTargets())('sending chat messages on %s', (target) => {
           id: expect.any(String),
           fromUserId: alice.id,
           toUserId: bob.id,
+          groupId: null,
           messageType: 'CHAT',
           content: 'hello <b>bob</b>', // trimmed, stored as plain text
           metadata: {},

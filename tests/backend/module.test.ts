@@ -171,7 +171,7 @@ describe.each(dbTargets())('a minimal host around createFriendChat on %s', (targ
     const stored = await chat.notify('44', { type: 'SYSTEM_LIKE', content: 'Ada liked your photo', metadata: { by: USERS[0], photo: { id: 7 } } });
     expect(stored).toMatchObject({ toUserId: '44', fromUserId: null, messageType: 'SYSTEM_LIKE', metadata: { photo: { id: 7 } } });
     expect((await pushed).message).toEqual(stored);
-    expect(await counted).toEqual({ total: 0, byPeer: {}, system: 1 });
+    expect(await counted).toEqual({ total: 0, byPeer: {}, byGroup: {}, system: 1, muted: { users: [], groups: [] } });
     expect((await request('GET', '/api/messages/system/list', 'tok-44')).body.messages).toEqual([stored]);
     expect((await request('GET', '/api/messages/unread/count', 'tok-44')).body.system).toBe(1);
   });
@@ -210,7 +210,10 @@ describe.each(dbTargets())('a minimal host around createFriendChat on %s', (targ
       `SELECT table_schema AS schema, table_name AS name FROM information_schema.tables WHERE table_schema IN ('public', 'friendchat') ORDER BY 1, 2`,
     );
     expect(rows).toEqual([
+      { schema: 'friendchat', name: 'Group' },
+      { schema: 'friendchat', name: 'GroupMember' },
       { schema: 'friendchat', name: 'Message' },
+      { schema: 'friendchat', name: 'Mute' },
       { schema: 'friendchat', name: 'UserPresence' },
       { schema: 'friendchat', name: '_prisma_migrations' },
     ]);

@@ -156,8 +156,8 @@ describe.each(dbTargets())('notification center on %s', (target) => {
       const pushed = waitFor<UnreadCounts>(sock, 'unread:update', 5000, (c) => c.system === 0);
 
       expect((await markRead(me, { all: true })).body).toEqual({ updated: before.system });
-      expect(await pushed).toEqual({ total: 1, byPeer: { [friend.id]: 1 }, system: 0 });
-      expect(await unread(me)).toEqual({ total: 1, byPeer: { [friend.id]: 1 }, system: 0 });
+      expect(await pushed).toEqual({ total: 1, byPeer: { [friend.id]: 1 }, byGroup: {}, system: 0, muted: { users: [], groups: [] } });
+      expect(await unread(me)).toEqual({ total: 1, byPeer: { [friend.id]: 1 }, byGroup: {}, system: 0, muted: { users: [], groups: [] } });
       expect((await list(me, '?unreadOnly=true')).messages).toEqual([]);
       expect((await unread(other)).system).toBe(2);
       expect((await markRead(me, { all: true })).body).toEqual({ updated: 0 });
@@ -289,7 +289,7 @@ describe.each(dbTargets())('notification center on %s', (target) => {
         if (i < 2) {
           const [news, counts] = await waits[i]!;
           expect(news.message).toEqual(messages[0]);
-          expect(counts).toEqual({ total: 0, byPeer: {}, system: 1 });
+          expect(counts).toEqual({ total: 0, byPeer: {}, byGroup: {}, system: 1, muted: { users: [], groups: [] } });
         }
       }
       expect(await notifications.notifyMany([])).toEqual([]);

@@ -172,7 +172,7 @@ describe.each(dbTargets())('notifications on %s', (target) => {
       expect(n1!.message).toEqual(stored);
       expect(n2!.message).toEqual(stored);
       const [c1, c2] = await Promise.all(counts);
-      expect(c1).toEqual({ total: 0, byPeer: {}, system: 2 });
+      expect(c1).toEqual({ total: 0, byPeer: {}, byGroup: {}, system: 2, muted: { users: [], groups: [] } });
       expect(c2).toEqual(c1);
       expect(await unread(seller)).toEqual(c1);
     });
@@ -186,7 +186,7 @@ describe.each(dbTargets())('notifications on %s', (target) => {
       await s.follow(a, b);
       await s.follow(b, a);
       const [ca, cb] = await Promise.all(counts);
-      expect(ca).toEqual({ total: 0, byPeer: {}, system: 3 });
+      expect(ca).toEqual({ total: 0, byPeer: {}, byGroup: {}, system: 3, muted: { users: [], groups: [] } });
       expect(cb).toEqual(ca);
       const types = (news: { message: WireMessage }[]) => news.map((n) => n.message.messageType).sort();
       expect(types(newsA)).toEqual(['SYSTEM_ACHIEVEMENT', 'SYSTEM_FOLLOW', 'SYSTEM_FRIEND']);
@@ -206,7 +206,7 @@ describe.each(dbTargets())('notifications on %s', (target) => {
       expect(sync.status).toBe(200);
       expect(sync.body.messages).toEqual([note]);
       expect(sync.body.hasMore).toBe(false);
-      expect(await unread(b)).toEqual({ total: 0, byPeer: {}, system: 1 });
+      expect(await unread(b)).toEqual({ total: 0, byPeer: {}, byGroup: {}, system: 1, muted: { users: [], groups: [] } });
 
       // Coming online later, a sync over the socket finds it too, and resuming finds nothing new.
       const sock = await s.connect(b);

@@ -56,6 +56,40 @@ describe.each(dbTargets())('migrated schemas on %s', (target) => {
     expect(await p.userPresence.findUniqueOrThrow({ where: { userId: '42' } })).toEqual({ userId: '42', lastSeenAt: seen });
   });
 
+  it('round-trips the group models (Group, GroupMember, Mute) and group messages through the client', async () => {
+    const p = db.prisma;
+    const at = new Date('2026-02-03T04:05:06.789Z');
+    const group = await p.group.create({ data: { name: 'G', avatarUrl: 'https://x/g.png', visibility: 'public', ownerId: '42', memberCount: 2, createdAt: at } });
+    expect(await p.group.findUniqueOrThrow({ where: { id: group.id } })).toEqual({
+      id: group.id,
+      name: 'G',
+      avatarUrl: 'https://x/g.png',
+      visibility: 'public',
+      ownerId: '42',
+      memberCount: 2,
+      createdAt: at,
+    });
+    expect(await p.group.create({ data: { name: 'Defaults', ownerId: '7' } })).toMatchObject({ visibility: 'private', memberCount: 0, avatarUrl: null });
+    await p.groupMember.create({ data: { groupId: group.id, userId: '42', role: 'owner', joinedAt: at, readAt: at } });
+    await p.groupMember.create({ data: { groupId: group.id, userId: '7', leftAt: at } });
+    const members = await p.groupMember.findMany({ where: { groupId: group.id }, orderBy: { userId: 'asc' } });
+    expect(members).toEqual([
+      { groupId: group.id, userId: '42', role: 'owner', joinedAt: at, leftAt: null, readAt: at },
+      { groupId: group.id, userId: '7', role: 'member', joinedAt: expect.any(Date), leftAt: at, readAt: expect.any(Date) },
+    ]);
+    // One membership per user and group.
+    await expect(p.groupMember.create({ data: { groupId: group.id, userId: '42' } })).rejects.toMatchObject({ code: 'P2002' });
+    const m = await p.message.create({ data: { fromUserId: '42', groupId: group.id, content: 'to the group' } });
+    expect(m).toMatchObject({ toUserId: null, groupId: group.id, messageType: 'CHAT' });
+    const mute = await p.mute.create({ data: { userId: '7', kind: 'group', targetId: group.id, until: at } });
+    expect(await p.mute.findUniqueOrThrow({ where: { userId_kind_targetId: { userId: '7', kind: 'group', targetId: group.id } } })).toEqual(mute);
+    expect(mute).toMatchObject({ until: at, createdAt: expect.any(Date) });
+    // A group that is gone takes its memberships and messages with it.
+    await p.group.delete({ where: { id: group.id } });
+    expect(await p.groupMember.count({ where: { groupId: group.id } })).toBe(0);
+    expect(await p.message.count({ where: { groupId: group.id } })).toBe(0);
+  });
+
   it('keeps the module in its own schema and the host in public', async () => {
     const tables = await db.sql<{ schema: string; name: string }>(
       `SELECT table_schema AS schema, table_name AS name FROM information_schema.tables
@@ -126,7 +160,7 @@ describe.each(dbTargets())('migrated schemas on %s', (target) => {
   it('has the indexes DESIGN.md requires on Message', async () => {
     const rows = await db.sql<{ indexdef: string }>(`SELECT indexdef FROM pg_indexes WHERE schemaname = 'friendchat' AND tablename = 'Message'`);
     const defs = rows.map((r) => r.indexdef.replace(/"/g, ''));
-    for (const cols of ['(toUserId, isRead)', '(fromUserId, toUserId, createdAt)', '(toUserId, createdAt)', '(messageType)']) {
+    for (const cols of ['(toUserId, isRead)', '(fromUserId, toUserId, createdAt)', '(toUserId, createdAt)', '(messageType)', '(groupId, createdAt)']) {
       expect(defs.some((d) => d.endsWith(cols))).toBe(true);
     }
   });

@@ -97,9 +97,9 @@ describe.each(dbTargets())('upgrading a round-1 database in place on %s', (targe
       [ids.chatUnread, false],
     ]);
     expect(history.messages[0]).toMatchObject({ fromUserId: alice, toUserId: bob, clientId: 'c-1', readAt: t(2), createdAt: t(1) });
-    expect((await s.request('GET', '/api/messages/unread/count', { token: a.token })).body).toEqual({ total: 1, byPeer: { [bob]: 1 }, system: 0 });
+    expect((await s.request('GET', '/api/messages/unread/count', { token: a.token })).body).toEqual({ total: 1, byPeer: { [bob]: 1 }, byGroup: {}, system: 0, muted: { users: [], groups: [] } });
     const b = await login('bob');
-    expect((await s.request('GET', '/api/messages/unread/count', { token: b.token })).body).toEqual({ total: 0, byPeer: {}, system: 1 });
+    expect((await s.request('GET', '/api/messages/unread/count', { token: b.token })).body).toEqual({ total: 0, byPeer: {}, byGroup: {}, system: 1, muted: { users: [], groups: [] } });
     // A resend of a stored clientId still answers the first message.
     const again = await s.request('POST', `/api/messages/${bob}`, { token: a.token, body: { content: 'hi bob', clientId: 'c-1' } });
     expect(again.body.message.id).toBe(ids.chatRead);
