@@ -164,7 +164,7 @@ describe('the current user', () => {
     await flush();
     expect(find(host.el, 'chat-window')).toHaveLength(0);
     expect(find(host.el, 'notification-badge')).toHaveLength(0);
-    expect(host.chat().unread).toEqual({ total: 0, system: 0, byPeer: {} });
+    expect(host.chat().unread).toEqual({ total: 0, system: 0, byPeer: {}, byGroup: {} });
     expect(host.chat().friends).toEqual([]);
     expect(host.chat().user).toBeNull();
     expect(useMessagesStore(host.pinia).threads).toEqual({});

@@ -14,12 +14,19 @@ export { default as FriendChatConversationsMenu } from './components/FriendChatC
 export { default as FriendChatAvatar } from './components/common/UserAvatar.vue';
 export { chatTheme as friendChatTheme } from './theme';
 export { ApiError, createApiClient, type ApiClient, type ApiClientConfig } from './api/http';
+export { default as FriendChatGroupList } from './components/FriendChatGroupList.vue';
 export type { ChatUser, FriendChatFriend, FriendChatLocale, FriendChatOptions, NotificationMessage, NotificationSubject } from './types';
 export type { ConnectionState } from './socket/client';
 export type { DesktopPermission } from './utils/desktop';
 export type {
   ChatWireMessage,
   CustomWireMessage,
+  GroupInfo,
+  GroupListEntry,
+  GroupMemberEntry,
+  GroupRole,
+  GroupVisibility,
+  GroupWireMessage,
   NotificationWireMessage,
   SystemMessageType,
   SystemMetadata,

@@ -4,7 +4,10 @@ import type { Pinia } from 'pinia';
 import { startRealtime, stopRealtime } from './socket';
 import { useConversationsStore } from './stores/conversations';
 import { useFriendsStore } from './stores/friends';
+import { useGroupDiscoverStore } from './stores/groupDiscover';
+import { useGroupsStore } from './stores/groups';
 import { useMessagesStore } from './stores/messages';
+import { useMutesStore } from './stores/mutes';
 import { useNotificationsStore } from './stores/notifications';
 import { useOutboxStore } from './stores/outbox';
 import { useReadingStore } from './stores/reading';
@@ -42,7 +45,10 @@ export function stopChatSession(pinia: Pinia): void {
   for (const store of [
     useConversationsStore(pinia),
     useFriendsStore(pinia),
+    useGroupDiscoverStore(pinia),
+    useGroupsStore(pinia),
     useMessagesStore(pinia),
+    useMutesStore(pinia),
     useNotificationsStore(pinia),
     useOutboxStore(pinia),
     useReadingStore(pinia),

@@ -32,6 +32,7 @@ export default {
     subtitle: '{online} online · {total} in total',
     empty: 'No friends yet. Follow people on the home page — when they follow you back, you are friends.',
     findPeople: 'Find people',
+    groups: 'Groups',
   },
   home: {
     hello: 'Hi, {name}',

@@ -34,6 +34,7 @@ const zhCN: typeof en = {
     subtitle: '{online} 人在线 · 共 {total} 人',
     empty: '还没有好友。在首页关注他人，对方回关后即成为好友。',
     findPeople: '寻找好友',
+    groups: '群聊',
   },
   home: {
     hello: '你好，{name}',

@@ -6,7 +6,16 @@ import { createPinia, setActivePinia, type Pinia } from 'pinia';
 import { createMemoryHistory, createRouter, type Router } from 'vue-router';
 import { createApp, defineComponent, nextTick, type App, type Component } from 'vue';
 import { vi } from 'vitest';
-import type { ChatWireMessage, FriendEntry, PublicUser } from '@shared/events';
+import type {
+  ChatWireMessage,
+  FriendEntry,
+  GroupChatWireMessage,
+  GroupEventMetadata,
+  GroupEventWireMessage,
+  GroupInfo,
+  GroupListEntry,
+  PublicUser,
+} from '@shared/events';
 import { setSocketFactory } from '@/friend-chat/socket/client';
 import { i18n } from '@/i18n';
 import { installSession } from '@/session';
@@ -45,6 +54,42 @@ export function wire(from: PublicUser, to: PublicUser, content: string, extra: P
   };
 }
 
+/** A group alice can see; `n` makes its id. */
+export function group(n: number, name: string, extra: Partial<GroupInfo> = {}): GroupInfo {
+  return {
+    id: `20000000-0000-4000-8000-${String(n).padStart(12, '0')}`,
+    name,
+    avatarUrl: null,
+    visibility: 'private',
+    ownerId: alice.id,
+    memberCount: 3,
+    createdAt: new Date(Date.UTC(2030, 0, 1, 11, 0, 0)).toISOString(),
+    ...extra,
+  };
+}
+
+/** The GET /api/groups entry of a group alice is in. */
+export const listEntry = (g: GroupInfo, extra: Partial<GroupListEntry> = {}): GroupListEntry => ({
+  group: g,
+  role: g.ownerId === alice.id ? 'owner' : 'member',
+  unread: 0,
+  lastMessage: null,
+  muted: false,
+  ...extra,
+});
+
+/** A member's message in a group, stored after everything made before it. */
+export function groupWire(from: PublicUser, g: GroupInfo, content: string, extra: Partial<GroupChatWireMessage> = {}): GroupChatWireMessage {
+  const base = wire(from, from, content);
+  return { ...base, toUserId: null, groupId: g.id, ...extra };
+}
+
+/** A GROUP_EVENT notice in a group's timeline. */
+export function groupEvent(g: GroupInfo, metadata: GroupEventMetadata): GroupEventWireMessage {
+  const base = wire(metadata.actor, metadata.actor, `${metadata.event}`);
+  return { ...base, messageType: 'GROUP_EVENT', fromUserId: null, toUserId: null, groupId: g.id, metadata };
+}
+
 const friendsOf = (...users: PublicUser[]): FriendEntry[] => users.map((u) => ({ user: u, online: false, lastSeenAt: null, unread: 0 }));
 
 /** What a quiet chat server answers for alice (paths under /api). */
@@ -55,6 +100,7 @@ export function chatRoutes(): Record<string, Handler> {
     'GET /api/messages/conversations/list': () => ({ conversations: [] }),
     'GET /api/messages/system/list': () => ({ messages: [], nextCursor: null }),
     'GET /api/messages/:peerId': () => ({ messages: [], nextCursor: null }),
+    'GET /api/groups': () => ({ groups: [] }),
   };
 }
 

@@ -91,4 +91,4 @@ export function configureHttp(next: ApiClientConfig): void {
   config = next;
 }
 
-export const { get, post } = createApiClient(() => config);
+export const { get, post, request: http } = createApiClient(() => config);

@@ -4,6 +4,7 @@ import { computed, reactive } from 'vue';
 import { closedReason, connectionState, reconnect } from '../socket/client';
 import { useChatStore } from '../stores/chat';
 import { useFriendsStore } from '../stores/friends';
+import { useGroupsStore } from '../stores/groups';
 import { useNotificationsStore } from '../stores/notifications';
 import { useSessionStore } from '../stores/session';
 import { useUiStore } from '../stores/ui';
@@ -14,6 +15,7 @@ import { presenceText } from '../utils/presence';
 export function useFriendChat() {
   const chat = useChatStore();
   const friends = useFriendsStore();
+  const groups = useGroupsStore();
   const notifications = useNotificationsStore();
   const session = useSessionStore();
   const ui = useUiStore();
@@ -28,11 +30,23 @@ export function useFriendChat() {
     closedReason: computed(() => closedReason.value),
     /** Connects again a tab closed as one too many (connectionState `closed`); the user's oldest other tab makes way. */
     reconnect: () => reconnect(),
-    /** `total` = chat (all conversations), `system` = notifications, `byPeer` = chat per user. */
-    unread: computed(() => ({ total: unread.total, system: unread.system, byPeer: unread.counts.byPeer })),
+    /**
+     * `total` = chat (friends and groups, muted ones left out), `system` = notifications,
+     * `byPeer` / `byGroup` = chat per user / per group.
+     */
+    unread: computed(() => ({ total: unread.total, system: unread.system, byPeer: unread.counts.byPeer, byGroup: unread.counts.byGroup })),
 
-    /** Open (or bring forward) the chat window with a user, by object or by id. */
-    open: (target: ChatUser | string) => chat.open(typeof target === 'string' ? chat.userById(target) : target),
+    /** Open (or bring forward) the chat window with a user (by object or id) or a group (`{ groupId }`). */
+    open: (target: ChatUser | string | { groupId: string }): Promise<void> => {
+      if (typeof target === 'object' && 'groupId' in target) return chat.groupById(target.groupId).then(chat.openGroup);
+      chat.open(typeof target === 'string' ? chat.userById(target) : target);
+      return Promise.resolve();
+    },
+
+    /** My groups, newest activity first, with my role, unread count and mute. */
+    groups: computed(() => groups.list),
+    groupsLoaded: computed(() => groups.loaded),
+    reloadGroups: () => groups.load(),
 
     /** Friends, online first, with live presence and unread counts. */
     friends: computed<FriendChatFriend[]>(() =>

@@ -35,9 +35,12 @@ export type Translate = (key: string, named?: Record<string, unknown>) => string
 export const t: Translate = (key, named) =>
   (template(key) ?? key).replace(/\{(\w+)\}/g, (whole, name: string) => (named && name in named ? String(named[name]) : whole));
 
-/** How a user is named: their display name, or "Deleted user" for one the host deleted. */
-export const userName = (user: { displayName: string; deleted?: true } | null | undefined): string =>
-  user?.deleted ? t('user.deleted') : (user?.displayName ?? '');
+/**
+ * How a user is named: their display name (else username), or "Deleted user" for one the host
+ * deleted (flagged by the server, or known by the tombstone id their old messages carry).
+ */
+export const userName = (user: { id?: string; displayName: string; username?: string; deleted?: true } | null | undefined): string =>
+  user?.deleted || user?.id?.startsWith('deleted:') ? t('user.deleted') : user?.displayName || user?.username || '';
 
 /** Whether a message exists for this key. */
 export const te = (key: string): boolean => template(key) !== undefined;

@@ -5,6 +5,8 @@ import { t } from '../i18n';
 import { useChatStore } from '../stores/chat';
 import { useConversationsStore } from '../stores/conversations';
 import { useFriendsStore } from '../stores/friends';
+import { useGroupsStore } from '../stores/groups';
+import { useMutesStore } from '../stores/mutes';
 import { useMessagesStore } from '../stores/messages';
 import { useNotificationsStore } from '../stores/notifications';
 import { useSessionStore } from '../stores/session';
@@ -13,9 +15,10 @@ import { useUiStore } from '../stores/ui';
 import { useUnreadStore } from '../stores/unread';
 import { useWindowsStore } from '../stores/windows';
 import { showDesktopNotification } from '../utils/desktop';
-import { isChatMessage, isNotification } from '../utils/messageKinds';
+import { groupKey } from '../utils/conversation';
+import { isChatMessage, isNotification, isThreadMessage, type ThreadWireMessage } from '../utils/messageKinds';
 import { describeSystem } from '../utils/systemMessage';
-import type { ChatWireMessage, NotificationWireMessage, ServerToClientEvents } from '../wire';
+import type { GroupChatWireMessage, NotificationWireMessage, ServerToClientEvents } from '../wire';
 import type { SocketLike } from './client';
 import { resync } from './resync';
 
@@ -28,6 +31,8 @@ export function registerListeners(socket: SocketLike, pinia: Pinia, hooks: Realt
   const chat = useChatStore(pinia);
   const conversations = useConversationsStore(pinia);
   const friends = useFriendsStore(pinia);
+  const groups = useGroupsStore(pinia);
+  const mutes = useMutesStore(pinia);
   const messages = useMessagesStore(pinia);
   const notifications = useNotificationsStore(pinia);
   const session = useSessionStore(pinia);
@@ -37,9 +42,11 @@ export function registerListeners(socket: SocketLike, pinia: Pinia, hooks: Realt
   const windows = useWindowsStore(pinia);
   const on = <E extends keyof ServerToClientEvents>(event: E, listener: ServerToClientEvents[E]) => socket.on(event, listener);
 
-  function notifyChat(m: ChatWireMessage): void {
+  function notifyChat(m: Extract<ThreadWireMessage, { messageType: 'CHAT' }>): void {
+    if (m.fromUserId === session.userId) return;
+    if (m.groupId) return notifyGroup(m);
     const peerId = m.fromUserId;
-    if (peerId === session.userId) return;
+    if (mutes.isMuted('user', peerId)) return;
     if (ui.attentive && windows.isShown(peerId)) return;
     const user = windows.peer(peerId) ?? conversations.peer(peerId);
     showDesktopNotification({
@@ -50,6 +57,19 @@ export function registerListeners(socket: SocketLike, pinia: Pinia, hooks: Realt
     });
   }
 
+  function notifyGroup(m: GroupChatWireMessage): void {
+    const group = windows.group(m.groupId);
+    // A muted group raises nothing; neither does one the user is looking at.
+    if (mutes.isMuted('group', m.groupId) || (ui.attentive && windows.isShown(groupKey(m.groupId)))) return;
+    const sender = chat.userById(m.fromUserId).displayName || t('notify.someone');
+    showDesktopNotification({
+      title: group?.name ?? t('notify.newMessage'),
+      body: `${sender}: ${m.content}`,
+      tag: `chat:group:${m.groupId}`,
+      onClick: () => void chat.groupById(m.groupId).then(chat.openGroup, () => {}),
+    });
+  }
+
   function notifySystem(m: NotificationWireMessage): void {
     if (ui.attentive && notifications.viewing) return;
     const { keypath, named } = describeSystem(m);
@@ -57,14 +77,20 @@ export function registerListeners(socket: SocketLike, pinia: Pinia, hooks: Realt
   }
 
   on('chat:message', ({ message }) => {
-    if (isChatMessage(message) && chat.receive(message)) notifyChat(message);
+    if (!isThreadMessage(message) || !chat.receive(message) || !isChatMessage(message)) return;
+    // The server recounts a member's unread only on reads, joins and mutes: a new group message counts here.
+    if (message.groupId && message.fromUserId !== session.userId) unread.addGroupMessage(message.groupId);
+    notifyChat(message);
   });
   on('chat:read', (receipt) => messages.applyReadReceipt(receipt));
-  on('chat:deleted', (deleted) => {
-    // Group recalls (`groupId`) are for the group windows.
-    if ('peerId' in deleted) chat.remove(deleted.messageId, deleted.peerId);
+  on('chat:deleted', (d) => chat.remove(d.messageId, 'groupId' in d ? groupKey(d.groupId) : d.peerId));
+  on('chat:typing', ({ from, groupId, typing: on }) => typing.set(groupId ? groupKey(groupId) : from, from, on));
+  on('group:update', ({ group }) => groups.applyGroup(group));
+  on('group:member', (e) => void groups.applyMemberEvent(e).catch(() => {}));
+  on('group:read', ({ groupId, userId }) => {
+    // Another tab of mine read the group (other members' positions are not shown yet).
+    if (userId === session.userId) unread.clearGroup(groupId);
   });
-  on('chat:typing', ({ from, typing: on }) => typing.set(from, on));
   on('presence:update', (update) => friends.setPresence(update));
   on('unread:update', (counts) => unread.set(counts));
   on('notification:new', ({ message }) => {

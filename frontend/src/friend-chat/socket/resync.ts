@@ -14,12 +14,14 @@ import type { Pinia } from 'pinia';
 import { useChatStore } from '../stores/chat';
 import { useConversationsStore } from '../stores/conversations';
 import { useFriendsStore } from '../stores/friends';
+import { useGroupsStore } from '../stores/groups';
 import { useMessagesStore } from '../stores/messages';
 import { useNotificationsStore } from '../stores/notifications';
 import { useSessionStore } from '../stores/session';
 import { useUnreadStore } from '../stores/unread';
 import { useWindowsStore } from '../stores/windows';
-import { isChatMessage, isNotification } from '../utils/messageKinds';
+import { groupIdOf } from '../utils/conversation';
+import { isNotification, isThreadMessage } from '../utils/messageKinds';
 import { load, save } from '../utils/storage';
 import { request, SocketRequestError } from './client';
 
@@ -55,7 +57,7 @@ export function catchUp(pinia: Pinia): Promise<void> {
     let after = load<string | null>(cursorKey(userId), null);
     for (let page = 0; page < MAX_SYNC_PAGES; page++) {
       const res = await syncPage(after ? { after, limit: SYNC_PAGE_SIZE } : { limit: SYNC_PAGE_SIZE });
-      chat.ingest(res.messages.filter(isChatMessage));
+      chat.ingest(res.messages.filter(isThreadMessage));
       notifications.ingest(res.messages.filter(isNotification));
       after = res.nextCursor;
       // Stop if the user changed meanwhile: never write one user's cursor under another's key.
@@ -73,6 +75,7 @@ export function catchUp(pinia: Pinia): Promise<void> {
 export async function resync(pinia: Pinia, reconnect: boolean): Promise<void> {
   const conversations = useConversationsStore(pinia);
   const friends = useFriendsStore(pinia);
+  const groups = useGroupsStore(pinia);
   const messages = useMessagesStore(pinia);
   const notifications = useNotificationsStore(pinia);
   const unread = useUnreadStore(pinia);
@@ -81,9 +84,12 @@ export async function resync(pinia: Pinia, reconnect: boolean): Promise<void> {
   await catchUp(pinia).catch(() => {});
   // Counts are fetched on every connect (not before it): a change between an earlier fetch and
   // the connection would otherwise never be pushed to us.
-  const refreshes: Promise<unknown>[] = [unread.refresh()];
+  // My groups too: who is in which, and mutes, may have changed while away.
+  const refreshes: Promise<unknown>[] = [unread.refresh(), groups.load()];
   if (reconnect) {
-    refreshes.push(...windows.windows.map((w) => messages.loadLatest(w.peerId)));
+    refreshes.push(...windows.windows.map((w) => messages.loadLatest(w.key)));
+    const openGroups = windows.windows.map((w) => groupIdOf(w.key)).filter((id) => id !== null);
+    refreshes.push(...openGroups.filter((id) => groups.members[id]).map((id) => groups.fetchMembers(id)));
     if (conversations.loaded) refreshes.push(conversations.load());
     if (notifications.loaded) refreshes.push(notifications.refresh());
   }

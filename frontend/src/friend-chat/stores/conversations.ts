@@ -1,36 +1,52 @@
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
 import { chatApi } from '../api/endpoints';
-import type { ChatWireMessage, ConversationEntry } from '../wire';
+import type { ThreadWireMessage } from '../utils/messageKinds';
+import type { ConversationEntry, GroupConversationEntry, GroupWireMessage } from '../wire';
+import { useGroupsStore } from './groups';
 import { useMessagesStore } from './messages';
 import { useWindowsStore } from './windows';
 
-/** Recent conversations (the messages menu), kept current by the messages that pass by. */
+export type ConversationItem = ConversationEntry | GroupConversationEntry;
+
+/** Recent conversations with friends and groups (the messages menu), kept current by the messages that pass by. */
 export const useConversationsStore = defineStore('friendChatConversations', () => {
+  const groups = useGroupsStore();
   const messages = useMessagesStore();
   const windows = useWindowsStore();
-  const list = ref<ConversationEntry[]>([]);
+  const list = ref<ConversationItem[]>([]);
   const loaded = ref(false);
 
   async function load(): Promise<void> {
-    // Group entries (`group`) are for the group UI.
-    list.value = (await chatApi.conversations()).conversations.filter((c): c is ConversationEntry => 'peer' in c);
+    const { conversations } = await chatApi.conversations();
+    groups.remember(conversations.flatMap((c) => ('group' in c ? [c.group] : [])));
+    list.value = conversations;
     loaded.value = true;
   }
 
-  function note(m: ChatWireMessage): void {
+  const keyOfItem = (c: ConversationItem) => ('group' in c ? `g:${c.group.id}` : `u:${c.peer.id}`);
+
+  function note(m: ThreadWireMessage): void {
     if (!loaded.value) return;
-    const peerId = messages.peerOf(m);
-    const existing = list.value.find((c) => c.peer.id === peerId);
+    const key = m.groupId ? `g:${m.groupId}` : `u:${messages.keyOf(m)}`;
+    const existing = list.value.find((c) => keyOfItem(c) === key);
     if (existing && existing.lastMessage.createdAt > m.createdAt) return;
-    const user = existing?.peer ?? windows.peer(peerId);
-    if (!user) {
-      // Someone not known yet: the next open of the menu reloads the list.
-      loaded.value = false;
-      return;
-    }
-    const entry: ConversationEntry = { peer: user, lastMessage: m, unread: existing?.unread ?? 0, updatedAt: m.createdAt, muted: existing?.muted ?? false };
-    list.value = [entry, ...list.value.filter((c) => c !== existing)];
+    const entry = m.groupId ? groupEntry(m as GroupWireMessage, existing) : peerEntry(m, existing);
+    // Someone or something not known yet: the next open of the menu reloads the list.
+    if (!entry) loaded.value = false;
+    else list.value = [entry, ...list.value.filter((c) => c !== existing)];
+  }
+
+  function peerEntry(m: ThreadWireMessage, existing: ConversationItem | undefined): ConversationEntry | null {
+    const peerId = messages.keyOf(m);
+    const user = (existing && 'peer' in existing ? existing.peer : undefined) ?? windows.peer(peerId);
+    const muted = existing?.muted ?? false;
+    return user ? { peer: user, lastMessage: m as ConversationEntry['lastMessage'], unread: existing?.unread ?? 0, updatedAt: m.createdAt, muted } : null;
+  }
+
+  function groupEntry(m: GroupWireMessage, existing: ConversationItem | undefined): GroupConversationEntry | null {
+    const group = groups.byId(m.groupId);
+    return group ? { group, lastMessage: m, unread: existing?.unread ?? 0, updatedAt: m.createdAt, muted: existing?.muted ?? false } : null;
   }
 
   /** A recalled message was some conversation's latest: its preview must change. */
@@ -38,7 +54,7 @@ export const useConversationsStore = defineStore('friendChatConversations', () =
     if (list.value.some((c) => c.lastMessage.id === messageId)) void load().catch(() => {});
   }
 
-  const peer = (peerId: string) => list.value.find((c) => c.peer.id === peerId)?.peer;
+  const peer = (peerId: string) => list.value.find((c): c is ConversationEntry => 'peer' in c && c.peer.id === peerId)?.peer;
 
   function reset(): void {
     list.value = [];

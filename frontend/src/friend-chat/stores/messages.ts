@@ -1,11 +1,12 @@
 import { defineStore } from 'pinia';
 import { ref, shallowRef } from 'vue';
-import { chatApi } from '../api/endpoints';
-import type { ChatWireMessage } from '../wire';
+import { chatApi, groupsApi } from '../api/endpoints';
+import { conversationOf, groupIdOf, type ConversationKey } from '../utils/conversation';
+import type { ThreadWireMessage } from '../utils/messageKinds';
 import { useSessionStore } from './session';
 import { applyLatestPage, emptyThread, markRead, mergeMessages, type Thread } from './thread';
 
-/** Each conversation's loaded messages, and loading them: latest page, older pages, merges. */
+/** Each conversation's loaded messages (by conversation key), and loading them: latest page, older pages, merges. */
 export const useMessagesStore = defineStore('friendChatMessages', () => {
   const session = useSessionStore();
   // Immutable arrays in a shallow ref: cheap with thousands of messages.
@@ -16,82 +17,86 @@ export const useMessagesStore = defineStore('friendChatMessages', () => {
   // Bumped by reset: a page that arrives for a previous user is dropped.
   let generation = 0;
 
-  /** The other side of a conversation, seen from the current user. */
-  const peerOf = (m: ChatWireMessage) => (m.fromUserId === session.userId ? m.toUserId : m.fromUserId);
+  /** The conversation a message belongs to: its group, or the other side seen from the current user. */
+  const keyOf = (m: ThreadWireMessage): ConversationKey => conversationOf(m, session.userId);
+
+  function history(key: ConversationKey, before?: string | null) {
+    const groupId = groupIdOf(key);
+    return groupId ? groupsApi.history(groupId, before) : chatApi.history(key, before);
+  }
 
   /** Change one thread; `create` makes it when missing (a send before anything was loaded). */
-  function updateThread(peerId: string, fn: (t: Thread) => Thread, create = false): void {
-    const current = threads.value[peerId];
+  function updateThread(key: ConversationKey, fn: (t: Thread) => Thread, create = false): void {
+    const current = threads.value[key];
     if (!current && !create) return;
     const next = fn(current ?? emptyThread());
-    if (next !== current) threads.value = { ...threads.value, [peerId]: next };
+    if (next !== current) threads.value = { ...threads.value, [key]: next };
   }
 
   /** Merge server messages into one conversation (live, sync, ack): never a duplicate, never a gap. */
-  function ingestInto(peerId: string, messages: ChatWireMessage[]): void {
-    updateThread(peerId, (t) => {
+  function ingestInto(key: ConversationKey, messages: ThreadWireMessage[]): void {
+    updateThread(key, (t) => {
       const mode = !t.loaded ? 'replaceOnly' : t.olderCursor === null ? 'all' : 'contiguous';
       const merged = mergeMessages(t.messages, messages, mode);
       return merged === t.messages ? t : { ...t, messages: merged };
     });
   }
 
-  /** Chat messages from a sync page or a push, by conversation; answers them grouped. */
-  function ingest(messages: ChatWireMessage[]): Map<string, ChatWireMessage[]> {
-    const byPeer = new Map<string, ChatWireMessage[]>();
+  /** Messages from a sync page or a push, by conversation; answers them grouped. */
+  function ingest(messages: ThreadWireMessage[]): Map<ConversationKey, ThreadWireMessage[]> {
+    const byKey = new Map<ConversationKey, ThreadWireMessage[]>();
     for (const m of messages) {
-      const id = peerOf(m);
-      const list = byPeer.get(id);
+      const key = keyOf(m);
+      const list = byKey.get(key);
       if (list) list.push(m);
-      else byPeer.set(id, [m]);
+      else byKey.set(key, [m]);
     }
-    for (const [peerId, list] of byPeer) ingestInto(peerId, list);
-    return byPeer;
+    for (const [key, list] of byKey) ingestInto(key, list);
+    return byKey;
   }
 
-  const has = (peerId: string, messageId: string) => threads.value[peerId]?.messages.some((m) => m.id === messageId) ?? false;
+  const has = (key: ConversationKey, messageId: string) => threads.value[key]?.messages.some((m) => m.id === messageId) ?? false;
 
   /** Refresh the latest page (first open, reopen, reconnect); concurrent calls share one request. */
-  function loadLatest(peerId: string): Promise<void> {
-    const running = inFlight.get(peerId);
+  function loadLatest(key: ConversationKey): Promise<void> {
+    const running = inFlight.get(key);
     if (running) return running;
     const gen = generation;
-    const job = chatApi
-      .history(peerId)
+    const job = history(key)
       .then(({ messages, nextCursor }) => {
         if (gen !== generation) return;
-        updateThread(peerId, (t) => applyLatestPage(t, messages, nextCursor), true);
-        loadFailed.value = { ...loadFailed.value, [peerId]: false };
+        updateThread(key, (t) => applyLatestPage(t, messages, nextCursor), true);
+        loadFailed.value = { ...loadFailed.value, [key]: false };
       })
       .catch((err: unknown) => {
-        loadFailed.value = { ...loadFailed.value, [peerId]: true };
+        loadFailed.value = { ...loadFailed.value, [key]: true };
         throw err;
       })
-      .finally(() => inFlight.delete(peerId));
-    inFlight.set(peerId, job);
+      .finally(() => inFlight.delete(key));
+    inFlight.set(key, job);
     return job;
   }
 
-  async function ensureLoaded(peerId: string): Promise<void> {
-    if (!threads.value[peerId]?.loaded) await loadLatest(peerId);
+  async function ensureLoaded(key: ConversationKey): Promise<void> {
+    if (!threads.value[key]?.loaded) await loadLatest(key);
   }
 
   /** Fetch the page before the oldest loaded message; answers false when there is none. */
-  async function loadOlder(peerId: string): Promise<boolean> {
-    const t = threads.value[peerId];
-    if (!t?.loaded || t.olderCursor === null || loadingOlder.value[peerId]) return false;
-    loadingOlder.value = { ...loadingOlder.value, [peerId]: true };
+  async function loadOlder(key: ConversationKey): Promise<boolean> {
+    const t = threads.value[key];
+    if (!t?.loaded || t.olderCursor === null || loadingOlder.value[key]) return false;
+    loadingOlder.value = { ...loadingOlder.value, [key]: true };
     try {
       const gen = generation;
-      const page = await chatApi.history(peerId, t.olderCursor);
+      const page = await history(key, t.olderCursor);
       if (gen !== generation) return false;
-      updateThread(peerId, (cur) =>
+      updateThread(key, (cur) =>
         // Skip if a refresh replaced the list meanwhile: this page may no longer join it.
         cur.olderCursor !== t.olderCursor ? cur : { ...cur, messages: mergeMessages(cur.messages, page.messages, 'all'), olderCursor: page.nextCursor },
       );
       return true;
     } finally {
-      loadingOlder.value = { ...loadingOlder.value, [peerId]: false };
+      loadingOlder.value = { ...loadingOlder.value, [key]: false };
     }
   }
 
@@ -105,8 +110,8 @@ export const useMessagesStore = defineStore('friendChatMessages', () => {
     else markReadFrom(by, session.userId, readAt);
   }
 
-  function remove(messageId: string, peerId: string): void {
-    updateThread(peerId, (t) => ({ ...t, messages: t.messages.filter((m) => m.id !== messageId) }));
+  function remove(messageId: string, key: ConversationKey): void {
+    updateThread(key, (t) => ({ ...t, messages: t.messages.filter((m) => m.id !== messageId) }));
   }
 
   function reset(): void {
@@ -119,6 +124,6 @@ export const useMessagesStore = defineStore('friendChatMessages', () => {
 
   return {
     threads, loadingOlder, loadFailed,
-    peerOf, updateThread, ingestInto, ingest, has, loadLatest, ensureLoaded, loadOlder, markReadFrom, applyReadReceipt, remove, reset,
+    keyOf, updateThread, ingestInto, ingest, has, loadLatest, ensureLoaded, loadOlder, markReadFrom, applyReadReceipt, remove, reset,
   };
 });

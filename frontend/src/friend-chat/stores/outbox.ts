@@ -1,10 +1,11 @@
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
 import { request, SocketRequestError } from '../socket/client';
-import { isChatMessage } from '../utils/messageKinds';
+import { groupIdOf, type ConversationKey } from '../utils/conversation';
+import { isThreadMessage } from '../utils/messageKinds';
 import { load, save } from '../utils/storage';
 import type { WireMessage } from '../wire';
-import { useConversationsStore } from './conversations';
+import { useChatStore } from './chat';
 import { useMessagesStore } from './messages';
 import { useSessionStore } from './session';
 import type { ChatMessage } from './thread';
@@ -19,24 +20,24 @@ export const MAX_CONTENT = 2000;
 export const useOutboxStore = defineStore('friendChatOutbox', () => {
   const session = useSessionStore();
   const messages = useMessagesStore();
-  const conversations = useConversationsStore();
+  const chat = useChatStore();
   const windows = useWindowsStore();
 
   // Unsent text per conversation: survives minimize, close, eviction and page navigation.
   const drafts = ref<Record<string, string>>({});
-  const setDraft = (peerId: string, text: string) => (drafts.value = { ...drafts.value, [peerId]: text });
+  const setDraft = (key: ConversationKey, text: string) => (drafts.value = { ...drafts.value, [key]: text });
 
-  function send(peerId: string, text: string): boolean {
+  function send(key: ConversationKey, text: string): boolean {
     const content = text.trim();
     const me = session.userId;
     if (!content || content.length > MAX_CONTENT || !me) return false;
     const clientId = crypto.randomUUID();
+    const groupId = groupIdOf(key);
     const local: ChatMessage = {
       id: '',
       key: clientId,
       fromUserId: me,
-      toUserId: peerId,
-      groupId: null,
+      ...(groupId ? { toUserId: null, groupId } : { toUserId: key, groupId: null }),
       messageType: 'CHAT',
       content,
       metadata: {},
@@ -46,36 +47,37 @@ export const useOutboxStore = defineStore('friendChatOutbox', () => {
       createdAt: new Date().toISOString(),
       pending: 'sending',
     };
-    messages.updateThread(peerId, (t) => ({ ...t, messages: [...t.messages, local] }), true);
-    windows.touch(peerId);
+    messages.updateThread(key, (t) => ({ ...t, messages: [...t.messages, local] }), true);
+    windows.touch(key);
     void deliver(local);
     return true;
   }
 
   async function deliver(m: ChatMessage): Promise<void> {
     const clientId = m.clientId!;
-    setPending(m.toUserId, clientId, 'sending');
+    const key = messages.keyOf(m);
+    setPending(key, clientId, 'sending');
     const confirm = (message: WireMessage) => {
-      if (!isChatMessage(message)) return;
-      messages.ingestInto(m.toUserId, [message]);
-      conversations.note(message);
+      if (!isThreadMessage(message)) return;
+      chat.ingest([message]);
       saveOutbox();
     };
+    const to = m.groupId ? { groupId: m.groupId } : { to: m.toUserId! };
     try {
-      const { message } = await request('chat:send', { to: m.toUserId, content: m.content, clientId }, { onLate: (a) => confirm(a.message) });
+      const { message } = await request('chat:send', { ...to, content: m.content, clientId }, { onLate: (a) => confirm(a.message) });
       confirm(message);
     } catch (err) {
-      setPending(m.toUserId, clientId, 'failed', err instanceof SocketRequestError ? err.code : 'INTERNAL');
+      setPending(key, clientId, 'failed', err instanceof SocketRequestError ? err.code : 'INTERNAL');
     }
   }
 
-  function retry(peerId: string, clientId: string): void {
-    const m = messages.threads[peerId]?.messages.find((x) => x.clientId === clientId && x.pending === 'failed');
+  function retry(key: ConversationKey, clientId: string): void {
+    const m = messages.threads[key]?.messages.find((x) => x.clientId === clientId && x.pending === 'failed');
     if (m) void deliver(m);
   }
 
-  function setPending(peerId: string, clientId: string, state: 'sending' | 'failed', error?: string): void {
-    messages.updateThread(peerId, (t) => ({
+  function setPending(key: ConversationKey, clientId: string, state: 'sending' | 'failed', error?: string): void {
+    messages.updateThread(key, (t) => ({
       ...t,
       // Only while still unconfirmed: a sync may have confirmed it before the ack timed out.
       messages: t.messages.map((x) => (x.clientId === clientId && x.pending ? { ...x, pending: state, error } : x)),
@@ -94,7 +96,7 @@ export const useOutboxStore = defineStore('friendChatOutbox', () => {
   function restore(userId: string): void {
     owner = userId;
     const outbox = load<ChatMessage[]>(`${userId}:outbox`, []);
-    for (const m of outbox) messages.updateThread(m.toUserId, (t) => ({ ...t, messages: [...t.messages, m] }), true);
+    for (const m of outbox) messages.updateThread(messages.keyOf(m), (t) => ({ ...t, messages: [...t.messages, m] }), true);
     // They were on their way when the page went away; the server dedupes by clientId.
     for (const m of outbox) if (m.pending === 'sending') void deliver(m);
   }

@@ -1,17 +1,18 @@
 // Pure functions over one conversation's message list, so merge rules are testable and shared
 // by live messages, sync pages and HTTP pages.
-import type { ChatWireMessage } from '../wire';
+import type { ThreadWireMessage } from '../utils/messageKinds';
 
 export type MessageStatus = 'sending' | 'sent' | 'read' | 'failed';
 
-export interface ChatMessage extends ChatWireMessage {
+/** A message of a conversation's timeline (chat, or a group event) as the window shows it. */
+export type ChatMessage = ThreadWireMessage & {
   /** Render key: clientId ?? id. */
   key: string;
   /** Set only for own messages the server has not confirmed yet. */
   pending?: 'sending' | 'failed';
   /** Error code of the last failed attempt (e.g. NOT_FRIENDS, RATE_LIMITED, TIMEOUT). */
   error?: string;
-}
+};
 
 export interface Thread {
   messages: ChatMessage[];
@@ -38,7 +39,7 @@ const ownKey = (m: { fromUserId: string | null; clientId: string | null }) =>
   m.clientId ? `${m.fromUserId ?? ''}:${m.clientId}` : null;
 
 // The same key before and after the server confirms a send, so Vue keeps the bubble's DOM.
-const toChat = (m: ChatWireMessage): ChatMessage => ({ ...m, key: m.clientId ?? m.id });
+const toChat = (m: ThreadWireMessage): ChatMessage => ({ ...m, key: m.clientId ?? m.id });
 
 /**
  * How to treat messages that are not in the list yet:
@@ -50,7 +51,7 @@ const toChat = (m: ChatWireMessage): ChatMessage => ({ ...m, key: m.clientId ?? 
 export type MergeMode = 'all' | 'contiguous' | 'replaceOnly';
 
 /** Merge server messages into a list by id and by (sender, clientId): never a duplicate. */
-export function mergeMessages(current: ChatMessage[], incoming: ChatWireMessage[], mode: MergeMode): ChatMessage[] {
+export function mergeMessages(current: ChatMessage[], incoming: ThreadWireMessage[], mode: MergeMode): ChatMessage[] {
   const next = current.slice();
   const byId = new Map<string, number>();
   const byClient = new Map<string, number>();
@@ -86,7 +87,7 @@ export function mergeMessages(current: ChatMessage[], incoming: ChatWireMessage[
  * messages stay when the page overlaps them; without overlap there may be a gap, so the page
  * replaces the list and older messages are fetched again on scroll.
  */
-export function applyLatestPage(thread: Thread, page: ChatWireMessage[], nextCursor: string | null): Thread {
+export function applyLatestPage(thread: Thread, page: ThreadWireMessage[], nextCursor: string | null): Thread {
   const confirmed = thread.messages.filter((m) => !m.pending);
   const pending = thread.messages.filter((m) => m.pending);
   const first = page[0];

@@ -1,28 +1,40 @@
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
 import { signal } from '../socket/client';
+import { groupIdOf, type ConversationKey } from '../utils/conversation';
 
 const TYPING_TTL_MS = 6_000;
 
-/** Who is typing to me right now, and telling a friend that I am. */
+/** Who is typing to me right now (per conversation: a friend, or members of a group), and telling others that I am. */
 export const useTypingStore = defineStore('friendChatTyping', () => {
-  const typing = ref<Record<string, boolean>>({});
+  /** The users typing in each conversation, in the order they started. */
+  const typers = ref<Record<ConversationKey, string[]>>({});
   const timers = new Map<string, ReturnType<typeof setTimeout>>();
 
-  function set(from: string, on: boolean): void {
-    clearTimeout(timers.get(from));
-    if (!!typing.value[from] !== on) typing.value = { ...typing.value, [from]: on };
+  function set(key: ConversationKey, from: string, on: boolean): void {
+    const timer = `${key}\n${from}`;
+    clearTimeout(timers.get(timer));
+    const now = typers.value[key] ?? [];
+    if (now.includes(from) !== on) typers.value = { ...typers.value, [key]: on ? [...now, from] : now.filter((u) => u !== from) };
     // A lost "stopped typing" must not leave the indicator on forever.
-    if (on) timers.set(from, setTimeout(() => set(from, false), TYPING_TTL_MS));
+    if (on) timers.set(timer, setTimeout(() => set(key, from, false), TYPING_TTL_MS));
+    else timers.delete(timer);
   }
 
-  const send = (to: string, on: boolean) => signal('chat:typing', { to, typing: on });
+  const of = (key: ConversationKey): string[] => typers.value[key] ?? [];
+  const isTyping = (key: ConversationKey): boolean => of(key).length > 0;
+
+  function send(key: ConversationKey, on: boolean): void {
+    const groupId = groupIdOf(key);
+    if (groupId) signal('chat:typing', { groupId, typing: on });
+    else signal('chat:typing', { to: key, typing: on });
+  }
 
   function reset(): void {
     for (const timer of timers.values()) clearTimeout(timer);
     timers.clear();
-    typing.value = {};
+    typers.value = {};
   }
 
-  return { typing, set, send, reset };
+  return { typers, of, isTyping, set, send, reset };
 });

@@ -1,19 +1,27 @@
 // Narrowing for the wire union: a host-defined notification type is an open string, so
 // `messageType === 'SYSTEM_FOLLOW'` alone cannot tell TypeScript which member it is.
-import { SYSTEM_MESSAGE_TYPES, type ChatWireMessage, type GroupWireMessage, type NotificationWireMessage, type SystemWireMessage } from '../wire';
+import {
+  SYSTEM_MESSAGE_TYPES,
+  type ChatWireMessage,
+  type GroupChatWireMessage,
+  type GroupEventWireMessage,
+  type NotificationWireMessage,
+  type SystemWireMessage,
+} from '../wire';
 
 const BUILT_IN_SYSTEM: ReadonlySet<string> = new Set(SYSTEM_MESSAGE_TYPES);
 
-type Kind = { messageType: string; groupId?: string | null };
+/** What a conversation's timeline holds: chat messages (direct or group) and group events. */
+export type ThreadWireMessage = ChatWireMessage | GroupChatWireMessage | GroupEventWireMessage;
 
-/** A direct chat message (group messages have a `groupId`). */
-export const isChatMessage = (m: Kind): m is ChatWireMessage => m.messageType === 'CHAT' && !m.groupId;
+export const isChatMessage = <M extends { messageType: string }>(m: M): m is Extract<M, { messageType: 'CHAT' }> => m.messageType === 'CHAT';
 
-/** A message of a group: a member's, or a GROUP_EVENT notice. */
-export const isGroupMessage = <M extends Kind>(m: M): m is Extract<M, GroupWireMessage> => !!m.groupId;
+export const isGroupEvent = (m: { messageType: string }): m is GroupEventWireMessage => m.messageType === 'GROUP_EVENT';
 
-/** A notification (system or host-defined): not chat, not of a group. */
-export const isNotification = <M extends Kind>(m: M): m is Exclude<M, ChatWireMessage | GroupWireMessage> => m.messageType !== 'CHAT' && !m.groupId;
+/** A message of some conversation (not of the notification center). */
+export const isThreadMessage = (m: { messageType: string }): m is ThreadWireMessage => m.messageType === 'CHAT' || m.messageType === 'GROUP_EVENT';
+
+export const isNotification = <M extends { messageType: string }>(m: M): m is Exclude<M, ThreadWireMessage> => !isThreadMessage(m);
 
 /** One of the five built-in system types (their metadata has the contract's shape). */
 export const isBuiltInSystem = (m: NotificationWireMessage): m is SystemWireMessage => BUILT_IN_SYSTEM.has(m.messageType);
