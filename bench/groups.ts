@@ -286,10 +286,13 @@ export async function benchGroups(log: (s: string) => void) {
     await run('app, PostgreSQL', () => startTarget('app', { ...env, DATABASE_URL: db.url }), db.drop);
   } else log('PostgreSQL not reachable: PostgreSQL runs skipped');
   if (process.env.BENCH_GROUP_PGLITE !== 'false') await run('app, PGlite', () => startTarget('app', env));
-  const relay = fanout.find((f) => f.target.startsWith('relay'));
+  // The relay once more at the end: on a shared machine its ceiling moves between runs, and the
+  // comparison takes the better of its two.
+  await run('relay (no database), again', () => startTarget('relay', env));
+  const relayBest = Math.max(0, ...fanout.filter((f) => f.target.startsWith('relay')).map((f) => f.saturation?.receiptsPerSecond ?? 0));
   for (const f of fanout) {
-    if (f === relay || !relay?.saturation || !f.saturation) continue;
-    log(`${f.target}: fan-out at saturation ${f.saturation.receiptsPerSecond} receipts/s = ${Math.round((f.saturation.receiptsPerSecond / relay.saturation.receiptsPerSecond) * 100)}% of the relay's ${relay.saturation.receiptsPerSecond}`);
+    if (f.target.startsWith('relay') || !relayBest || !f.saturation) continue;
+    log(`${f.target}: fan-out at saturation ${f.saturation.receiptsPerSecond} receipts/s = ${Math.round((f.saturation.receiptsPerSecond / relayBest) * 100)}% of the relay's best ${relayBest}`);
   }
   const service = PARTS.includes('service') && (await pgAvailable()) ? await benchGroupService(log) : null;
   return { fanout, service };
