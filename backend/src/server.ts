@@ -37,6 +37,9 @@ import { createDeletedUsers, forgetUser } from './chat/deletedUsers.ts';
 import { ClientId, Content } from './chat/schemas.ts';
 import { chatRoutes } from './chat/routes.ts';
 import { registerChatHandlers } from './chat/socket.ts';
+import { createRichMessages } from './chat/rich.ts';
+import { createUploads, type UploadLimits, type UploadsOption } from './uploads/index.ts';
+import type { AttachmentService } from './uploads/service.ts';
 import { createNotificationService, type NotificationDraft, type NotificationService } from './notifications/service.ts';
 import { createNotificationInbox } from './notifications/inbox.ts';
 import { notificationRoutes } from './notifications/routes.ts';
@@ -65,9 +68,15 @@ export interface FriendChatOptions {
    * is the only node.
    */
   redis?: { url: string; prefix?: string };
-  /** Where attachments will go (accepted, not used yet). */
-  uploads?: { dir: string } | { s3: { bucket: string; endpoint?: string; region?: string; accessKeyId?: string; secretAccessKey?: string } };
-  limits?: {
+  /**
+   * Where uploads (images, files, voice) are stored: a directory (default `./data/uploads`,
+   * relative to the working directory), or S3-compatible object storage for several nodes
+   * (`{ s3: { bucket, endpoint?, region?, accessKeyId?, secretAccessKey?, forcePathStyle?, prefix? } }`).
+   * Also: `publicPath` (where clients reach the router, default `/api`), `urlSecret`,
+   * `imageConcurrency`, `maxConcurrent`, `cleanupIntervalMs`. See docs/embedding.md.
+   */
+  uploads?: UploadsOption;
+  limits?: UploadLimits & {
     /** Chat messages per second per user, burst the same (default 5). */
     chatRatePerSecond?: number;
     /** Socket events one socket may send per second before it is cut off (default 100). */
@@ -150,7 +159,7 @@ export interface FriendChat {
     db: Database;
     bus: Bus;
     io: () => IoServer | null;
-    services: { messages: MessageService; notifications: NotificationService; unread: UnreadService; presence: PresenceService };
+    services: { messages: MessageService; notifications: NotificationService; unread: UnreadService; presence: PresenceService; attachments: AttachmentService };
   };
 }
 
@@ -202,17 +211,29 @@ export async function createFriendChat(options: FriendChatOptions): Promise<Frie
     const notifications = createNotificationService(db, bus, unread, users, onError);
     const lastSeen = createLastSeenStore(db, deletedUsers.has);
     const presence = createPresenceService(presenceStore, bus, friends, lastSeen, onError);
-    const messages = createMessageService({ db, bus, friends, users, rateLimiter, unread, hooks: options.hooks, onError });
+    // Uploads: blob store, signed urls, the periodic deletion of unsent ones.
+    const uploads = await createUploads({ db, option: options.uploads, limits, identify: options.identify, onError });
+    cleanups.unshift(() => uploads.close());
+    const rich = createRichMessages(db, uploads.attachments);
+    const messages = createMessageService({ db, bus, friends, users, rateLimiter, unread, hooks: options.hooks, onError, rich, attachments: uploads.attachments });
     const inbox = createNotificationInbox(db.prisma, unread);
     const friendList = createFriendList({ friends, users, presence, lastSeen, unread });
 
     const router = Router();
     router.use(['/messages', '/friends'], express.json({ limit: limits.jsonBody ?? '64kb' }), requireIdentity(options.identify));
     router.use(notificationRoutes(inbox), chatRoutes(messages, unread, friendList));
+    router.use(uploads.router);
     const onHttpError: ErrorRequestHandler = (err, req, res, _next) => {
       const e = toAppError(err);
       if (e.code === 'INTERNAL') logger.error(`${req.method} ${req.originalUrl}`, err);
       if (res.headersSent) return;
+      // Answered before its body was read (an upload refused early): read no more of it, and
+      // close the connection once the answer is out rather than drain the rest.
+      if (!req.complete) {
+        req.pause();
+        res.setHeader('Connection', 'close');
+      }
+      if (e.retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(e.retryAfterSeconds));
       res.status(e.status).json(errorBody(e));
     };
     router.use(onHttpError);
@@ -342,7 +363,7 @@ export async function createFriendChat(options: FriendChatOptions): Promise<Frie
         db,
         bus,
         io: () => io,
-        services: { messages, notifications, unread, presence },
+        services: { messages, notifications, unread, presence, attachments: uploads.attachments },
       },
     };
   } catch (err) {

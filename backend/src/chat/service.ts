@@ -9,10 +9,11 @@ import type { ConversationEntry, SyncPage, WireMessage } from '../realtime/event
 import type { ChatHooks, ChatUser, FriendGraph, UserDirectory } from '../ports.ts';
 import { decodeCursor, encodeCursor, START } from './cursor.ts';
 import type { UnreadService } from './unread.ts';
-import { toWire } from './wire.ts';
 import { createMessageWriter } from './writer.ts';
 import { historyRows, syncHorizon, syncRows } from './sql.ts';
 import { deletedUser, isDeletedUserId } from './deletedUsers.ts';
+import type { RichMessages, RichParts } from './rich.ts';
+import type { AttachmentService } from '../uploads/service.ts';
 
 export interface MessageServiceDeps {
   db: Database;
@@ -23,9 +24,13 @@ export interface MessageServiceDeps {
   unread: UnreadService;
   hooks?: ChatHooks;
   onError?: (err: unknown) => void;
+  /** Uploads and locations in messages; attachments on the wire with fresh signed urls. */
+  rich: RichMessages;
+  attachments: Pick<AttachmentService, 'present' | 'discard'>;
 }
 
-export interface SendInput {
+/** `content` may be empty when the message carries an attachment or a location (a caption otherwise). */
+export interface SendInput extends RichParts {
   from: string;
   to: string;
   content: string;
@@ -53,7 +58,8 @@ export const toChatUser = (u: ChatUser): ChatUser => ({
 });
 
 export function createMessageService(deps: MessageServiceDeps) {
-  const { db, bus, friends, users, rateLimiter, unread, hooks = {}, onError = () => {} } = deps;
+  const { db, bus, friends, users, rateLimiter, unread, hooks = {}, onError = () => {}, rich, attachments } = deps;
+  const present = attachments.present;
   const prisma: PrismaClient = db.prisma;
 
   const userExists = async (id: string) => (await users.byIds([id])).some((u) => u.id === id);
@@ -65,9 +71,9 @@ export function createMessageService(deps: MessageServiceDeps) {
   }
 
   /** A resend of a stored clientId returns the first message and pushes nothing again. */
-  function resent(existing: Message, to: string): { message: WireMessage; created: false } {
+  async function resent(existing: Message, to: string): Promise<{ message: WireMessage; created: false }> {
     if (existing.toUserId !== to) throw new AppError('CONFLICT', 'clientId already used for another conversation');
-    return { message: toWire(existing), created: false };
+    return { message: (await present([existing]))[0]!, created: false };
   }
 
   // Inserts are batched (writer.ts).
@@ -85,6 +91,16 @@ export function createMessageService(deps: MessageServiceDeps) {
         if (!(await userExists(to))) throw notFound('User');
         throw new AppError('NOT_FRIENDS', 'You can only message friends');
       }
+      const isRich = input.attachmentId !== undefined || input.location !== undefined;
+      let kind;
+      try {
+        kind = isRich ? await rich.kindOf(from, input) : 'text';
+      } catch (err) {
+        // A resend after the upload was sent (by this very message) returns the first message.
+        const existing = clientId ? await findByClientId(from, clientId) : null;
+        if (existing) return resent(existing, to);
+        throw err;
+      }
       // A token is taken before the write and given back if the write finds the clientId
       // already stored: idempotent resends do not count, and the common path asks nothing extra.
       if (rateLimited && !(await rateLimiter.take(from, receivedAt))) {
@@ -92,12 +108,15 @@ export function createMessageService(deps: MessageServiceDeps) {
         if (existing) return resent(existing, to);
         throw new AppError('RATE_LIMITED', 'Too many messages, slow down');
       }
-      const { message: stored, created } = await writer.write({ fromUserId: from, toUserId: to, content: input.content, clientId });
+      const draft = { fromUserId: from, toUserId: to, content: input.content, clientId };
+      const { message: stored, created } = isRich
+        ? await rich.write({ ...draft, kind, attachmentId: input.attachmentId ?? null, location: input.location ?? null })
+        : await writer.write(draft);
       if (!created) {
         if (rateLimited) await rateLimiter.refund(from);
         return resent(stored, to);
       }
-      const message = toWire(stored);
+      const message = (await present([stored]))[0]!;
       // The recipient's tabs and the sender's other tabs, in one broadcast (one publish when
       // nodes share a Redis adapter): the socket that sent it gets the ack instead.
       bus.emit([to, from], 'chat:message', { message }, input.originSocketId);
@@ -121,7 +140,7 @@ export function createMessageService(deps: MessageServiceDeps) {
       const page = rows.slice(0, limit);
       const oldest = page.at(-1);
       return {
-        messages: page.reverse().map(toWire),
+        messages: await present(page.reverse()),
         nextCursor: rows.length > limit && oldest ? encodeCursor(position(oldest)) : null,
       };
     },
@@ -135,7 +154,7 @@ export function createMessageService(deps: MessageServiceDeps) {
       const page = rows.slice(0, limit);
       const last = page.at(-1);
       return {
-        messages: page.map(toWire),
+        messages: await present(page),
         nextCursor: last ? encodeCursor(position(last)) : (after ?? encodeCursor(START)),
         hasMore: rows.length > limit,
       };
@@ -175,6 +194,8 @@ export function createMessageService(deps: MessageServiceDeps) {
       }
       const { count } = await prisma.message.updateMany({ where: { id: messageId, deletedAt: null }, data: { deletedAt: new Date() } });
       if (count === 0) throw notFound('Message');
+      // A recalled message's upload goes with it, for everyone.
+      if (m.attachmentId) await attachments.discard(m.attachmentId).catch(onError);
       if (isSystem) {
         // System messages have no other party; "system" tells the client which list to update.
         bus.emit(me, 'chat:deleted', { messageId, peerId: 'system' });
@@ -201,6 +222,7 @@ export function createMessageService(deps: MessageServiceDeps) {
         prisma.message.findMany({ where: { id: { in: latest.map((l) => l.id) } } }),
         unread.counts(me),
       ]);
+      const wire = new Map((await present(messages)).map((w) => [w.id, w]));
       const peerIds = messages.map((m) => (m.fromUserId === me ? m.toUserId : m.fromUserId!));
       const peers = new Map<string, ChatUser>((await users.byIds([...new Set(peerIds)])).map((u) => [u.id, toChatUser(u)]));
       return messages
@@ -209,7 +231,7 @@ export function createMessageService(deps: MessageServiceDeps) {
           const peerId = m.fromUserId === me ? m.toUserId : m.fromUserId!;
           const peer = peers.get(peerId) ?? (isDeletedUserId(peerId) ? deletedUser(peerId) : undefined);
           if (!peer) return [];
-          return [{ peer, lastMessage: toWire(m), unread: counts.byPeer[peer.id] ?? 0, updatedAt: m.createdAt.toISOString() }];
+          return [{ peer, lastMessage: wire.get(m.id)!, unread: counts.byPeer[peer.id] ?? 0, updatedAt: m.createdAt.toISOString() }];
         });
     },
   };

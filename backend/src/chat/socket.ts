@@ -44,8 +44,8 @@ export function registerChatHandlers(socket: ChatSocket, deps: ChatHandlerDeps):
     'chat:send',
     handler(
       SendEvent,
-      async ({ to, content, clientId }) => {
-        const { message } = await messages.send({ from: me, to, content, clientId, originSocketId: socket.id });
+      async (input) => {
+        const { message } = await messages.send({ ...input, from: me, originSocketId: socket.id });
         return { message };
       },
       onError,

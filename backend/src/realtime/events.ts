@@ -48,6 +48,36 @@ export interface SystemMetadata {
  */
 export type HostMessageType = string & {};
 
+/** What a message carries (DESIGN.md, "Rich messages"); system messages are `text`. */
+export type MessageKind = 'text' | 'image' | 'file' | 'voice' | 'location';
+export type AttachmentKind = 'image' | 'file' | 'voice';
+
+/**
+ * An upload, as `POST /api/uploads` answers it and as a message carries it. `kind` and `mime` come
+ * from the bytes; `mime` and `size` describe the stored full-size file that `url` serves. `url`
+ * and `thumbnailUrl` are signed and expire (every answer hands out fresh ones). Images have
+ * `width`, `height` and `thumbnailUrl` (a WebP of at most 320 px); voice has `durationMs`.
+ */
+export interface WireAttachment {
+  id: string;
+  kind: AttachmentKind;
+  name: string;
+  mime: string;
+  size: number;
+  width?: number;
+  height?: number;
+  durationMs?: number;
+  url: string;
+  thumbnailUrl?: string;
+}
+
+/** A location message's place: latitude −90…90, longitude −180…180, an optional label (≤ 100). */
+export interface WireLocation {
+  lat: number;
+  lng: number;
+  label?: string;
+}
+
 /** Fields every message on the wire has; times are ISO strings. */
 interface WireMessageBase {
   id: string;
@@ -57,6 +87,10 @@ interface WireMessageBase {
   isRead: boolean;
   readAt: string | null;
   createdAt: string;
+  /** `text` unless the message carries an attachment (its kind) or a location. */
+  kind: MessageKind;
+  attachment: WireAttachment | null;
+  location: WireLocation | null;
 }
 
 /** A chat message between two users. */
@@ -109,6 +143,7 @@ export type ErrorCode =
   | 'NOT_FOUND'
   | 'CONFLICT'
   | 'RATE_LIMITED'
+  | 'TOO_LARGE'
   | 'UNAVAILABLE'
   | 'INTERNAL';
 
@@ -120,8 +155,21 @@ export interface SyncPage {
   hasMore: boolean;
 }
 
+/**
+ * A chat message to send: text (`content`, 1–2000 characters), or an upload (`attachmentId`, from
+ * `POST /api/uploads`) or a location, with `content` a caption that may be empty (0–2000). Not
+ * both an attachment and a location. (The server also takes a missing `content` as empty.)
+ */
+export interface SendPayload {
+  to: string;
+  content: string;
+  clientId: string;
+  attachmentId?: string;
+  location?: WireLocation;
+}
+
 export interface ClientToServerEvents {
-  'chat:send': (payload: { to: string; content: string; clientId: string }, ack: Ack<{ message: WireMessage }>) => void;
+  'chat:send': (payload: SendPayload, ack: Ack<{ message: WireMessage }>) => void;
   'chat:read': (payload: { peerId: string }, ack: Ack<{ updated: number }>) => void;
   'chat:typing': (payload: { to: string; typing: boolean }, ack?: Ack<object>) => void;
   'chat:sync': (payload: { after?: string; limit?: number }, ack: Ack<SyncPage>) => void;

@@ -2,19 +2,24 @@
 // one place so that every other file of the module imports it from here.
 export { SYSTEM_MESSAGE_TYPES } from '../../../backend/src/realtime/events';
 export type {
+  AttachmentKind,
   ChatWireMessage,
   ClientToServerEvents,
   ConversationEntry,
   CustomWireMessage,
   ErrorBody,
   FriendEntry,
+  MessageKind,
   NotificationWireMessage,
   PublicUser,
+  SendPayload,
   ServerToClientEvents,
   SessionClosedReason,
   SystemMessageType,
   SystemMetadata,
   SystemWireMessage,
   UnreadCounts,
+  WireAttachment,
+  WireLocation,
   WireMessage,
 } from '../../../backend/src/realtime/events';

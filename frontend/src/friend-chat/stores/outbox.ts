@@ -43,6 +43,9 @@ export const useOutboxStore = defineStore('friendChatOutbox', () => {
       isRead: false,
       readAt: null,
       createdAt: new Date().toISOString(),
+      kind: 'text',
+      attachment: null,
+      location: null,
       pending: 'sending',
     };
     messages.updateThread(peerId, (t) => ({ ...t, messages: [...t.messages, local] }), true);

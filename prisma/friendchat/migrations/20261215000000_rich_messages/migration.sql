@@ -1,0 +1,46 @@
+-- Rich messages (DESIGN.md, "Rich messages"): uploads (Attachment), and messages that carry one
+-- (attachmentId, at most one message per upload) or a location, with the kind the client renders.
+-- Run with the module's schema as search_path, like every migration of the module.
+
+-- AlterTable
+ALTER TABLE "Message" ADD COLUMN "kind" TEXT NOT NULL DEFAULT 'text',
+ADD COLUMN "attachmentId" UUID,
+ADD COLUMN "location" JSONB;
+
+-- CreateTable
+CREATE TABLE "Attachment" (
+    "id" UUID NOT NULL,
+    "uploaderId" TEXT NOT NULL,
+    "kind" TEXT NOT NULL,
+    "name" TEXT NOT NULL,
+    "mime" TEXT NOT NULL,
+    "size" INTEGER NOT NULL,
+    "width" INTEGER,
+    "height" INTEGER,
+    "durationMs" INTEGER,
+    "storageKey" TEXT NOT NULL,
+    "thumbKey" TEXT,
+    "thumbMime" TEXT,
+    "thumbSize" INTEGER,
+    "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "sentAt" TIMESTAMP(3),
+
+    CONSTRAINT "Attachment_pkey" PRIMARY KEY ("id")
+);
+
+-- CreateTable
+CREATE TABLE "ModuleSecret" (
+    "name" TEXT NOT NULL,
+    "value" TEXT NOT NULL,
+
+    CONSTRAINT "ModuleSecret_pkey" PRIMARY KEY ("name")
+);
+
+-- CreateIndex
+CREATE UNIQUE INDEX "Message_attachmentId_key" ON "Message"("attachmentId");
+
+-- CreateIndex
+CREATE INDEX "Attachment_sentAt_createdAt_idx" ON "Attachment"("sentAt", "createdAt");
+
+-- AddForeignKey
+ALTER TABLE "Message" ADD CONSTRAINT "Message_attachmentId_fkey" FOREIGN KEY ("attachmentId") REFERENCES "Attachment"("id") ON DELETE SET NULL ON UPDATE CASCADE;
