@@ -102,7 +102,7 @@ function readWebm(buf: Buffer, stopAfterMs: number): AudioInfo {
   let video = false;
   let cluster = 0;
   let last = -Infinity; // the latest frame's time
-  let frame = 0; // the gap between the last two frame times: the last frame's length
+  let frame = 0; // the gap between the last two frame times: the last frame's length (≤ 200 ms)
   let pos = 0;
   while (pos < buf.length) {
     const id = vint(buf, pos, true);
@@ -156,7 +156,9 @@ function readWebm(buf: Buffer, stopAfterMs: number): AudioInfo {
   }
   if (docType !== 'webm' && docType !== 'matroska') throw new UnreadableAudioError('not a WebM file');
   if (!audio) return { audio: false };
-  const units = declared > 0 && Number.isFinite(declared) ? declared : last === -Infinity ? 0 : last + frame;
+  // An audio frame lasts at most 120 ms (Opus), so a longer gap says nothing of the last one.
+  const lastFrame = Math.min(frame, (200 * 1e6) / scale);
+  const units = declared > 0 && Number.isFinite(declared) ? declared : last === -Infinity ? 0 : last + lastFrame;
   const durationMs = Math.round((units * scale) / 1e6);
   if (!(durationMs > 0)) throw new UnreadableAudioError('no audio frames');
   return { audio: true, durationMs };
