@@ -379,3 +379,5 @@ export { idParam, limitQuery, parse, uuid } from './http/validate.ts';
 export { createLogger } from './logger.ts';
 export { migrate, MigrationError, readMigrations, type Migration, type MigrateResult } from './db/migrate.ts';
 export type { SqlSession } from './db/database.ts';
+// One line for a message (a notification, a digest): "[Image]", "[Voice 0:12]", "[File] name", "[Location]".
+export { formatDuration, messagePreview } from './realtime/preview.ts';
