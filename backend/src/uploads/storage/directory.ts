@@ -8,8 +8,8 @@ import type { Readable } from 'node:stream';
 import { BlobNotFoundError, checkKey, type BlobStore, type ByteRange } from './types.ts';
 
 export async function createDirectoryStore(dir: string): Promise<BlobStore> {
+  // Created with the first upload, not before: a host that never takes one gets no directory.
   const root = path.resolve(dir);
-  await mkdir(root, { recursive: true });
   const fileOf = (key: string) => {
     const file = path.resolve(root, checkKey(key));
     if (!file.startsWith(root + path.sep)) throw new Error(`friend-chat: storage key escapes the upload directory: ${key}`);
