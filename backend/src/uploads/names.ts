@@ -13,6 +13,8 @@ export function cleanName(raw: string | undefined | null, fallback: string): str
   // Only the last path segment, whichever separator the client's system uses.
   name = name.split(/[\\/]/).pop() ?? '';
   name = name
+    // Control characters (C0, DEL, C1): they have no place in a name.
+    // eslint-disable-next-line no-control-regex
     .replace(/[\u0000-\u001f\u007f-\u009f]/g, '')
     // Bidirectional overrides and isolates, zero-width marks: they make a name read differently.
     .replace(/[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g, '')
