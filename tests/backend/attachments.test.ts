@@ -228,7 +228,7 @@ describe.each(dbTargets())('attachments on %s', (target) => {
         expect(JSON.parse(r.bytes.toString()).error.code, url).toBe('FORBIDDEN');
       }
       // Signed with the module's own key, but expired an hour ago.
-      const [{ value }] = await s.app.db.sql<{ value: string }>(`SELECT value FROM ${s.app.db.table('ModuleSecret')}`);
+      const [{ value }] = (await s.app.db.sql<{ value: string }>(`SELECT value FROM ${s.app.db.table('ModuleSecret')}`)) as [{ value: string }];
       const signer = createUrlSigner(value, { ttlSeconds: 86_400, publicPath: '/api' });
       const fresh = signer.url(a.id, 'file');
       expect((await getBytes(s.url, fresh)).status).toBe(200);
