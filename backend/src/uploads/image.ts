@@ -1,14 +1,10 @@
 // Images: re-encoded from their pixels with none of their metadata (no EXIF, so no GPS position),
 // turned upright by their EXIF orientation first, and thumbnailed (WebP, at most 320 px). A
-// polyglot (an image that is also HTML or a script) keeps only its pixels.
-//
-// sharp decodes and encodes on libuv's thread pool, off the event loop; a few jobs at a time
-// (`concurrency`, default 1) keep the pool and the cores free for chat, file system work and
-// password hashing. Bombs are refused from the header, before any pixel is decoded.
+// polyglot (an image that is also HTML or a script) keeps only its pixels. Bombs are refused from
+// the header, before any pixel is decoded. Where this runs: imageProcess.ts.
 import sharp, { type Metadata } from 'sharp';
 import { tooLarge, validation } from '../http/errors.ts';
 import type { ImageFormat } from './detect.ts';
-import { createLimiter } from './limiter.ts';
 
 export const THUMBNAIL_PX = 320;
 
@@ -19,11 +15,6 @@ export interface ProcessedImage {
   width: number;
   height: number;
   thumbnail: { data: Buffer; mime: string };
-}
-
-export interface ImageProcessor {
-  process(input: Buffer, format: ImageFormat): Promise<ProcessedImage>;
-  readonly queued: number;
 }
 
 const OUT: Record<ImageFormat, { mime: string; ext: string }> = {
@@ -42,68 +33,57 @@ function mapSharpError(err: unknown, maxPixels: number): Error {
   return damaged();
 }
 
-export function createImageProcessor(opts: { maxPixels: number; concurrency: number }): ImageProcessor {
-  const { maxPixels } = opts;
-  const limiter = createLimiter(opts.concurrency);
-
-  async function run(input: Buffer, format: ImageFormat): Promise<ProcessedImage> {
-    // Animated GIF and WebP keep their frames (all of them count against the pixel limit).
-    const animated = format === 'gif' || format === 'webp';
-    // failOn 'warning' (sharp's advice for untrusted input): a truncated or damaged image fails.
-    const base = { limitInputPixels: maxPixels, failOn: 'warning' as const, sequentialRead: true };
-    let meta: Metadata;
-    try {
-      meta = await sharp(input, { ...base, animated }).metadata();
-    } catch (err) {
-      throw mapSharpError(err, maxPixels);
-    }
-    // libvips reads the format from the bytes as well: it must be the one detected.
-    if (meta.format !== format || !meta.width || !meta.height) throw damaged();
-    const frameHeight = meta.pageHeight ?? meta.height;
-    const frames = animated ? (meta.pages ?? 1) : 1;
-    if (meta.width * frameHeight * frames > maxPixels) throw tooLarge(`Images may have at most ${maxPixels / 1e6} megapixels`);
-    const multiFrame = frames > 1;
-
-    try {
-      // No withMetadata()/keepMetadata(): sharp writes none of the input's EXIF, XMP, IPTC or ICC.
-      let full = sharp(input, { ...base, animated: multiFrame });
-      if (!multiFrame) full = full.autoOrient(); // upright by EXIF orientation, which is then dropped
-      switch (format) {
-        case 'jpeg':
-          full = full.jpeg({ quality: 85 });
-          break;
-        case 'png':
-          full = full.png({ compressionLevel: 6 });
-          break;
-        case 'gif':
-          full = full.gif();
-          break;
-        case 'webp':
-          full = full.webp({ quality: 85 });
-          break;
-      }
-      const { data, info } = await full.toBuffer({ resolveWithObject: true });
-      const thumb = await sharp(input, { ...base, animated: false })
-        .autoOrient()
-        .resize(THUMBNAIL_PX, THUMBNAIL_PX, { fit: 'inside', withoutEnlargement: true })
-        .webp({ quality: 75 })
-        .toBuffer();
-      return {
-        data,
-        ...OUT[format],
-        width: info.width,
-        height: multiFrame ? (info.pageHeight ?? info.height) : info.height,
-        thumbnail: { data: thumb, mime: 'image/webp' },
-      };
-    } catch (err) {
-      throw mapSharpError(err, maxPixels);
-    }
+/** Re-encodes one image and makes its thumbnail (on libuv's threads; see imageProcess.ts for where). */
+export async function processImage(input: Buffer, format: ImageFormat, maxPixels: number): Promise<ProcessedImage> {
+  // Animated GIF and WebP keep their frames (all of them count against the pixel limit).
+  const animated = format === 'gif' || format === 'webp';
+  // failOn 'warning' (sharp's advice for untrusted input): a truncated or damaged image fails.
+  const base = { limitInputPixels: maxPixels, failOn: 'warning' as const, sequentialRead: true };
+  let meta: Metadata;
+  try {
+    meta = await sharp(input, { ...base, animated }).metadata();
+  } catch (err) {
+    throw mapSharpError(err, maxPixels);
   }
+  // libvips reads the format from the bytes as well: it must be the one detected.
+  if (meta.format !== format || !meta.width || !meta.height) throw damaged();
+  const frameHeight = meta.pageHeight ?? meta.height;
+  const frames = animated ? (meta.pages ?? 1) : 1;
+  if (meta.width * frameHeight * frames > maxPixels) throw tooLarge(`Images may have at most ${maxPixels / 1e6} megapixels`);
+  const multiFrame = frames > 1;
 
-  return {
-    process: (input, format) => limiter.run(() => run(input, format)),
-    get queued() {
-      return limiter.waiting;
-    },
-  };
+  try {
+    // No withMetadata()/keepMetadata(): sharp writes none of the input's EXIF, XMP, IPTC or ICC.
+    let full = sharp(input, { ...base, animated: multiFrame });
+    if (!multiFrame) full = full.autoOrient(); // upright by EXIF orientation, which is then dropped
+    switch (format) {
+      case 'jpeg':
+        full = full.jpeg({ quality: 85 });
+        break;
+      case 'png':
+        full = full.png({ compressionLevel: 6 });
+        break;
+      case 'gif':
+        full = full.gif();
+        break;
+      case 'webp':
+        full = full.webp({ quality: 85 });
+        break;
+    }
+    const { data, info } = await full.toBuffer({ resolveWithObject: true });
+    const thumb = await sharp(input, { ...base, animated: false })
+      .autoOrient()
+      .resize(THUMBNAIL_PX, THUMBNAIL_PX, { fit: 'inside', withoutEnlargement: true })
+      .webp({ quality: 75 })
+      .toBuffer();
+    return {
+      data,
+      ...OUT[format],
+      width: info.width,
+      height: multiFrame ? (info.pageHeight ?? info.height) : info.height,
+      thumbnail: { data: thumb, mime: 'image/webp' },
+    };
+  } catch (err) {
+    throw mapSharpError(err, maxPixels);
+  }
 }

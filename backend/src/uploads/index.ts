@@ -4,7 +4,7 @@
 import type { Router } from 'express';
 import type { Database } from '../db/database.ts';
 import type { Identify } from '../ports.ts';
-import { createImageProcessor } from './image.ts';
+import { createImageProcessor } from './imageProcess.ts';
 import { uploadRoutes } from './routes.ts';
 import { createAttachmentService, type AttachmentService, type MessageAudience } from './service.ts';
 import { createUrlSigner, loadUrlSecret } from './signing.ts';
@@ -19,8 +19,13 @@ export type UploadsOption = ({ dir: string } | { s3: S3StoreOptions }) & {
   publicPath?: string;
   /** The key that signs attachment urls (default: generated once and kept in the module's database). */
   urlSecret?: string;
-  /** Images re-encoded at once on this node (default 1: sharp runs on libuv's thread pool). */
+  /** Images re-encoded at once on this node (default 1). */
   imageConcurrency?: number;
+  /**
+   * Re-encode images in a child process at a lower CPU priority (default true), so a stream of
+   * uploads never takes the chat's CPU; false: in this process, on libuv's thread pool.
+   */
+  isolateImages?: boolean;
   /** Uploads received at once on this node (default 64; each holds up to the size limit in memory). More → 503. */
   maxConcurrent?: number;
   /** How often this node deletes unsent uploads (default every 10 minutes; 0 = never, e.g. when only some nodes should). */
@@ -64,7 +69,11 @@ export async function createUploads(opts: {
   try {
     const secret = option.urlSecret ?? (await loadUrlSecret(opts.db));
     const signer = createUrlSigner(secret, { ttlSeconds: limits.attachmentUrlTtlSeconds ?? 86_400, publicPath: option.publicPath ?? '/api' });
-    const images = createImageProcessor({ maxPixels: limits.imageMaxPixels ?? 40_000_000, concurrency: option.imageConcurrency ?? 1 });
+    const images = createImageProcessor({
+      maxPixels: limits.imageMaxPixels ?? 40_000_000,
+      concurrency: option.imageConcurrency ?? 1,
+      isolate: option.isolateImages ?? true,
+    });
     const attachments = createAttachmentService({
       db: opts.db,
       store,
@@ -111,6 +120,7 @@ export async function createUploads(opts: {
         if (first) clearTimeout(first);
         if (timer) clearInterval(timer);
         await running;
+        await images.close();
         await store.close();
       },
     };

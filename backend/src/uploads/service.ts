@@ -16,7 +16,7 @@ import { AppError, conflict, forbidden, notFound, tooLarge, validation } from '.
 import type { AttachmentKind, WireAttachment, WireMessage } from '../realtime/events.ts';
 import { toWire } from '../chat/wire.ts';
 import { sniff, VOICE_EXT, VOICE_MIME } from './detect.ts';
-import type { ImageProcessor } from './image.ts';
+import type { ImageProcessor } from './imageProcess.ts';
 import { cleanName, withExtension } from './names.ts';
 import type { ReceivedFile } from './receive.ts';
 import type { UrlSigner, Variant } from './signing.ts';

@@ -1,0 +1,152 @@
+// Where images are re-encoded. sharp works on libuv's thread pool, off the event loop, but a busy
+// image still takes a whole core; on a small machine that core is the chat's. So by default the
+// work runs in a child process at a lower CPU priority (nice +10): idle, it runs at full speed;
+// when chat needs the CPU, the kernel gives it to chat first. The child also keeps a native
+// crash or a huge allocation on a hostile image away from the chat process. It starts with the
+// first image and leaves after a minute without one.
+//
+// `isolate: false` runs sharp in this process instead (same code, same limits).
+import { fork, type ChildProcess } from 'node:child_process';
+import { getPriority, setPriority } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { AppError } from '../http/errors.ts';
+import type { ErrorCode } from '../realtime/events.ts';
+import type { ImageFormat } from './detect.ts';
+import { processImage, type ProcessedImage } from './image.ts';
+import { createLimiter } from './limiter.ts';
+
+export interface ImageProcessor {
+  process(input: Buffer, format: ImageFormat): Promise<ProcessedImage>;
+  /** The child's process id while one runs (null in-process, or between images). */
+  readonly pid: number | null;
+  close(): Promise<void>;
+}
+
+export interface ImageProcessorOptions {
+  maxPixels: number;
+  /** Images processed at once (default 1). */
+  concurrency: number;
+  /** In a child process at a lower priority (default true). */
+  isolate: boolean;
+  /** How much lower, in nice steps (default 10). */
+  niceness?: number;
+  /** An image that takes longer fails (the child is restarted): default 60 s. */
+  timeoutMs?: number;
+  idleMs?: number;
+}
+
+interface Pending {
+  /** The child the job went to. */
+  owner: ChildProcess;
+  resolve(r: ProcessedImage): void;
+  reject(e: Error): void;
+  timer: NodeJS.Timeout;
+}
+
+type Answer = { id: number; ok: true; result: ProcessedImage } | { id: number; ok: false; code: ErrorCode; message: string };
+
+const asBuffer = (u: Uint8Array) => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
+
+/** The worker next to this file: .ts when run from source (through tsx), .js when compiled. */
+function workerEntry(): { file: string; execArgv: string[] } {
+  const here = fileURLToPath(import.meta.url);
+  const ext = path.extname(here);
+  return { file: path.join(path.dirname(here), `imageWorker${ext}`), execArgv: ext === '.ts' ? ['--import', 'tsx'] : [] };
+}
+
+export function createImageProcessor(opts: ImageProcessorOptions): ImageProcessor {
+  const limiter = createLimiter(opts.concurrency);
+  if (!opts.isolate) {
+    return { process: (input, format) => limiter.run(() => processImage(input, format, opts.maxPixels)), pid: null, close: async () => {} };
+  }
+
+  const timeoutMs = opts.timeoutMs ?? 60_000;
+  const idleMs = opts.idleMs ?? 60_000;
+  let child: ChildProcess | null = null;
+  let nextId = 1;
+  const pending = new Map<number, Pending>();
+  let idleTimer: NodeJS.Timeout | null = null;
+  let closed = false;
+
+  /** Fails the jobs of `owner` (every job when null). */
+  const fail = (owner: ChildProcess | null, err: Error) => {
+    for (const [id, p] of pending) {
+      if (owner && p.owner !== owner) continue;
+      pending.delete(id);
+      clearTimeout(p.timer);
+      p.reject(err);
+    }
+  };
+
+  function start(): ChildProcess {
+    const { file, execArgv } = workerEntry();
+    const c = fork(file, [], { execArgv, serialization: 'advanced', stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    try {
+      if (c.pid !== undefined) setPriority(c.pid, Math.min(19, getPriority() + (opts.niceness ?? 10)));
+    } catch {
+      // Not allowed to change priorities here: it still runs apart.
+    }
+    c.on('message', (a: Answer) => {
+      const p = pending.get(a.id);
+      if (!p) return;
+      pending.delete(a.id);
+      clearTimeout(p.timer);
+      if (a.ok) {
+        const r = a.result;
+        p.resolve({ ...r, data: asBuffer(r.data), thumbnail: { ...r.thumbnail, data: asBuffer(r.thumbnail.data) } });
+      } else p.reject(new AppError(a.code, a.code === 'INTERNAL' ? 'Internal error' : a.message));
+    });
+    c.on('exit', () => {
+      if (child === c) child = null;
+      // A crash on this image (or a kill after its timeout): its jobs fail, the next starts a new child.
+      fail(c, new AppError('VALIDATION', 'The image could not be processed'));
+    });
+    c.on('error', () => {});
+    // The child must not keep the host's process alive.
+    c.unref();
+    c.channel?.unref();
+    return c;
+  }
+
+  function stop(c: ChildProcess | null) {
+    if (!c) return;
+    if (c === child) child = null;
+    c.kill();
+  }
+
+  function run(input: Buffer, format: ImageFormat): Promise<ProcessedImage> {
+    if (closed) return Promise.reject(new AppError('UNAVAILABLE', 'Shutting down'));
+    if (idleTimer) clearTimeout(idleTimer);
+    const c = (child ??= start());
+    const id = nextId++;
+    return new Promise<ProcessedImage>((resolve, reject) => {
+      // An image that never finishes costs the child its life, not the chat its core.
+      const timer = setTimeout(() => {
+        pending.delete(id);
+        reject(new AppError('VALIDATION', 'The image could not be processed in time'));
+        stop(c);
+      }, timeoutMs);
+      pending.set(id, { owner: c, resolve, reject, timer });
+      c.send({ id, input, format, maxPixels: opts.maxPixels });
+    }).finally(() => {
+      if (pending.size === 0 && !closed) {
+        idleTimer = setTimeout(() => stop(child), idleMs);
+        idleTimer.unref();
+      }
+    });
+  }
+
+  return {
+    process: (input, format) => limiter.run(() => run(input, format)),
+    get pid() {
+      return child?.pid ?? null;
+    },
+    async close() {
+      closed = true;
+      if (idleTimer) clearTimeout(idleTimer);
+      fail(null, new AppError('UNAVAILABLE', 'Shutting down'));
+      stop(child);
+    },
+  };
+}
