@@ -3,14 +3,18 @@
 // stored); (2) chat latency with 1,000 clients at 1,000 msgs/s, alone and while 50 uploads of a
 // 1 MB JPEG run back to back the whole time (50 in flight at once). Target: chat p99 < 50 ms
 // (uploads must not block the event loop). The app runs in its own process (bench/targets/app.ts).
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import sharp from 'sharp';
 import { connectClients, disconnectAll, percentile, runPhase, type PhaseResult } from './lib/load.ts';
 import { startTarget } from './lib/process.ts';
 import { createBenchDatabase, pgAvailable } from './lib/pg.ts';
 
+const here = path.dirname(fileURLToPath(import.meta.url));
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 1000);
 const RATE = 1000;
@@ -43,19 +47,20 @@ async function photo(width: number, height: number, bytes: number): Promise<Buff
   return best!;
 }
 
-async function upload(url: string, token: string, bytes: Buffer, name: string): Promise<number> {
-  const form = new FormData();
-  form.append('file', new Blob([new Uint8Array(bytes)], { type: 'image/jpeg' }), name);
-  const res = await fetch(`${url}/api/uploads`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: form });
-  await res.arrayBuffer();
-  return res.status;
-}
-
 const round = (n: number) => Math.round(n * 10) / 10;
 const stats = (ms: number[]) => {
   const s = [...ms].sort((a, b) => a - b);
   return { n: s.length, p50: round(percentile(s, 50)), p90: round(percentile(s, 90)), p99: round(percentile(s, 99)), max: round(s.at(-1) ?? NaN) };
 };
+
+interface LoopDelay {
+  p50: number;
+  p99: number;
+  max: number;
+  mean: number;
+  /** GC pauses in the app process during the phase. */
+  gc?: { count: number; totalMs: number; maxMs: number };
+}
 
 export interface UploadBenchResult {
   target: string;
@@ -64,11 +69,20 @@ export interface UploadBenchResult {
   chatWithUploads: PhaseResult;
   uploadsDuringChat: { bytes: number; completed: number; failed: Record<string, number>; perSecond: number; latencyMs: ReturnType<typeof stats> };
   /** The app process's own event-loop delay during each phase (perf_hooks, 5 ms resolution). */
-  appEventLoopDelayMs: Record<'alone' | 'withUploads', { p50: number; p99: number; max: number; mean: number }>;
+  appEventLoopDelayMs: Record<'alone' | 'withUploads', LoopDelay>;
+  /** The same for this process, the load generator (its delays count in the chat latency too). */
+  loadGeneratorEventLoopDelayMs: Record<'alone' | 'withUploads', { p50: number; p99: number; max: number; mean: number }>;
   loadAverage: { before: number[]; after: number[] };
 }
 
+const benchLoop = monitorEventLoopDelay({ resolution: 5 });
+const ownLoop = () => {
+  const ms = (ns: number) => Math.round(ns / 1e4) / 100;
+  return { p50: ms(benchLoop.percentile(50)), p99: ms(benchLoop.percentile(99)), max: ms(benchLoop.max), mean: ms(benchLoop.mean) };
+};
+
 export async function benchUploads(log: (s: string) => void): Promise<UploadBenchResult[]> {
+  benchLoop.enable();
   log('making the fixtures: a 4 MB and a 1 MB photo-like JPEG');
   const big = await photo(4000, 3000, 4 * 1024 * 1024);
   const small = await photo(1700, 1275, 1024 * 1024);
@@ -96,7 +110,7 @@ export async function benchUploads(log: (s: string) => void): Promise<UploadBenc
       UPLOAD_DIR: dir,
       BENCH_HOOKS: '1',
     });
-    const loopDelay = async () => (await (await fetch(`${t.hooks}/loop-delay`)).json()) as { p50: number; p99: number; max: number; mean: number };
+    const loopDelay = async () => (await (await fetch(`${t.hooks}/loop-delay`)).json()) as LoopDelay;
     try {
       const loadBefore = os.loadavg();
       // 1. One 4 MB JPEG at a time (two warm-up runs first).
@@ -130,40 +144,60 @@ export async function benchUploads(log: (s: string) => void): Promise<UploadBenc
         await runPhase(clients, 500, 2, 2000, 'warm2');
         await new Promise((r) => setTimeout(r, 2000));
         await loopDelay();
+        benchLoop.reset();
         const chatAlone = await runPhase(clients, RATE, SECONDS, 3000, 'alone');
         const loopAlone = await loopDelay();
-        log(`${name}: chat alone at ${RATE}/s: ${chatAlone.delivered}/${chatAlone.sent} delivered, p50 ${chatAlone.p50} ms, p99 ${chatAlone.p99} ms; app event-loop delay p99 ${loopAlone.p99} ms, max ${loopAlone.max} ms`);
+        const benchAlone = ownLoop();
+        log(
+          `${name}: chat alone at ${RATE}/s: ${chatAlone.delivered}/${chatAlone.sent} delivered, p50 ${chatAlone.p50} ms, p99 ${chatAlone.p99} ms; ` +
+            `app event-loop delay p99 ${loopAlone.p99} ms, max ${loopAlone.max} ms, GC ${JSON.stringify(loopAlone.gc)}`,
+        );
 
-        let stop = false;
-        const latencies: number[] = [];
-        const failed: Record<string, number> = {};
-        const uploader = async (i: number) => {
-          const token = t.users[i % t.users.length]!.token;
-          while (!stop) {
-            const t0 = performance.now();
-            const status = await upload(t.url, token, small, `u${i}.jpg`).catch(() => 0);
-            if (status === 201) latencies.push(performance.now() - t0);
-            else failed[status] = (failed[status] ?? 0) + 1;
-          }
-        };
-        const workers = Array.from({ length: UPLOADERS }, (_, i) => uploader(i));
+        // The 50 uploaders run in a process of their own (bench/lib/uploader.ts).
+        const file = path.join(dir, 'upload-1mb.jpg');
+        writeFileSync(file, small);
+        const uploaders = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'lib/uploader.ts')], {
+          env: {
+            ...process.env,
+            BENCH_UPLOAD_URL: t.url,
+            BENCH_UPLOAD_TOKENS: JSON.stringify(t.users.slice(0, UPLOADERS).map((u) => u.token)),
+            BENCH_UPLOAD_FILE: file,
+            BENCH_UPLOADERS: String(UPLOADERS),
+          },
+          stdio: ['ignore', 'pipe', 'inherit'],
+        });
+        let out = '';
+        uploaders.stdout.on('data', (d: Buffer) => (out += d.toString()));
+        await new Promise<void>((resolve) => {
+          const ready = () => (out.includes('ready\n') ? resolve() : uploaders.stdout.once('data', ready));
+          uploaders.stdout.once('data', ready);
+        });
         // Let all 50 get going before the chat phase starts.
-        await new Promise((r) => setTimeout(r, 1500));
-        const started = performance.now();
-        const before = latencies.length;
+        await new Promise((r) => setTimeout(r, 2000));
+        const startedAt = Date.now();
         await loopDelay();
+        benchLoop.reset();
         const chatWithUploads = await runPhase(clients, RATE, SECONDS, 3000, 'busy');
         const loopBusy = await loopDelay();
-        const during = latencies.length - before;
-        const elapsed = (performance.now() - started) / 1000;
-        stop = true;
-        await Promise.all(workers);
-        const uploadsDuringChat = { bytes: small.length, completed: latencies.length, failed, perSecond: round(during / elapsed), latencyMs: stats(latencies) };
+        const benchBusy = ownLoop();
+        const endedAt = Date.now();
+        const exited = new Promise((r) => uploaders.once('exit', r));
+        uploaders.kill('SIGTERM');
+        await exited;
+        const report = JSON.parse(out.slice(out.indexOf('ready\n') + 6).trim()) as { done: [number, number][]; failed: Record<string, number> };
+        const during = report.done.filter(([, at]) => at >= startedAt && at <= endedAt);
+        const uploadsDuringChat = {
+          bytes: small.length,
+          completed: report.done.length,
+          failed: report.failed,
+          perSecond: round(during.length / ((endedAt - startedAt) / 1000)),
+          latencyMs: stats(report.done.map(([ms]) => ms)),
+        };
         log(
           `${name}: chat at ${RATE}/s with ${UPLOADERS} concurrent 1 MB uploads: ${chatWithUploads.delivered}/${chatWithUploads.sent} delivered, ` +
             `p50 ${chatWithUploads.p50} ms, p99 ${chatWithUploads.p99} ms, max ${chatWithUploads.max} ms; ` +
-            `uploads ${uploadsDuringChat.perSecond}/s, latency p50 ${uploadsDuringChat.latencyMs.p50} ms p99 ${uploadsDuringChat.latencyMs.p99} ms, failed ${JSON.stringify(failed)}; ` +
-            `app event-loop delay p99 ${loopBusy.p99} ms, max ${loopBusy.max} ms`,
+            `uploads ${uploadsDuringChat.perSecond}/s, latency p50 ${uploadsDuringChat.latencyMs.p50} ms p99 ${uploadsDuringChat.latencyMs.p99} ms, failed ${JSON.stringify(report.failed)}; ` +
+            `app event-loop delay p99 ${loopBusy.p99} ms, max ${loopBusy.max} ms, GC ${JSON.stringify(loopBusy.gc)}; load generator's p99 ${benchBusy.p99} ms (alone: ${benchAlone.p99} ms)`,
         );
         results.push({
           target: name,
@@ -172,6 +206,7 @@ export async function benchUploads(log: (s: string) => void): Promise<UploadBenc
           chatWithUploads,
           uploadsDuringChat,
           appEventLoopDelayMs: { alone: loopAlone, withUploads: loopBusy },
+          loadGeneratorEventLoopDelayMs: { alone: benchAlone, withUploads: benchBusy },
           loadAverage: { before: loadBefore.map(round), after: os.loadavg().map(round) },
         });
       } finally {
