@@ -146,9 +146,10 @@ export interface FriendChat {
   /**
    * The host deleted one of its users (call it after the user is gone from `users.byIds`): their
    * sockets close on every node (`session:closed` `user_deleted`), and what the module stores of
-   * them goes: notifications, lastSeenAt, recalled messages. Their conversations stay with the
-   * other party, the user shown as a placeholder (`deleted: true`) under a new id, unless
-   * `messages: 'delete'`, which deletes every chat message to or from them.
+   * them goes: notifications, lastSeenAt, recalled messages, uploads they never sent. Their
+   * conversations stay with the other party (uploads too), the user shown as a placeholder
+   * (`deleted: true`) under a new id, unless `messages: 'delete'`, which deletes every chat
+   * message to or from them (and, with the cleanup job, their uploads).
    */
   userDeleted(userId: string, opts?: { messages?: 'keep' | 'delete' }): Promise<void>;
   /** true when the database (and Redis, when configured) answer. */
@@ -345,6 +346,7 @@ export async function createFriendChat(options: FriendChatOptions): Promise<Frie
         forgetHere([userId]);
         await bus.usersDeleted([userId]);
         const recounted = await forgetUser(db, userId, { messages: opts.messages });
+        await uploads.attachments.forgetUploader(userId);
         await unread.push(recounted);
       },
       async health() {

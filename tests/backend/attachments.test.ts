@@ -279,6 +279,30 @@ describe.each(dbTargets())('attachments on %s', (target) => {
       expect(part.bytes.equals(CHROMIUM_WEBM.subarray(100, 200))).toBe(true);
     });
 
+    it('a deleted user: their unsent uploads go, the sent ones stay with the other party (theirs no more), or go with the messages', async () => {
+      const [dora, ed] = await friendPair(s);
+      const unsent = await uploadAs(dora, PDF, 'draft.pdf');
+      const kept = await uploadAs(dora, await png(), 'kept.png');
+      const m = (await send(dora, ed, { attachmentId: kept.id })).body.message;
+      await s.app.chat.userDeleted(dora.id);
+      expect(await s.app.db.prisma.attachment.findUnique({ where: { id: unsent.id } })).toBeNull();
+      const row = await s.app.db.prisma.attachment.findUniqueOrThrow({ where: { id: kept.id } });
+      expect(row.uploaderId).toMatch(/^deleted:/);
+      expect((await getBytes(s.url, path(kept.id), bearer(ed))).status).toBe(200);
+      expect((await getBytes(s.url, m.attachment.url)).status).toBe(200);
+
+      // With her messages: the upload is handed back as unsent, and the cleanup job deletes it.
+      const [fay, gus] = await friendPair(s);
+      const gone = await uploadAs(gus, await png(), 'to-fay.png');
+      await send(gus, fay, { attachmentId: gone.id });
+      await s.app.chat.userDeleted(fay.id, { messages: 'delete' });
+      const released = await s.app.db.prisma.attachment.findUniqueOrThrow({ where: { id: gone.id } });
+      expect(released.sentAt).toBeNull();
+      await s.app.chat.internals.services.attachments.cleanup({ now: new Date(Date.now() + 25 * 3600_000) });
+      expect(await s.app.db.prisma.attachment.findUnique({ where: { id: gone.id } })).toBeNull();
+      expect(existsSync(join(s.app.config.uploadDir, released.storageKey))).toBe(false);
+    });
+
     it('a recalled message takes its upload with it, for everyone', async () => {
       const a = await uploadAs(alice, await png(), 'oops.png');
       const m = (await send(alice, bob, { attachmentId: a.id })).body.message;

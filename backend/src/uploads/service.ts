@@ -15,6 +15,7 @@ import type { Database } from '../db/database.ts';
 import { AppError, conflict, forbidden, notFound, tooLarge, validation } from '../http/errors.ts';
 import type { AttachmentKind, WireAttachment, WireMessage } from '../realtime/events.ts';
 import { toWire } from '../chat/wire.ts';
+import { DELETED_USER_PREFIX } from '../chat/deletedUsers.ts';
 import { sniff, VOICE_EXT, VOICE_MIME } from './detect.ts';
 import type { ImageProcessor } from './imageProcess.ts';
 import { cleanName, withExtension } from './names.ts';
@@ -235,6 +236,22 @@ export function createAttachmentService(deps: AttachmentServiceDeps) {
         `DELETE FROM ${db.table('Attachment')} WHERE id = $1::uuid RETURNING "storageKey", "thumbKey"`,
         [id],
       );
+      await discardBlobs(gone.flatMap((g) => [g.storageKey, g.thumbKey]));
+    },
+
+    /**
+     * The host deleted `userId`: their unsent uploads go now; the ones they sent stay with the
+     * other party, no longer theirs (the uploader becomes a tombstone id, so a user who later gets
+     * the same id from the host reads none of them). Uploads whose messages were deleted outright
+     * are handed back as unsent by the database (a trigger) and go with the cleanup job.
+     */
+    async forgetUploader(userId: string): Promise<void> {
+      const t = db.table('Attachment');
+      const gone = await db.sql<{ storageKey: string; thumbKey: string | null }>(
+        `DELETE FROM ${t} WHERE "uploaderId" = $1::text AND "sentAt" IS NULL RETURNING "storageKey", "thumbKey"`,
+        [userId],
+      );
+      await db.sql(`UPDATE ${t} SET "uploaderId" = $2::text WHERE "uploaderId" = $1::text`, [userId, DELETED_USER_PREFIX + randomUUID()]);
       await discardBlobs(gone.flatMap((g) => [g.storageKey, g.thumbKey]));
     },
 

@@ -44,3 +44,19 @@ CREATE INDEX "Attachment_sentAt_createdAt_idx" ON "Attachment"("sentAt", "create
 
 -- AddForeignKey
 ALTER TABLE "Message" ADD CONSTRAINT "Message_attachmentId_fkey" FOREIGN KEY ("attachmentId") REFERENCES "Attachment"("id") ON DELETE SET NULL ON UPDATE CASCADE;
+
+-- A message deleted outright (a deleted user's conversations, with `messages: 'delete'`) hands its
+-- upload back as unsent, so the cleanup job deletes it like any upload never sent. (A recall is
+-- a soft delete; the module deletes the upload itself then.) The function keeps the module's
+-- schema as its search_path, whatever the caller's.
+CREATE FUNCTION "Message_release_attachment"() RETURNS trigger LANGUAGE plpgsql
+SET search_path FROM CURRENT
+AS $$
+BEGIN
+  UPDATE "Attachment" SET "sentAt" = NULL WHERE id = OLD."attachmentId";
+  RETURN NULL;
+END
+$$;
+
+CREATE TRIGGER "Message_release_attachment" AFTER DELETE ON "Message"
+FOR EACH ROW WHEN (OLD."attachmentId" IS NOT NULL) EXECUTE FUNCTION "Message_release_attachment"();
