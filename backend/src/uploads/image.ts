@@ -5,6 +5,7 @@
 import sharp, { type Metadata } from 'sharp';
 import { tooLarge, validation } from '../http/errors.ts';
 import type { ImageFormat } from './detect.ts';
+import type { BlobStore } from './storage/index.ts';
 
 export const THUMBNAIL_PX = 320;
 
@@ -86,4 +87,43 @@ export async function processImage(input: Buffer, format: ImageFormat, maxPixels
   } catch (err) {
     throw mapSharpError(err, maxPixels);
   }
+}
+
+/** What `storeImage` wrote: the image under `keys.file`, its thumbnail under `keys.thumbnail`. */
+export interface StoredImage {
+  mime: string;
+  ext: string;
+  width: number;
+  height: number;
+  size: number;
+  thumbnail: { mime: string; size: number };
+}
+
+/**
+ * Re-encodes the image and writes it and its thumbnail to the store: the bytes stay where they
+ * were made (in the image process, see imageProcess.ts), only their description travels back.
+ */
+export async function storeImage(
+  store: BlobStore,
+  keys: { file: string; thumbnail: string },
+  input: Buffer,
+  format: ImageFormat,
+  maxPixels: number,
+): Promise<StoredImage> {
+  const img = await processImage(input, format, maxPixels);
+  try {
+    await store.put(keys.file, img.data, img.mime);
+    await store.put(keys.thumbnail, img.thumbnail.data, img.thumbnail.mime);
+  } catch (err) {
+    await store.delete([keys.file, keys.thumbnail]).catch(() => {});
+    throw err;
+  }
+  return {
+    mime: img.mime,
+    ext: img.ext,
+    width: img.width,
+    height: img.height,
+    size: img.data.length,
+    thumbnail: { mime: img.thumbnail.mime, size: img.thumbnail.data.length },
+  };
 }

@@ -1,9 +1,11 @@
 // Where images are re-encoded. sharp works on libuv's thread pool, off the event loop, but a busy
 // image still takes a whole core; on a small machine that core is the chat's. So by default the
 // work runs in a child process at a lower CPU priority (nice +10): idle, it runs at full speed;
-// when chat needs the CPU, the kernel gives it to chat first. The child also keeps a native
-// crash or a huge allocation on a hostile image away from the chat process. It starts with the
-// first image and leaves after a minute without one.
+// when chat needs the CPU, the kernel gives it to chat first. The child writes the results to the
+// blob store itself, so only the upload goes over (and no image's bytes come back to load the
+// chat process's garbage collector). It also keeps a native crash or a huge allocation on a
+// hostile image away from the chat process. It starts with the first image and leaves after a
+// minute without one.
 //
 // `isolate: false` runs sharp in this process instead (same code, same limits).
 import { fork, type ChildProcess } from 'node:child_process';
@@ -13,11 +15,15 @@ import { fileURLToPath } from 'node:url';
 import { AppError } from '../http/errors.ts';
 import type { ErrorCode } from '../realtime/events.ts';
 import type { ImageFormat } from './detect.ts';
-import { processImage, type ProcessedImage } from './image.ts';
+import { storeImage, type StoredImage } from './image.ts';
 import { createLimiter } from './limiter.ts';
+import type { BlobStore, StorageOption } from './storage/index.ts';
+
+export type ImageKeys = { file: string; thumbnail: string };
 
 export interface ImageProcessor {
-  process(input: Buffer, format: ImageFormat): Promise<ProcessedImage>;
+  /** Re-encodes the image and stores it and its thumbnail under `keys`. */
+  process(input: Buffer, format: ImageFormat, keys: ImageKeys): Promise<StoredImage>;
   /** The child's process id while one runs (null in-process, or between images). */
   readonly pid: number | null;
   close(): Promise<void>;
@@ -25,6 +31,9 @@ export interface ImageProcessor {
 
 export interface ImageProcessorOptions {
   maxPixels: number;
+  /** Where images go: this store in this process; the child opens its own from `storage`. */
+  store: BlobStore;
+  storage: StorageOption;
   /** Images processed at once (default 1). */
   concurrency: number;
   /** In a child process at a lower priority (default true). */
@@ -39,14 +48,12 @@ export interface ImageProcessorOptions {
 interface Pending {
   /** The child the job went to. */
   owner: ChildProcess;
-  resolve(r: ProcessedImage): void;
+  resolve(r: StoredImage): void;
   reject(e: Error): void;
   timer: NodeJS.Timeout;
 }
 
-type Answer = { id: number; ok: true; result: ProcessedImage } | { id: number; ok: false; code: ErrorCode; message: string };
-
-const asBuffer = (u: Uint8Array) => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
+type Answer = { id: number; ok: true; result: StoredImage } | { id: number; ok: false; code: ErrorCode; message: string };
 
 /** The worker next to this file: .ts when run from source (through tsx), .js when compiled. */
 function workerEntry(): { file: string; execArgv: string[] } {
@@ -58,7 +65,11 @@ function workerEntry(): { file: string; execArgv: string[] } {
 export function createImageProcessor(opts: ImageProcessorOptions): ImageProcessor {
   const limiter = createLimiter(opts.concurrency);
   if (!opts.isolate) {
-    return { process: (input, format) => limiter.run(() => processImage(input, format, opts.maxPixels)), pid: null, close: async () => {} };
+    return {
+      process: (input, format, keys) => limiter.run(() => storeImage(opts.store, keys, input, format, opts.maxPixels)),
+      pid: null,
+      close: async () => {},
+    };
   }
 
   const timeoutMs = opts.timeoutMs ?? 60_000;
@@ -92,10 +103,8 @@ export function createImageProcessor(opts: ImageProcessorOptions): ImageProcesso
       if (!p) return;
       pending.delete(a.id);
       clearTimeout(p.timer);
-      if (a.ok) {
-        const r = a.result;
-        p.resolve({ ...r, data: asBuffer(r.data), thumbnail: { ...r.thumbnail, data: asBuffer(r.thumbnail.data) } });
-      } else p.reject(new AppError(a.code, a.code === 'INTERNAL' ? 'Internal error' : a.message));
+      if (a.ok) p.resolve(a.result);
+      else p.reject(new AppError(a.code, a.code === 'INTERNAL' ? 'Internal error' : a.message));
     });
     c.on('exit', () => {
       if (child === c) child = null;
@@ -103,6 +112,7 @@ export function createImageProcessor(opts: ImageProcessorOptions): ImageProcesso
       fail(c, new AppError('VALIDATION', 'The image could not be processed'));
     });
     c.on('error', () => {});
+    c.send({ type: 'init', storage: opts.storage });
     // The child must not keep the host's process alive.
     c.unref();
     c.channel?.unref();
@@ -115,12 +125,12 @@ export function createImageProcessor(opts: ImageProcessorOptions): ImageProcesso
     c.kill();
   }
 
-  function run(input: Buffer, format: ImageFormat): Promise<ProcessedImage> {
+  function run(input: Buffer, format: ImageFormat, keys: ImageKeys): Promise<StoredImage> {
     if (closed) return Promise.reject(new AppError('UNAVAILABLE', 'Shutting down'));
     if (idleTimer) clearTimeout(idleTimer);
     const c = (child ??= start());
     const id = nextId++;
-    return new Promise<ProcessedImage>((resolve, reject) => {
+    return new Promise<StoredImage>((resolve, reject) => {
       // An image that never finishes costs the child its life, not the chat its core.
       const timer = setTimeout(() => {
         pending.delete(id);
@@ -128,7 +138,7 @@ export function createImageProcessor(opts: ImageProcessorOptions): ImageProcesso
         stop(c);
       }, timeoutMs);
       pending.set(id, { owner: c, resolve, reject, timer });
-      c.send({ id, input, format, maxPixels: opts.maxPixels });
+      c.send({ type: 'job', id, input, format, maxPixels: opts.maxPixels, keys });
     }).finally(() => {
       if (pending.size === 0 && !closed) {
         idleTimer = setTimeout(() => stop(child), idleMs);
@@ -138,7 +148,7 @@ export function createImageProcessor(opts: ImageProcessorOptions): ImageProcesso
   }
 
   return {
-    process: (input, format) => limiter.run(() => run(input, format)),
+    process: (input, format, keys) => limiter.run(() => run(input, format, keys)),
     get pid() {
       return child?.pid ?? null;
     },

@@ -1,20 +1,26 @@
-// The image child process (see imageProcess.ts): takes jobs over IPC, answers each with the
-// re-encoded image and its thumbnail, or with the error the client is to get.
+// The image child process (see imageProcess.ts): opens the same blob store as the chat, then
+// takes jobs over IPC: re-encodes each image, writes it and its thumbnail to the store, and
+// answers with their description, or with the error the client is to get.
 import { AppError } from '../http/errors.ts';
 import type { ImageFormat } from './detect.ts';
-import { processImage } from './image.ts';
+import { storeImage } from './image.ts';
+import { openBlobStore, type BlobStore, type StorageOption } from './storage/index.ts';
 
-interface Job {
-  id: number;
-  input: Uint8Array;
-  format: ImageFormat;
-  maxPixels: number;
-}
+type Message =
+  | { type: 'init'; storage: StorageOption }
+  | { type: 'job'; id: number; input: Uint8Array; format: ImageFormat; maxPixels: number; keys: { file: string; thumbnail: string } };
 
 const asBuffer = (u: Uint8Array) => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
 
-process.on('message', (job: Job) => {
-  processImage(asBuffer(job.input), job.format, job.maxPixels).then(
+let store: Promise<BlobStore> | null = null;
+
+process.on('message', (m: Message) => {
+  if (m.type === 'init') {
+    store = openBlobStore(m.storage);
+    return;
+  }
+  const job = m;
+  (async () => storeImage(await store!, job.keys, asBuffer(job.input), job.format, job.maxPixels))().then(
     (result) => process.send!({ id: job.id, ok: true, result }),
     (err: unknown) =>
       process.send!({

@@ -73,6 +73,8 @@ export async function createUploads(opts: {
       maxPixels: limits.imageMaxPixels ?? 40_000_000,
       concurrency: option.imageConcurrency ?? 1,
       isolate: option.isolateImages ?? true,
+      store,
+      storage: 's3' in option && option.s3 ? { s3: option.s3 } : { dir: (option as { dir: string }).dir },
     });
     const attachments = createAttachmentService({
       db: opts.db,

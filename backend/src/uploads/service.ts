@@ -101,15 +101,18 @@ export function createAttachmentService(deps: AttachmentServiceDeps) {
     };
   }
 
-  /** What to store for the received bytes: the kind, the (re-encoded) bytes and their facts. */
-  async function prepare(file: ReceivedFile) {
+  /**
+   * What to store for the received bytes: the kind, the bytes (an image is stored already, with
+   * its thumbnail, by the image processor) and their facts.
+   */
+  async function prepare(file: ReceivedFile, keys: { file: string; thumbnail: string }) {
     const { data, filename } = file;
     const sniffed = await sniff(data);
     if (sniffed.kind === 'image') {
-      const img = await images.process(data, sniffed.format);
+      const img = await images.process(data, sniffed.format, keys);
       return {
         kind: 'image' as const,
-        data: img.data,
+        stored: img.size,
         mime: img.mime,
         name: withExtension(cleanName(filename, 'image'), img.ext),
         width: img.width,
@@ -147,13 +150,12 @@ export function createAttachmentService(deps: AttachmentServiceDeps) {
     /** Stores an upload of `me`'s and answers it as the wire shows it. */
     async upload(me: string, file: ReceivedFile): Promise<WireAttachment> {
       if (file.data.length === 0) throw validation('The file is empty');
-      const p = await prepare(file);
       const id = randomUUID();
       const keys = keysOf(id);
+      const p = await prepare(file, keys);
       const thumbnail = 'thumbnail' in p ? p.thumbnail : null;
       try {
-        await store.put(keys.file, p.data, p.mime);
-        if (thumbnail) await store.put(keys.thumbnail, thumbnail.data, thumbnail.mime);
+        if (p.kind !== 'image') await store.put(keys.file, p.data, p.mime);
         const row = await prisma.attachment.create({
           data: {
             id,
@@ -161,14 +163,14 @@ export function createAttachmentService(deps: AttachmentServiceDeps) {
             kind: p.kind,
             name: p.name,
             mime: p.mime,
-            size: p.data.length,
+            size: p.kind === 'image' ? p.stored : p.data.length,
             width: 'width' in p ? p.width : null,
             height: 'height' in p ? p.height : null,
             durationMs: 'durationMs' in p ? p.durationMs : null,
             storageKey: keys.file,
             thumbKey: thumbnail ? keys.thumbnail : null,
             thumbMime: thumbnail?.mime ?? null,
-            thumbSize: thumbnail?.data.length ?? null,
+            thumbSize: thumbnail?.size ?? null,
           },
         });
         return wire(row);
