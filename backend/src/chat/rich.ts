@@ -41,6 +41,7 @@ export function createRichMessages(db: Database, attachments: AttachmentService)
   const A = db.table('Attachment');
   // The message, and its upload marked sent, in one statement: both or neither. The foreign key
   // holds the upload's row while it runs, so the cleanup job cannot delete it underneath.
+  // TODO(groups): when group messages exist, insert their `groupId` here too (and a null toUserId).
   const INSERT = `
     WITH ins AS (
       INSERT INTO ${M} (id, "fromUserId", "toUserId", content, "clientId", kind, "attachmentId", location)
