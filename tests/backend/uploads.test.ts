@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dbTargets } from '../helpers/db.ts';
 import { startServer, type TestServer, type TestUser } from '../helpers/server.ts';
 import {
+  animatedGif,
   getBytes,
   hasGpsTag,
   htmlPage,
@@ -100,6 +101,11 @@ describe.each(dbTargets())('POST /api/uploads on %s', (target) => {
         const file = await getBytes(s.url, res.body.attachment.url);
         expect((await sharp(file.bytes).metadata()).format, format).toBe(format);
       }
+      // An animation keeps its frames; width and height are a frame's.
+      const anim = await up(await animatedGif(40, 30, 3), { name: 'wave.gif' });
+      expect(anim.body.attachment).toMatchObject({ kind: 'image', mime: 'image/gif', width: 40, height: 30 });
+      const frames = await sharp((await getBytes(s.url, anim.body.attachment.url)).bytes, { animated: true }).metadata();
+      expect([frames.pages, frames.pageHeight]).toEqual([3, 30]);
     });
 
     it('drops EXIF (the GPS position too) and turns the picture upright first', async () => {

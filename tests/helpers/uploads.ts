@@ -24,6 +24,13 @@ export const solid = (width: number, height: number, color = '#c83232') =>
 export const png = (width = 64, height = 48) => solid(width, height).png().toBuffer();
 export const jpeg = (width = 64, height = 48) => noise(width, height).jpeg({ quality: 90 }).toBuffer();
 
+/** An animated GIF: `frames` frames of `width` × `height`, each a different grey. */
+export function animatedGif(width = 40, height = 30, frames = 3): Promise<Buffer> {
+  const raw = Buffer.alloc(width * height * frames * 3);
+  for (let f = 0; f < frames; f++) raw.fill(f * 80, f * width * height * 3, (f + 1) * width * height * 3);
+  return sharp(raw, { raw: { width, height: height * frames, channels: 3, pageHeight: height } }).gif().toBuffer();
+}
+
 /** A JPEG that says where it was taken (EXIF GPS) and by what camera. */
 export const jpegWithGps = () =>
   solid(64, 32)
