@@ -101,7 +101,8 @@ export async function benchUploads(log: (s: string) => void): Promise<UploadBenc
       await drop?.();
       continue;
     }
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'fc-bench-uploads-'));
+    // BENCH_UPLOAD_DIR: where the uploads go (default the system's temporary directory).
+    const dir = mkdtempSync(path.join(process.env.BENCH_UPLOAD_DIR ?? os.tmpdir(), 'fc-bench-uploads-'));
     const t = await startTarget('app', {
       BENCH_USERS: String(CLIENTS),
       CHAT_RATE_LIMIT: '100000',
