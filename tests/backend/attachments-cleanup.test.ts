@@ -8,6 +8,7 @@ import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFriendChat, type FriendChat } from '../../backend/src/server.ts';
+import { receivedFile } from '../../backend/src/uploads/receive.ts';
 import { createTestDatabase, dbTargets, type TestDatabase } from '../helpers/db.ts';
 
 const OLD = 120;
@@ -46,8 +47,8 @@ describe.each(dbTargets())('deleting unsent uploads, two nodes at once, on %s', 
     const [a, b] = nodes.map((n) => n.internals.services);
     const db = nodes[0]!.internals.db;
     const ids: string[] = [];
-    for (let i = 0; i < OLD; i++) ids.push((await a!.attachments.upload('u1', { data: Buffer.from(`%PDF-1.4 old ${i}`), filename: `old-${i}.pdf` })).id);
-    const recent = await b!.attachments.upload('u1', { data: Buffer.from('%PDF-1.4 recent'), filename: 'recent.pdf' });
+    for (let i = 0; i < OLD; i++) ids.push((await a!.attachments.upload('u1', receivedFile(Buffer.from(`%PDF-1.4 old ${i}`), `old-${i}.pdf`))).id);
+    const recent = await b!.attachments.upload('u1', receivedFile(Buffer.from('%PDF-1.4 recent'), 'recent.pdf'));
     // 25 hours from now every upload above is old, but for the recent one, made "later".
     const now = new Date(Date.now() + 25 * 3600_000);
     await db.sql(`UPDATE ${db.table('Attachment')} SET "createdAt" = $1::timestamptz AT TIME ZONE 'UTC' WHERE id = $2::uuid`, [

@@ -1,6 +1,7 @@
 // Where images are re-encoded (backend/src/uploads/imageProcess.ts): by default in a child
 // process at a lower CPU priority, started with the first image, gone when idle or closed, and
 // replaced when an image takes too long; in this process when asked.
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { getPriority, tmpdir } from 'node:os';
 import path from 'node:path';
@@ -9,8 +10,24 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createImageProcessor, type ImageProcessor, type ImageProcessorOptions } from '../../backend/src/uploads/imageProcess.ts';
 import { createDirectoryStore } from '../../backend/src/uploads/storage/directory.ts';
 import type { BlobStore } from '../../backend/src/uploads/storage/index.ts';
+import type { ReceivedFile } from '../../backend/src/uploads/receive.ts';
+
+/** The bytes in three chunks, as they come off a connection. */
+const chunked = (b: Buffer): ReceivedFile => {
+  const third = Math.ceil(b.length / 3);
+  return { chunks: [b.subarray(0, third), b.subarray(third, 2 * third), b.subarray(2 * third)], size: b.length, filename: undefined };
+};
 import { waitUntil } from '../helpers/chat.ts';
 import { jpegWithGps, png, pngBomb } from '../helpers/uploads.ts';
+
+/** The image workers this process has running. */
+const workers = () => {
+  try {
+    return execFileSync('pgrep', ['-P', String(process.pid), '-f', 'imageWorker'], { encoding: 'utf8' }).split('\n').filter(Boolean);
+  } catch {
+    return []; // pgrep exits 1 when nothing matches
+  }
+};
 
 const alive = (pid: number) => {
   try {
@@ -42,7 +59,7 @@ describe('the image processor', () => {
     images = make({ idleMs: 300 });
     expect(images.pid).toBeNull();
     const k = keys();
-    const out = await images.process(await jpegWithGps(), 'jpeg', k);
+    const out = await images.process(chunked(await jpegWithGps()), 'jpeg', k);
     expect(out).toMatchObject({ mime: 'image/jpeg', width: 64, height: 32, thumbnail: { mime: 'image/webp' } });
     const stored = readFileSync(path.join(dir, k.file));
     expect(stored.length).toBe(out.size);
@@ -54,29 +71,27 @@ describe('the image processor', () => {
     await waitUntil(() => !alive(pid), 5000, 'the idle child to leave');
     expect(images.pid).toBeNull();
     // The next image starts another.
-    expect((await images.process(await png(10, 10), 'png', keys())).width).toBe(10);
+    expect((await images.process(chunked(await png(10, 10)), 'png', keys())).width).toBe(10);
     expect(images.pid).not.toBe(pid);
   });
 
   it('answers the client errors from the child: a bomb is TOO_LARGE, garbage is VALIDATION', async () => {
     images = make({});
-    await expect(images.process(pngBomb(), 'png', keys())).rejects.toMatchObject({ code: 'TOO_LARGE' });
-    await expect(images.process(Buffer.from('not an image at all'), 'png', keys())).rejects.toMatchObject({ code: 'VALIDATION' });
+    await expect(images.process(chunked(pngBomb()), 'png', keys())).rejects.toMatchObject({ code: 'TOO_LARGE' });
+    await expect(images.process(chunked(Buffer.from('not an image at all')), 'png', keys())).rejects.toMatchObject({ code: 'VALIDATION' });
   });
 
   it('gives up on an image that takes too long: the answer is VALIDATION and its child is stopped', async () => {
     images = make({ timeoutMs: 1 });
     const big = await png(2000, 2000);
-    const job = images.process(big, 'png', keys());
-    const pid = images.pid!;
-    expect(pid).toBeGreaterThan(0);
-    await expect(job).rejects.toMatchObject({ code: 'VALIDATION', message: /in time/ });
-    await waitUntil(() => !alive(pid), 5000, 'the stopped child to exit');
+    await expect(images.process(chunked(big), 'png', keys())).rejects.toMatchObject({ code: 'VALIDATION', message: /in time/ });
+    expect(images.pid).toBeNull();
+    await waitUntil(() => workers().length === 0, 5000, 'the stopped child to exit');
   });
 
   it('is gone once closed', async () => {
     images = make({});
-    await images.process(await png(), 'png', keys());
+    await images.process(chunked(await png()), 'png', keys());
     const pid = images.pid!;
     await images.close();
     await waitUntil(() => !alive(pid), 5000, 'the child to exit');
@@ -85,7 +100,7 @@ describe('the image processor', () => {
   it('runs in this process when not isolated', async () => {
     images = make({ isolate: false });
     const k = keys();
-    expect((await images.process(await png(30, 20), 'png', k)).height).toBe(20);
+    expect((await images.process(chunked(await png(30, 20)), 'png', k)).height).toBe(20);
     expect((await sharp(readFileSync(path.join(dir, k.file))).metadata()).height).toBe(20);
     expect(images.pid).toBeNull();
   });

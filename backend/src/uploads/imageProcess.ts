@@ -2,14 +2,16 @@
 // image still takes a whole core; on a small machine that core is the chat's. So by default the
 // work runs in a child process at a lower CPU priority (nice +10): idle, it runs at full speed;
 // when chat needs the CPU, the kernel gives it to chat first. The child writes the results to the
-// blob store itself, so only the upload goes over (and no image's bytes come back to load the
-// chat process's garbage collector). It also keeps a native crash or a huge allocation on a
+// blob store itself: the upload goes over as a temporary file and only the results' description
+// comes back, so no image's bytes load the chat process's garbage collector. It also keeps a native crash or a huge allocation on a
 // hostile image away from the chat process. It starts with the first image and leaves after a
 // minute without one.
 //
 // `isolate: false` runs sharp in this process instead (same code, same limits).
 import { fork, type ChildProcess } from 'node:child_process';
-import { getPriority, setPriority } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { rm, writeFile } from 'node:fs/promises';
+import { getPriority, setPriority, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AppError } from '../http/errors.ts';
@@ -17,13 +19,14 @@ import type { ErrorCode } from '../realtime/events.ts';
 import type { ImageFormat } from './detect.ts';
 import { storeImage, type StoredImage } from './image.ts';
 import { createLimiter } from './limiter.ts';
+import { joined, type ReceivedFile } from './receive.ts';
 import type { BlobStore, StorageOption } from './storage/index.ts';
 
 export type ImageKeys = { file: string; thumbnail: string };
 
 export interface ImageProcessor {
   /** Re-encodes the image and stores it and its thumbnail under `keys`. */
-  process(input: Buffer, format: ImageFormat, keys: ImageKeys): Promise<StoredImage>;
+  process(input: ReceivedFile, format: ImageFormat, keys: ImageKeys): Promise<StoredImage>;
   /** The child's process id while one runs (null in-process, or between images). */
   readonly pid: number | null;
   close(): Promise<void>;
@@ -66,7 +69,7 @@ export function createImageProcessor(opts: ImageProcessorOptions): ImageProcesso
   const limiter = createLimiter(opts.concurrency);
   if (!opts.isolate) {
     return {
-      process: (input, format, keys) => limiter.run(() => storeImage(opts.store, keys, input, format, opts.maxPixels)),
+      process: (input, format, keys) => limiter.run(() => storeImage(opts.store, keys, joined(input), format, opts.maxPixels)),
       pid: null,
       close: async () => {},
     };
@@ -125,8 +128,20 @@ export function createImageProcessor(opts: ImageProcessorOptions): ImageProcesso
     c.kill();
   }
 
-  function run(input: Buffer, format: ImageFormat, keys: ImageKeys): Promise<StoredImage> {
-    if (closed) return Promise.reject(new AppError('UNAVAILABLE', 'Shutting down'));
+  async function run(input: ReceivedFile, format: ImageFormat, keys: ImageKeys): Promise<StoredImage> {
+    if (closed) throw new AppError('UNAVAILABLE', 'Shutting down');
+    // The upload goes over as a file the child reads: written chunk by chunk, it costs this
+    // process no copy of it (a message would be serialized here, a copy per image).
+    const file = path.join(tmpdir(), `friendchat-image-${randomBytes(12).toString('hex')}`);
+    await writeFile(file, input.chunks, { mode: 0o600 });
+    try {
+      return await send(file, format, keys);
+    } finally {
+      await rm(file, { force: true });
+    }
+  }
+
+  function send(file: string, format: ImageFormat, keys: ImageKeys): Promise<StoredImage> {
     if (idleTimer) clearTimeout(idleTimer);
     const c = (child ??= start());
     const id = nextId++;
@@ -138,7 +153,7 @@ export function createImageProcessor(opts: ImageProcessorOptions): ImageProcesso
         stop(c);
       }, timeoutMs);
       pending.set(id, { owner: c, resolve, reject, timer });
-      c.send({ type: 'job', id, input, format, maxPixels: opts.maxPixels, keys });
+      c.send({ type: 'job', id, file, format, maxPixels: opts.maxPixels, keys });
     }).finally(() => {
       if (pending.size === 0 && !closed) {
         idleTimer = setTimeout(() => stop(child), idleMs);

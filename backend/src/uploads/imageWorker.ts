@@ -1,6 +1,8 @@
 // The image child process (see imageProcess.ts): opens the same blob store as the chat, then
-// takes jobs over IPC: re-encodes each image, writes it and its thumbnail to the store, and
-// answers with their description, or with the error the client is to get.
+// takes jobs over IPC: reads the upload from the temporary file named, re-encodes it, writes it
+// and its thumbnail to the store, and answers with their description, or with the error the
+// client is to get.
+import { readFile } from 'node:fs/promises';
 import { AppError } from '../http/errors.ts';
 import type { ImageFormat } from './detect.ts';
 import { storeImage } from './image.ts';
@@ -8,9 +10,8 @@ import { openBlobStore, type BlobStore, type StorageOption } from './storage/ind
 
 type Message =
   | { type: 'init'; storage: StorageOption }
-  | { type: 'job'; id: number; input: Uint8Array; format: ImageFormat; maxPixels: number; keys: { file: string; thumbnail: string } };
-
-const asBuffer = (u: Uint8Array) => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
+  /** `file`: the upload, a temporary file the chat process wrote (and removes). */
+  | { type: 'job'; id: number; file: string; format: ImageFormat; maxPixels: number; keys: { file: string; thumbnail: string } };
 
 let store: Promise<BlobStore> | null = null;
 
@@ -20,7 +21,7 @@ process.on('message', (m: Message) => {
     return;
   }
   const job = m;
-  (async () => storeImage(await store!, job.keys, asBuffer(job.input), job.format, job.maxPixels))().then(
+  (async () => storeImage(await store!, job.keys, await readFile(job.file), job.format, job.maxPixels))().then(
     (result) => process.send!({ id: job.id, ok: true, result }),
     (err: unknown) =>
       process.send!({

@@ -8,9 +8,29 @@ import busboy from 'busboy';
 import { tooLarge, validation } from '../http/errors.ts';
 
 export interface ReceivedFile {
-  data: Buffer;
+  /** The bytes as they came off the connection: joined only where a whole copy is needed. */
+  chunks: Buffer[];
+  size: number;
   /** The name the client gave, as sent (cleaned later; never a storage key). */
   filename: string | undefined;
+}
+
+/** A received file from bytes in hand (the host's own code, tests). */
+export const receivedFile = (data: Buffer, filename?: string): ReceivedFile => ({ chunks: [data], size: data.length, filename });
+
+/** The bytes in one buffer (a copy unless there is one chunk). */
+export const joined = (file: ReceivedFile): Buffer => (file.chunks.length === 1 ? file.chunks[0]! : Buffer.concat(file.chunks, file.size));
+
+/** At least the first `n` bytes (all of them when the file is shorter), copying no more than that. */
+export function head(file: ReceivedFile, n: number): Buffer {
+  const parts: Buffer[] = [];
+  let got = 0;
+  for (const c of file.chunks) {
+    if (got >= n) break;
+    parts.push(c);
+    got += c.length;
+  }
+  return parts.length === 1 ? parts[0]! : Buffer.concat(parts, got);
 }
 
 /** Room for the multipart framing around the file (boundaries, part headers, a few small fields). */
@@ -78,7 +98,7 @@ export function receiveFile(req: IncomingMessage, opts: { maxBytes: number }): P
       if (!file) return fail(validation('No file: send it in a field named "file"'));
       if (!file.ended) return fail(validation('The upload ended before the file did'));
       settled = true;
-      resolve({ data: Buffer.concat(file.chunks, file.size), filename: file.filename });
+      resolve({ chunks: file.chunks, size: file.size, filename: file.filename });
     });
     req.on('aborted', () => fail(validation('The upload was aborted')));
     req.on('error', (err) => fail(err));

@@ -19,7 +19,7 @@ import { DELETED_USER_PREFIX } from '../chat/deletedUsers.ts';
 import { sniff, VOICE_EXT, VOICE_MIME } from './detect.ts';
 import type { ImageProcessor } from './imageProcess.ts';
 import { cleanName, withExtension } from './names.ts';
-import type { ReceivedFile } from './receive.ts';
+import { head, joined, type ReceivedFile } from './receive.ts';
 import type { UrlSigner, Variant } from './signing.ts';
 import type { BlobStore } from './storage/index.ts';
 import { readAudio, UnreadableAudioError } from './voice.ts';
@@ -111,10 +111,14 @@ export function createAttachmentService(deps: AttachmentServiceDeps) {
    * its thumbnail, by the image processor) and their facts.
    */
   async function prepare(file: ReceivedFile, keys: { file: string; thumbnail: string }) {
-    const { data, filename } = file;
-    const sniffed = await sniff(data);
+    const { filename } = file;
+    // An image is told by its first bytes; it goes to the image processor as received, unjoined.
+    const start = head(file, 64 * 1024);
+    let sniffed = await sniff(start);
+    const data = sniffed.kind === 'image' ? null : joined(file);
+    if (data && data.length > start.length) sniffed = await sniff(data);
     if (sniffed.kind === 'image') {
-      const img = await images.process(data, sniffed.format, keys);
+      const img = await images.process(file, sniffed.format, keys);
       return {
         kind: 'image' as const,
         stored: img.size,
@@ -125,6 +129,7 @@ export function createAttachmentService(deps: AttachmentServiceDeps) {
         thumbnail: img.thumbnail,
       };
     }
+    if (!data) throw new Error('unreachable: only an image is left unjoined');
     if (sniffed.kind === 'voice') {
       let info;
       try {
@@ -154,7 +159,7 @@ export function createAttachmentService(deps: AttachmentServiceDeps) {
 
     /** Stores an upload of `me`'s and answers it as the wire shows it. */
     async upload(me: string, file: ReceivedFile): Promise<WireAttachment> {
-      if (file.data.length === 0) throw validation('The file is empty');
+      if (file.size === 0) throw validation('The file is empty');
       const id = randomUUID();
       const keys = keysOf(id);
       const p = await prepare(file, keys);
