@@ -45,6 +45,9 @@ export const useOutboxStore = defineStore('friendChatOutbox', () => {
       isRead: false,
       readAt: null,
       createdAt: new Date().toISOString(),
+      kind: 'text',
+      attachment: null,
+      location: null,
       pending: 'sending',
     };
     messages.updateThread(key, (t) => ({ ...t, messages: [...t.messages, local] }), true);
