@@ -53,7 +53,7 @@ describe.each(dbTargets())('attachments in groups on %s', (target) => {
 
   it('a group send with an image over the socket reaches every member live with attachment.url; not a non-member', async () => {
     const a = await uploadAs(alice, await png(90, 60), 'beach.png');
-    const toBob = waitFor(bobTab, 'chat:message', 5000, (p: { message: WireMessage }) => p.message.groupId === groupId);
+    const toBob = waitFor(bobTab, 'chat:message', 5000, (p) => p.message.groupId === groupId);
     const toCarol = collect(carolTab, 'chat:message');
     const ack = await emitAck(aliceTab, 'chat:send', { groupId, content: ' At the beach ', clientId: randomUUID(), attachmentId: a.id });
     expect(ack.ok).toBe(true);
