@@ -1,0 +1,174 @@
+// Rich messages end to end in real Chromium against the app as `npm start` runs it: alice pastes
+// an image and attaches a file, records a voice message with Chromium's fake microphone and
+// shares a (fake) location; bob sees the thumbnail, downloads the file byte for byte, plays the
+// recording and gets the map card. A failed upload survives a reload and is sent on retry.
+// Screenshots go to docs/screenshots/rich-*.png.
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { apiLogin, FAKE_MEDIA_FLAGS, launchBrowser, loginAs, startAppProcess, type RunningApp } from '../helpers/browser.ts';
+
+const SHOTS = 'docs/screenshots';
+const EIFFEL = { latitude: 48.8584, longitude: 2.2945 };
+
+describe('rich messages in the browser', () => {
+  let app: RunningApp;
+  let browser: Browser;
+  const ids: Record<string, string> = {};
+
+  beforeAll(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    app = await startAppProcess();
+    browser = await launchBrowser(FAKE_MEDIA_FLAGS);
+    for (const name of ['alice', 'bob', 'carol']) ids[name] = (await apiLogin(app.url, name)).id;
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await app?.stop();
+  });
+
+  const windowFor = (page: Page, peer: string) => page.locator(`[data-testid="chat-window"][data-peer-id="${ids[peer]}"]`);
+  const bubbles = (page: Page, peer: string) => windowFor(page, peer).getByTestId('message-bubble');
+  const MEDIA = ['image', 'file', 'voice', 'location'].map((k) => `[data-testid="message-${k}"]`).join(', ');
+  /** The bubbles that carry media (the seeded conversation has text before them). */
+  const mediaBubbles = (page: Page, peer: string) => bubbles(page, peer).filter({ has: page.locator(MEDIA) });
+
+  async function openChat(page: Page, peer: string) {
+    await page.goto(app.url + '/friends');
+    await page.locator(`[data-testid="friend-item"][data-user-id="${ids[peer]}"] [data-testid="friend-chat-button"]`).click();
+    await expect.poll(() => windowFor(page, peer).count()).toBe(1);
+  }
+
+  /** Pastes a PNG drawn on a canvas into the window's text box, as a screenshot from the clipboard. */
+  async function pasteImage(page: Page, peer: string) {
+    const input = windowFor(page, peer).getByTestId('chat-input');
+    await input.click();
+    await input.evaluate(async (el) => {
+      const canvas = Object.assign(document.createElement('canvas'), { width: 480, height: 300 });
+      const g = canvas.getContext('2d')!;
+      const sky = g.createLinearGradient(0, 0, 0, 300);
+      sky.addColorStop(0, '#74c0fc');
+      sky.addColorStop(1, '#d0ebff');
+      g.fillStyle = sky;
+      g.fillRect(0, 0, 480, 300);
+      g.fillStyle = '#fab005';
+      g.beginPath();
+      g.arc(380, 80, 40, 0, Math.PI * 2);
+      g.fill();
+      g.fillStyle = '#2f9e44';
+      g.beginPath();
+      g.moveTo(0, 300);
+      g.lineTo(140, 150);
+      g.lineTo(260, 260);
+      g.lineTo(360, 170);
+      g.lineTo(480, 300);
+      g.fill();
+      const blob = await new Promise<Blob>((resolve) => canvas.toBlob((b) => resolve(b!), 'image/png'));
+      const data = new DataTransfer();
+      data.items.add(new File([blob], 'screenshot.png', { type: 'image/png' }));
+      el.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }));
+    });
+  }
+
+  it('sends an image, a file, a voice message and a location; the friend sees, downloads and plays them', async () => {
+    const alice = await loginAs(browser, app.url, 'alice', undefined, { geolocation: EIFFEL, permissions: ['geolocation', 'microphone'] });
+    const bob = await loginAs(browser, app.url, 'bob');
+    try {
+      await openChat(alice.page, 'bob');
+      const aliceWindow = windowFor(alice.page, 'bob');
+
+      // A pasted image and an attached file wait in the preview; the text is the caption.
+      await pasteImage(alice.page, 'bob');
+      const file = randomBytes(48 * 1024);
+      await aliceWindow.getByTestId('chat-file-input').setInputFiles({ name: 'field-notes.bin', mimeType: 'application/octet-stream', buffer: file });
+      await expect.poll(() => aliceWindow.getByTestId('chat-staged-item').count()).toBe(2);
+      await aliceWindow.getByTestId('chat-input').fill('The view from the ridge');
+      await alice.page.screenshot({ path: `${SHOTS}/rich-compose.png` });
+      await aliceWindow.getByTestId('chat-send').click();
+      const statuses = () => mediaBubbles(alice.page, 'bob').evaluateAll((els) => els.map((e) => e.getAttribute('data-status')));
+      await expect.poll(statuses, { timeout: 30_000 }).toEqual(['sent', 'sent']);
+
+      // A voice message from Chromium's fake microphone, a couple of seconds long.
+      await aliceWindow.getByTestId('chat-record').click();
+      await expect.poll(() => aliceWindow.getByTestId('voice-recorder-time').textContent(), { timeout: 10_000 }).toBe('0:02');
+      await aliceWindow.getByTestId('voice-send').click();
+      // And where she is (the context's fake geolocation, permission granted).
+      await aliceWindow.getByTestId('chat-location').click();
+      await expect.poll(statuses, { timeout: 30_000 }).toEqual(['sent', 'sent', 'sent', 'sent']);
+
+      // Bob: the thumbnail shows (a real image, decoded), with the caption under it.
+      await openChat(bob.page, 'alice');
+      const bobWindow = windowFor(bob.page, 'alice');
+      const thumb = bobWindow.locator('[data-testid="message-image"] img');
+      await expect.poll(() => thumb.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth), { timeout: 15_000 }).toBeGreaterThan(0);
+      expect(await thumb.getAttribute('src')).toContain('/thumbnail?');
+      expect(await bobWindow.getByTestId('message-bubble').filter({ has: bob.page.getByTestId('message-image') }).innerText()).toContain('The view from the ridge');
+
+      // The file downloads byte for byte.
+      const card = bobWindow.getByTestId('message-file');
+      expect(await card.innerText()).toContain('field-notes.bin');
+      expect(await card.innerText()).toContain('48 KB');
+      const [download] = await Promise.all([bob.page.waitForEvent('download'), card.getByTestId('message-file-download').click()]);
+      expect(download.suggestedFilename()).toBe('field-notes.bin');
+      expect(readFileSync((await download.path())!).equals(file)).toBe(true);
+
+      // The recording plays: its length from the server, and the audio advances when played.
+      const voice = bobWindow.getByTestId('message-voice');
+      expect(Number(await voice.getAttribute('data-duration-ms'))).toBeGreaterThan(1000);
+      expect(await voice.innerText()).toMatch(/0:0[2-4]/);
+      await voice.getByTestId('message-voice-play').click();
+      await expect.poll(() => voice.locator('audio').evaluate((a: HTMLAudioElement) => a.readyState >= 1 && a.currentTime > 0), { timeout: 15_000 }).toBe(true);
+
+      // The location card links to the map.
+      const place = bobWindow.getByTestId('message-location');
+      expect(await place.innerText()).toContain('48.85840, 2.29450');
+      expect(await place.locator('a').getAttribute('href')).toContain('openstreetmap.org/?mlat=48.858400&mlon=2.294500');
+      await bob.page.screenshot({ path: `${SHOTS}/rich-messages.png` });
+
+      // The full-size image in the viewer.
+      await bobWindow.getByTestId('message-image').click();
+      const full = bob.page.getByTestId('image-viewer-img');
+      await expect.poll(() => full.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth)).toBe(480);
+      await bob.page.screenshot({ path: `${SHOTS}/rich-viewer.png` });
+      await bob.page.keyboard.press('Escape');
+      await expect.poll(() => bob.page.getByTestId('image-viewer').count()).toBe(0);
+
+      // The conversations list says what came last.
+      await bob.page.getByTestId('topbar-messages').click();
+      await expect.poll(() => bob.page.getByTestId('conversation-item').first().innerText()).toContain('[Location]');
+    } finally {
+      await alice.context.close();
+      await bob.context.close();
+    }
+  });
+
+  it('keeps a file whose upload failed through a reload, and sends it on retry', async () => {
+    const carol = await loginAs(browser, app.url, 'carol');
+    const alice = await loginAs(browser, app.url, 'alice');
+    try {
+      await openChat(carol.page, 'alice');
+      await carol.page.route('**/api/uploads', (route) => route.abort('connectionfailed'));
+      const file = randomBytes(20 * 1024);
+      await windowFor(carol.page, 'alice').getByTestId('chat-file-input').setInputFiles({ name: 'kept.bin', mimeType: 'application/octet-stream', buffer: file });
+      await windowFor(carol.page, 'alice').getByTestId('chat-send').click();
+      await expect.poll(() => bubbles(carol.page, 'alice').filter({ hasText: 'kept.bin' }).getAttribute('data-status')).toBe('failed');
+
+      await carol.page.unroute('**/api/uploads');
+      await carol.page.reload();
+      const kept = bubbles(carol.page, 'alice').filter({ hasText: 'kept.bin' });
+      await expect.poll(() => kept.getAttribute('data-status')).toBe('failed');
+      await windowFor(carol.page, 'alice').getByTestId('message-retry').click();
+      await expect.poll(() => kept.getAttribute('data-status'), { timeout: 30_000 }).toBe('sent');
+
+      await openChat(alice.page, 'carol');
+      const card = windowFor(alice.page, 'carol').getByTestId('message-file');
+      await expect.poll(() => card.count()).toBe(1);
+      const [download] = await Promise.all([alice.page.waitForEvent('download'), card.getByTestId('message-file-download').click()]);
+      expect(readFileSync((await download.path())!).equals(file)).toBe(true);
+    } finally {
+      await carol.context.close();
+      await alice.context.close();
+    }
+  });
+});
