@@ -99,7 +99,7 @@ export const useUploadsStore = defineStore('friendChatUploads', () => {
     const file = files.get(clientId) ?? (await keptFile(keeperKey(clientId)));
     if (!file) return false;
     files.set(clientId, file);
-    const url = kind !== 'file' && !previews.value[clientId] ? objectUrl(file) : null;
+    const url = kind === 'image' && !previews.value[clientId] ? objectUrl(file) : null;
     if (url) previews.value = { ...previews.value, [clientId]: url };
     return true;
   }
