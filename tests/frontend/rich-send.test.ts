@@ -77,13 +77,24 @@ describe('sending files', () => {
     expect(bubbles()[0]!.get('[data-testid="message-image"] img').attributes('src')).toContain(attachment.thumbnailUrl);
   });
 
-  it('sends each of several files as its own message, the caption with the first', async () => {
-    const { wrapper, sent, input } = await chatWithBob();
+  it('sends each of several files as its own message, the caption with the first, uploading one at a time in order', async () => {
+    const { wrapper, sent, input, socket } = await chatWithBob();
     await pick(wrapper, [png('a.png'), pdf('b.pdf')]);
     await input().setValue('two things');
     await input().trigger('keydown', { key: 'Enter' });
     await flush();
+    expect(sent.map((x) => x.file.name)).toEqual(['a.png']);
+    // The second waits its turn, and can be cancelled while it waits.
+    expect(wrapper.findAll('[data-testid="upload-progress"]')).toHaveLength(2);
+    const a = sent[0]!.stored();
+    await flush();
     expect(sent.map((x) => x.file.name)).toEqual(['a.png', 'b.pdf']);
+    const b = sent[1]!.stored();
+    await flush();
+    expect(socket.emitsOf('chat:send').map((e) => e.payload)).toEqual([
+      expect.objectContaining({ attachmentId: a.id, content: 'two things' }),
+      expect.objectContaining({ attachmentId: b.id, content: '' }),
+    ]);
     const bubbles = wrapper.findAll('[data-testid="message-bubble"]');
     expect(bubbles[0]!.text()).toContain('two things');
     expect(bubbles[1]!.find('[data-testid="message-file"]').text()).toContain('b.pdf');
@@ -137,6 +148,19 @@ describe('sending files', () => {
     expect(bubbles()).toHaveLength(0);
     expect(socket.emitsOf('chat:send')).toHaveLength(0);
     expect(localStorage.getItem(`friend-chat:${alice.id}:outbox`)).toBeNull();
+  });
+
+  it('a file cancelled while it waits for its turn is never uploaded', async () => {
+    const { wrapper, sent, bubbles } = await chatWithBob();
+    await pick(wrapper, [pdf('first.pdf'), pdf('second.pdf')]);
+    await wrapper.get('[data-testid="chat-send"]').trigger('click');
+    await flush();
+    await bubbles()[1]!.get('[data-testid="upload-cancel"]').trigger('click');
+    await flush();
+    expect(bubbles()[1]!.attributes('data-status')).toBe('failed');
+    sent[0]!.stored();
+    await flush();
+    expect(sent.map((x) => x.file.name)).toEqual(['first.pdf']);
   });
 
   it('a send that fails after the upload is retried with the same upload, not uploaded again', async () => {

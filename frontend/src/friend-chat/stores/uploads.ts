@@ -7,6 +7,7 @@ import type { ConversationKey } from '../utils/conversation';
 import { dropFile, keepFile, keptFile } from '../utils/fileKeeper';
 import { formatSize, guessKind } from '../utils/media';
 import { load, save } from '../utils/storage';
+import { createTurns } from '../utils/turns';
 import type { AttachmentKind, WireAttachment } from '../wire';
 import { useSessionStore } from './session';
 
@@ -104,29 +105,43 @@ export const useUploadsStore = defineStore('friendChatUploads', () => {
     return true;
   }
 
+  // One upload at a time, first come first served: messages with files go out in the order they
+  // were sent, and a batch of dropped files does not run into the server's limit on uploads.
+  const turns = createTurns();
+  const cancelled = () => new ApiError(0, 'CANCELLED', 'Upload cancelled');
+
   /** Uploads a held file; rejects with ApiError (FILE_GONE when nothing is held, CANCELLED after `cancel`). */
   async function upload(clientId: string): Promise<WireAttachment> {
     const file = files.get(clientId);
     if (!file) throw new ApiError(0, 'FILE_GONE', 'The file is no longer available');
     const refused = refusal(file);
     if (refused) throw new ApiError(413, 'TOO_LARGE' as ApiError['code'], refused);
-    const handle = uploadFile(file, file.name, (f) => (progress.value = { ...progress.value, [clientId]: f }));
-    running.set(clientId, handle);
-    progress.value = { ...progress.value, [clientId]: 0 };
+    const setProgress = (f: number) => (progress.value = { ...progress.value, [clientId]: f });
+    setProgress(0);
     try {
-      return await handle.done;
+      await turns.take(clientId);
+      try {
+        const handle = uploadFile(file, file.name, setProgress);
+        running.set(clientId, handle);
+        return await handle.done;
+      } finally {
+        running.delete(clientId);
+        turns.done();
+      }
     } catch (err) {
       const limit = err instanceof ApiError && err.status === 413 ? limitFromTooLarge(err.message) : null;
       if (limit !== null) save(LIMIT_KEY, (maxBytes.value = limit));
       throw err;
     } finally {
-      running.delete(clientId);
       const { [clientId]: _, ...rest } = progress.value;
       progress.value = rest;
     }
   }
 
-  const cancel = (clientId: string) => running.get(clientId)?.abort();
+  function cancel(clientId: string): void {
+    running.get(clientId)?.abort();
+    turns.skip(clientId, cancelled());
+  }
 
   /** The message was sent or thrown away: its file and preview are no longer needed. */
   function release(clientId: string): void {
@@ -140,6 +155,7 @@ export const useUploadsStore = defineStore('friendChatUploads', () => {
 
   function reset(): void {
     for (const h of running.values()) h.abort();
+    turns.clear(cancelled());
     for (const list of Object.values(staged.value)) for (const s of list) revoke(s.previewUrl);
     for (const url of Object.values(previews.value)) revoke(url);
     running.clear();
