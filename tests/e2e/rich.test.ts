@@ -12,6 +12,38 @@ import { apiLogin, FAKE_MEDIA_FLAGS, launchBrowser, loginAs, startAppProcess, ty
 const SHOTS = 'docs/screenshots';
 const EIFFEL = { latitude: 48.8584, longitude: 2.2945 };
 
+// Runs in the page (a string: the test's TypeScript has no DOM types): draws a landscape on a
+// 480 × 300 canvas and pastes it as screenshot.png into `el`.
+const PASTE_PNG = `async (el) => {
+  const canvas = Object.assign(document.createElement('canvas'), { width: 480, height: 300 });
+  const g = canvas.getContext('2d');
+  const sky = g.createLinearGradient(0, 0, 0, 300);
+  sky.addColorStop(0, '#74c0fc');
+  sky.addColorStop(1, '#d0ebff');
+  g.fillStyle = sky;
+  g.fillRect(0, 0, 480, 300);
+  g.fillStyle = '#fab005';
+  g.beginPath();
+  g.arc(380, 80, 40, 0, Math.PI * 2);
+  g.fill();
+  g.fillStyle = '#2f9e44';
+  g.beginPath();
+  g.moveTo(0, 300);
+  g.lineTo(140, 150);
+  g.lineTo(260, 260);
+  g.lineTo(360, 170);
+  g.lineTo(480, 300);
+  g.fill();
+  const blob = await new Promise((resolve) => canvas.toBlob(resolve, 'image/png'));
+  const data = new DataTransfer();
+  data.items.add(new File([blob], 'screenshot.png', { type: 'image/png' }));
+  el.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }));
+}`;
+
+/** An <img> that has loaded: its natural width (0 while loading or broken). */
+type Img = { complete: boolean; naturalWidth: number };
+const loadedWidth = (el: unknown) => ((el as Img).complete ? (el as Img).naturalWidth : 0);
+
 describe('rich messages in the browser', () => {
   let app: RunningApp;
   let browser: Browser;
@@ -44,31 +76,7 @@ describe('rich messages in the browser', () => {
   async function pasteImage(page: Page, peer: string) {
     const input = windowFor(page, peer).getByTestId('chat-input');
     await input.click();
-    await input.evaluate(async (el) => {
-      const canvas = Object.assign(document.createElement('canvas'), { width: 480, height: 300 });
-      const g = canvas.getContext('2d')!;
-      const sky = g.createLinearGradient(0, 0, 0, 300);
-      sky.addColorStop(0, '#74c0fc');
-      sky.addColorStop(1, '#d0ebff');
-      g.fillStyle = sky;
-      g.fillRect(0, 0, 480, 300);
-      g.fillStyle = '#fab005';
-      g.beginPath();
-      g.arc(380, 80, 40, 0, Math.PI * 2);
-      g.fill();
-      g.fillStyle = '#2f9e44';
-      g.beginPath();
-      g.moveTo(0, 300);
-      g.lineTo(140, 150);
-      g.lineTo(260, 260);
-      g.lineTo(360, 170);
-      g.lineTo(480, 300);
-      g.fill();
-      const blob = await new Promise<Blob>((resolve) => canvas.toBlob((b) => resolve(b!), 'image/png'));
-      const data = new DataTransfer();
-      data.items.add(new File([blob], 'screenshot.png', { type: 'image/png' }));
-      el.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }));
-    });
+    await input.evaluate(`(${PASTE_PNG})(document.activeElement)`);
   }
 
   it('sends an image, a file, a voice message and a location; the friend sees, downloads and plays them', async () => {
@@ -101,7 +109,7 @@ describe('rich messages in the browser', () => {
       await openChat(bob.page, 'alice');
       const bobWindow = windowFor(bob.page, 'alice');
       const thumb = bobWindow.locator('[data-testid="message-image"] img');
-      await expect.poll(() => thumb.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth), { timeout: 15_000 }).toBeGreaterThan(0);
+      await expect.poll(() => thumb.evaluate(loadedWidth), { timeout: 15_000 }).toBeGreaterThan(0);
       expect(await thumb.getAttribute('src')).toContain('/thumbnail?');
       expect(await bobWindow.getByTestId('message-bubble').filter({ has: bob.page.getByTestId('message-image') }).innerText()).toContain('The view from the ridge');
 
@@ -118,7 +126,7 @@ describe('rich messages in the browser', () => {
       expect(Number(await voice.getAttribute('data-duration-ms'))).toBeGreaterThan(1000);
       expect(await voice.innerText()).toMatch(/0:0[2-4]/);
       await voice.getByTestId('message-voice-play').click();
-      await expect.poll(() => voice.locator('audio').evaluate((a: HTMLAudioElement) => a.readyState >= 1 && a.currentTime > 0), { timeout: 15_000 }).toBe(true);
+      await expect.poll(() => voice.locator('audio').evaluate((a) => { const audio = a as unknown as { readyState: number; currentTime: number }; return audio.readyState >= 1 && audio.currentTime > 0; }), { timeout: 15_000 }).toBe(true);
 
       // The location card links to the map.
       const place = bobWindow.getByTestId('message-location');
@@ -129,7 +137,7 @@ describe('rich messages in the browser', () => {
       // The full-size image in the viewer.
       await bobWindow.getByTestId('message-image').click();
       const full = bob.page.getByTestId('image-viewer-img');
-      await expect.poll(() => full.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth)).toBe(480);
+      await expect.poll(() => full.evaluate(loadedWidth)).toBe(480);
       await bob.page.screenshot({ path: `${SHOTS}/rich-viewer.png` });
       await bob.page.keyboard.press('Escape');
       await expect.poll(() => bob.page.getByTestId('image-viewer').count()).toBe(0);

@@ -183,6 +183,25 @@ describe('sending files', () => {
     expect(sends[1]!.payload).toMatchObject({ attachmentId: attachment.id });
   });
 
+  it('an upload the server no longer has (unsent for a day) is uploaded again on retry', async () => {
+    const { wrapper, sent, socket } = await chatWithBob();
+    await pick(wrapper, [pdf()]);
+    await wrapper.get('[data-testid="chat-send"]').trigger('click');
+    await flush();
+    const first = sent[0]!.stored();
+    await flush();
+    socket.emitsOf('chat:send')[0]!.ack!({ ok: false, error: { code: 'NOT_FOUND', message: 'No such upload' } });
+    await flush();
+
+    await wrapper.get('[data-testid="message-retry"]').trigger('click');
+    await flush();
+    expect(sent).toHaveLength(2);
+    expect(sent[1]!.file.name).toBe('report.pdf');
+    const second = sent[1]!.stored();
+    await flush();
+    expect(socket.emitsOf('chat:send').map((e) => (e.payload as { attachmentId?: string }).attachmentId)).toEqual([first.id, second.id]);
+  });
+
   it('learns the size limit from a 413 and refuses larger files before uploading them', async () => {
     const { wrapper, sent, bubbles } = await chatWithBob();
     await pick(wrapper, [pdf('big.pdf', 5000)]);

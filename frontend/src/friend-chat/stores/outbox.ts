@@ -103,9 +103,15 @@ export const useOutboxStore = defineStore('friendChatOutbox', () => {
     }
   }
 
-  function retry(key: ConversationKey, clientId: string): void {
+  async function retry(key: ConversationKey, clientId: string): Promise<void> {
     const m = unconfirmed(key, clientId, 'failed');
-    if (m) void deliver(m);
+    if (!m) return;
+    // The stored upload is gone (unsent uploads are removed after a day): upload the file again.
+    if (m.error === 'NOT_FOUND' && m.attachment?.id && (await uploads.recover(clientId, m.attachment.kind))) {
+      patch(key, clientId, { attachment: { ...m.attachment, id: '' } });
+    }
+    const again = unconfirmed(key, clientId, 'failed');
+    if (again) await deliver(again);
   }
 
   /** Throws away a message that was not sent (and the file it carried). */
