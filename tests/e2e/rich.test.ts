@@ -1,6 +1,6 @@
 // Rich messages end to end in real Chromium against the app as `npm start` runs it: alice pastes
 // an image and attaches a file, records a voice message with Chromium's fake microphone and
-// shares a (fake) location; bob sees the thumbnail, downloads the file byte for byte, plays the
+// shares a (fake) location; carol sees the thumbnail, downloads the file byte for byte, plays the
 // recording and gets the map card. A failed upload survives a reload and is sent on retry.
 // Screenshots go to docs/screenshots/rich-*.png.
 import { randomBytes } from 'node:crypto';
@@ -40,9 +40,18 @@ const PASTE_PNG = `async (el) => {
   el.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }));
 }`;
 
+// Read in the page, through structural types (no DOM types here).
 /** An <img> that has loaded: its natural width (0 while loading or broken). */
-type Img = { complete: boolean; naturalWidth: number };
-const loadedWidth = (el: unknown) => ((el as Img).complete ? (el as Img).naturalWidth : 0);
+const loadedWidth = (el: unknown) => {
+  const img = el as { complete: boolean; naturalWidth: number };
+  return img.complete ? img.naturalWidth : 0;
+};
+/** How far an <audio> has played, once it knows its metadata (-1 before). */
+const playedSeconds = (el: unknown) => {
+  const audio = el as { readyState: number; currentTime: number };
+  return audio.readyState >= 1 ? audio.currentTime : -1;
+};
+const scrollToTop = (el: unknown) => (el as { scrollIntoView: (o: object) => void }).scrollIntoView({ block: 'start' });
 
 describe('rich messages in the browser', () => {
   let app: RunningApp;
@@ -81,21 +90,31 @@ describe('rich messages in the browser', () => {
 
   it('sends an image, a file, a voice message and a location; the friend sees, downloads and plays them', async () => {
     const alice = await loginAs(browser, app.url, 'alice', undefined, { geolocation: EIFFEL, permissions: ['geolocation', 'microphone'] });
-    const bob = await loginAs(browser, app.url, 'bob');
+    const carol = await loginAs(browser, app.url, 'carol');
     try {
-      await openChat(alice.page, 'bob');
-      const aliceWindow = windowFor(alice.page, 'bob');
+      await openChat(alice.page, 'carol');
+      const aliceWindow = windowFor(alice.page, 'carol');
 
       // A pasted image and an attached file wait in the preview; the text is the caption.
-      await pasteImage(alice.page, 'bob');
+      await pasteImage(alice.page, 'carol');
       const file = randomBytes(48 * 1024);
       await aliceWindow.getByTestId('chat-file-input').setInputFiles({ name: 'field-notes.bin', mimeType: 'application/octet-stream', buffer: file });
       await expect.poll(() => aliceWindow.getByTestId('chat-staged-item').count()).toBe(2);
       await aliceWindow.getByTestId('chat-input').fill('The view from the ridge');
+      await expect.poll(() => aliceWindow.getByTestId('chat-send').isEnabled()).toBe(true);
+      await alice.page.waitForTimeout(400); // the Send button's colour transition, for the screenshot
       await alice.page.screenshot({ path: `${SHOTS}/rich-compose.png` });
+
+      // A slow uplink (24 KB/s), so the uploads' progress can be seen.
+      const cdp = await alice.context.newCDPSession(alice.page);
+      await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 24 * 1024 });
       await aliceWindow.getByTestId('chat-send').click();
-      const statuses = () => mediaBubbles(alice.page, 'bob').evaluateAll((els) => els.map((e) => e.getAttribute('data-status')));
+      await expect.poll(() => aliceWindow.getByTestId('upload-progress').count()).toBeGreaterThan(0);
+      await expect.poll(() => aliceWindow.getByTestId('upload-progress').first().getAttribute('aria-valuenow')).not.toBe('0');
+      await alice.page.screenshot({ path: `${SHOTS}/rich-uploading.png` });
+      const statuses = () => mediaBubbles(alice.page, 'carol').evaluateAll((els) => els.map((e) => e.getAttribute('data-status')));
       await expect.poll(statuses, { timeout: 30_000 }).toEqual(['sent', 'sent']);
+      await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
 
       // A voice message from Chromium's fake microphone, a couple of seconds long.
       await aliceWindow.getByTestId('chat-record').click();
@@ -105,77 +124,79 @@ describe('rich messages in the browser', () => {
       await aliceWindow.getByTestId('chat-location').click();
       await expect.poll(statuses, { timeout: 30_000 }).toEqual(['sent', 'sent', 'sent', 'sent']);
 
-      // Bob: the thumbnail shows (a real image, decoded), with the caption under it.
-      await openChat(bob.page, 'alice');
-      const bobWindow = windowFor(bob.page, 'alice');
-      const thumb = bobWindow.locator('[data-testid="message-image"] img');
+      // Carol: the thumbnail shows (a real image, decoded), with the caption under it.
+      await openChat(carol.page, 'alice');
+      const carolWindow = windowFor(carol.page, 'alice');
+      const thumb = carolWindow.locator('[data-testid="message-image"] img');
       await expect.poll(() => thumb.evaluate(loadedWidth), { timeout: 15_000 }).toBeGreaterThan(0);
       expect(await thumb.getAttribute('src')).toContain('/thumbnail?');
-      expect(await bobWindow.getByTestId('message-bubble').filter({ has: bob.page.getByTestId('message-image') }).innerText()).toContain('The view from the ridge');
+      expect(await mediaBubbles(carol.page, 'alice').first().innerText()).toContain('The view from the ridge');
 
       // The file downloads byte for byte.
-      const card = bobWindow.getByTestId('message-file');
+      const card = carolWindow.getByTestId('message-file');
       expect(await card.innerText()).toContain('field-notes.bin');
       expect(await card.innerText()).toContain('48 KB');
-      const [download] = await Promise.all([bob.page.waitForEvent('download'), card.getByTestId('message-file-download').click()]);
+      const [download] = await Promise.all([carol.page.waitForEvent('download'), card.getByTestId('message-file-download').click()]);
       expect(download.suggestedFilename()).toBe('field-notes.bin');
       expect(readFileSync((await download.path())!).equals(file)).toBe(true);
 
-      // The recording plays: its length from the server, and the audio advances when played.
-      const voice = bobWindow.getByTestId('message-voice');
-      expect(Number(await voice.getAttribute('data-duration-ms'))).toBeGreaterThan(1000);
-      expect(await voice.innerText()).toMatch(/0:0[2-4]/);
-      await voice.getByTestId('message-voice-play').click();
-      await expect.poll(() => voice.locator('audio').evaluate((a) => { const audio = a as unknown as { readyState: number; currentTime: number }; return audio.readyState >= 1 && audio.currentTime > 0; }), { timeout: 15_000 }).toBe(true);
-
       // The location card links to the map.
-      const place = bobWindow.getByTestId('message-location');
+      const place = carolWindow.getByTestId('message-location');
       expect(await place.innerText()).toContain('48.85840, 2.29450');
       expect(await place.locator('a').getAttribute('href')).toContain('openstreetmap.org/?mlat=48.858400&mlon=2.294500');
-      await bob.page.screenshot({ path: `${SHOTS}/rich-messages.png` });
+
+      // The recording has its length from the server, and plays: the audio advances.
+      const voice = carolWindow.getByTestId('message-voice');
+      expect(Number(await voice.getAttribute('data-duration-ms'))).toBeGreaterThan(1000);
+      expect(await voice.innerText()).toMatch(/0:0[2-4]/);
+      await thumb.evaluate(scrollToTop);
+      await carol.page.screenshot({ path: `${SHOTS}/rich-messages.png` });
+      await voice.getByTestId('message-voice-play').click();
+      await expect.poll(() => voice.locator('audio').evaluate(playedSeconds), { timeout: 15_000 }).toBeGreaterThan(0);
 
       // The full-size image in the viewer.
-      await bobWindow.getByTestId('message-image').click();
-      const full = bob.page.getByTestId('image-viewer-img');
+      await carolWindow.getByTestId('message-image').click();
+      const full = carol.page.getByTestId('image-viewer-img');
       await expect.poll(() => full.evaluate(loadedWidth)).toBe(480);
-      await bob.page.screenshot({ path: `${SHOTS}/rich-viewer.png` });
-      await bob.page.keyboard.press('Escape');
-      await expect.poll(() => bob.page.getByTestId('image-viewer').count()).toBe(0);
+      await carol.page.screenshot({ path: `${SHOTS}/rich-viewer.png` });
+      await carol.page.keyboard.press('Escape');
+      await expect.poll(() => carol.page.getByTestId('image-viewer').count()).toBe(0);
 
       // The conversations list says what came last.
-      await bob.page.getByTestId('topbar-messages').click();
-      await expect.poll(() => bob.page.getByTestId('conversation-item').first().innerText()).toContain('[Location]');
+      await carol.page.getByTestId('topbar-messages').click();
+      await expect.poll(() => carol.page.getByTestId('conversation-item').first().innerText()).toContain('[Location]');
+      await alice.page.screenshot({ path: `${SHOTS}/rich-sent.png` });
     } finally {
       await alice.context.close();
-      await bob.context.close();
+      await carol.context.close();
     }
   });
 
   it('keeps a file whose upload failed through a reload, and sends it on retry', async () => {
-    const carol = await loginAs(browser, app.url, 'carol');
+    const bob = await loginAs(browser, app.url, 'bob');
     const alice = await loginAs(browser, app.url, 'alice');
     try {
-      await openChat(carol.page, 'alice');
-      await carol.page.route('**/api/uploads', (route) => route.abort('connectionfailed'));
+      await openChat(bob.page, 'alice');
+      await bob.page.route('**/api/uploads', (route) => route.abort('connectionfailed'));
       const file = randomBytes(20 * 1024);
-      await windowFor(carol.page, 'alice').getByTestId('chat-file-input').setInputFiles({ name: 'kept.bin', mimeType: 'application/octet-stream', buffer: file });
-      await windowFor(carol.page, 'alice').getByTestId('chat-send').click();
-      await expect.poll(() => bubbles(carol.page, 'alice').filter({ hasText: 'kept.bin' }).getAttribute('data-status')).toBe('failed');
+      await windowFor(bob.page, 'alice').getByTestId('chat-file-input').setInputFiles({ name: 'kept.bin', mimeType: 'application/octet-stream', buffer: file });
+      await windowFor(bob.page, 'alice').getByTestId('chat-send').click();
+      await expect.poll(() => bubbles(bob.page, 'alice').filter({ hasText: 'kept.bin' }).getAttribute('data-status')).toBe('failed');
 
-      await carol.page.unroute('**/api/uploads');
-      await carol.page.reload();
-      const kept = bubbles(carol.page, 'alice').filter({ hasText: 'kept.bin' });
+      await bob.page.unroute('**/api/uploads');
+      await bob.page.reload();
+      const kept = bubbles(bob.page, 'alice').filter({ hasText: 'kept.bin' });
       await expect.poll(() => kept.getAttribute('data-status')).toBe('failed');
-      await windowFor(carol.page, 'alice').getByTestId('message-retry').click();
+      await windowFor(bob.page, 'alice').getByTestId('message-retry').click();
       await expect.poll(() => kept.getAttribute('data-status'), { timeout: 30_000 }).toBe('sent');
 
-      await openChat(alice.page, 'carol');
-      const card = windowFor(alice.page, 'carol').getByTestId('message-file');
+      await openChat(alice.page, 'bob');
+      const card = windowFor(alice.page, 'bob').getByTestId('message-file');
       await expect.poll(() => card.count()).toBe(1);
       const [download] = await Promise.all([alice.page.waitForEvent('download'), card.getByTestId('message-file-download').click()]);
       expect(readFileSync((await download.path())!).equals(file)).toBe(true);
     } finally {
-      await carol.context.close();
+      await bob.context.close();
       await alice.context.close();
     }
   });
