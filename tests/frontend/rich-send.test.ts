@@ -199,7 +199,7 @@ describe('sending files', () => {
     expect(sent[1]!.file.name).toBe('report.pdf');
     const second = sent[1]!.stored();
     await flush();
-    expect(socket.emitsOf('chat:send').map((e) => (e.payload as { attachmentId?: string }).attachmentId)).toEqual([first.id, second.id]);
+    expect(socket.emitsOf('chat:send').map((e) => e.payload.attachmentId)).toEqual([first.id, second.id]);
   });
 
   it('learns the size limit from a 413 and refuses larger files before uploading them', async () => {

@@ -49,9 +49,6 @@ export const useOutboxStore = defineStore('friendChatOutbox', () => {
       isRead: false,
       readAt: null,
       createdAt: new Date().toISOString(),
-      kind: 'text',
-      attachment: null,
-      location: null,
       pending: 'sending',
       ...fields,
     };

@@ -115,7 +115,7 @@ export const useUploadsStore = defineStore('friendChatUploads', () => {
     const file = files.get(clientId);
     if (!file) throw new ApiError(0, 'FILE_GONE', 'The file is no longer available');
     const refused = refusal(file);
-    if (refused) throw new ApiError(413, 'TOO_LARGE' as ApiError['code'], refused);
+    if (refused) throw new ApiError(413, 'TOO_LARGE', refused);
     const setProgress = (f: number) => (progress.value = { ...progress.value, [clientId]: f });
     setProgress(0);
     try {

@@ -6,14 +6,13 @@ import {
   type GroupChatWireMessage,
   type GroupEventWireMessage,
   type NotificationWireMessage,
-  type RichFields,
   type SystemWireMessage,
 } from '../wire';
 
 const BUILT_IN_SYSTEM: ReadonlySet<string> = new Set(SYSTEM_MESSAGE_TYPES);
 
 /** What a conversation's timeline holds: chat messages (direct or group) and group events. */
-export type ThreadWireMessage = (ChatWireMessage | GroupChatWireMessage | GroupEventWireMessage) & RichFields;
+export type ThreadWireMessage = ChatWireMessage | GroupChatWireMessage | GroupEventWireMessage;
 
 export const isChatMessage = <M extends { messageType: string }>(m: M): m is Extract<M, { messageType: 'CHAT' }> => m.messageType === 'CHAT';
 
