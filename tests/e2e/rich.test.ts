@@ -1,7 +1,8 @@
 // Rich messages end to end in real Chromium against the app as `npm start` runs it: alice pastes
 // an image and attaches a file, records a voice message with Chromium's fake microphone and
 // shares a (fake) location; carol sees the thumbnail, downloads the file byte for byte, plays the
-// recording and gets the map card. A failed upload survives a reload and is sent on retry.
+// recording and gets the map card. A failed upload survives a reload and is sent on retry. A file
+// dropped on a group window reaches the group.
 // Screenshots go to docs/screenshots/rich-*.png.
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
@@ -38,6 +39,15 @@ const PASTE_PNG = `async (el) => {
   const data = new DataTransfer();
   data.items.add(new File([blob], 'screenshot.png', { type: 'image/png' }));
   el.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }));
+}`;
+
+// Runs in the page: drags a file (route-plan.gpx, the given bytes) onto `el` and drops it there.
+const DROP_FILE = `(el, bytes) => {
+  const data = new DataTransfer();
+  data.items.add(new File([new Uint8Array(bytes)], 'route-plan.gpx', { type: 'application/gpx+xml' }));
+  for (const type of ['dragenter', 'dragover', 'drop']) {
+    el.dispatchEvent(new DragEvent(type, { dataTransfer: data, bubbles: true, cancelable: true }));
+  }
 }`;
 
 // Read in the page, through structural types (no DOM types here).
@@ -85,7 +95,7 @@ describe('rich messages in the browser', () => {
   async function pasteImage(page: Page, peer: string) {
     const input = windowFor(page, peer).getByTestId('chat-input');
     await input.click();
-    await input.evaluate(`(${PASTE_PNG})(document.activeElement)`);
+    await page.evaluate(`(${PASTE_PNG})(document.activeElement)`);
   }
 
   it('sends an image, a file, a voice message and a location; the friend sees, downloads and plays them', async () => {
@@ -120,6 +130,7 @@ describe('rich messages in the browser', () => {
       await aliceWindow.getByTestId('chat-record').click();
       await expect.poll(() => aliceWindow.getByTestId('voice-recorder-time').textContent(), { timeout: 10_000 }).toBe('0:02');
       await aliceWindow.getByTestId('voice-send').click();
+      await expect.poll(statuses, { timeout: 30_000 }).toEqual(['sent', 'sent', 'sent']);
       // And where she is (the context's fake geolocation, permission granted).
       await aliceWindow.getByTestId('chat-location').click();
       await expect.poll(statuses, { timeout: 30_000 }).toEqual(['sent', 'sent', 'sent', 'sent']);
@@ -198,6 +209,42 @@ describe('rich messages in the browser', () => {
     } finally {
       await bob.context.close();
       await alice.context.close();
+    }
+  });
+
+  it('takes files dropped on a group window; a member downloads them', async () => {
+    const alice = await loginAs(browser, app.url, 'alice');
+    const bob = await loginAs(browser, app.url, 'bob');
+    try {
+      const { token } = await apiLogin(app.url, 'alice');
+      const res = await fetch(`${app.url}/api/groups`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'Ridge walkers', memberIds: [ids.bob, ids.carol] }),
+      });
+      expect(res.status).toBe(201);
+      const groupId = ((await res.json()) as { group: { id: string } }).group.id;
+      const groupWindow = (page: Page) => page.locator(`[data-testid="chat-window"][data-group-id="${groupId}"]`);
+      for (const page of [alice.page, bob.page]) {
+        await page.goto(app.url + '/friends');
+        await page.locator(`[data-testid="group-item"][data-group-id="${groupId}"]`).click();
+        await expect.poll(() => groupWindow(page).count()).toBe(1);
+      }
+
+      const plan = randomBytes(30 * 1024);
+      const target = JSON.stringify(`[data-testid="chat-window"][data-group-id="${groupId}"]`);
+      await alice.page.evaluate(`(${DROP_FILE})(document.querySelector(${target}), ${JSON.stringify([...plan])})`);
+      await expect.poll(() => groupWindow(alice.page).getByTestId('chat-staged-item').count()).toBe(1);
+      await groupWindow(alice.page).getByTestId('chat-send').click();
+
+      const card = groupWindow(bob.page).getByTestId('message-file');
+      await expect.poll(() => card.count(), { timeout: 30_000 }).toBe(1);
+      expect(await card.innerText()).toContain('route-plan.gpx');
+      const [download] = await Promise.all([bob.page.waitForEvent('download'), card.getByTestId('message-file-download').click()]);
+      expect(readFileSync((await download.path())!).equals(plan)).toBe(true);
+    } finally {
+      await alice.context.close();
+      await bob.context.close();
     }
   });
 });
