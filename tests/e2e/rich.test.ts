@@ -3,7 +3,8 @@
 // shares a (fake) location; carol sees the thumbnail, downloads the file byte for byte, plays the
 // recording and gets the map card. A failed upload survives a reload and is sent on retry. A file
 // dropped on a group window reaches the group.
-// Screenshots go to docs/screenshots/rich-*.png.
+// Screenshots go to docs/screenshots/rich-*.png: the chat window alone (the demo's top bar has a
+// CJK label this machine has no font for), and the image viewer over the page.
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -113,7 +114,7 @@ describe('rich messages in the browser', () => {
       await aliceWindow.getByTestId('chat-input').fill('The view from the ridge');
       await expect.poll(() => aliceWindow.getByTestId('chat-send').isEnabled()).toBe(true);
       await alice.page.waitForTimeout(400); // the Send button's colour transition, for the screenshot
-      await alice.page.screenshot({ path: `${SHOTS}/rich-compose.png` });
+      await aliceWindow.screenshot({ path: `${SHOTS}/rich-compose.png` });
 
       // A slow uplink (24 KB/s), so the uploads' progress can be seen.
       const cdp = await alice.context.newCDPSession(alice.page);
@@ -121,7 +122,7 @@ describe('rich messages in the browser', () => {
       await aliceWindow.getByTestId('chat-send').click();
       await expect.poll(() => aliceWindow.getByTestId('upload-progress').count()).toBeGreaterThan(0);
       await expect.poll(() => aliceWindow.getByTestId('upload-progress').first().getAttribute('aria-valuenow')).not.toBe('0');
-      await alice.page.screenshot({ path: `${SHOTS}/rich-uploading.png` });
+      await aliceWindow.screenshot({ path: `${SHOTS}/rich-uploading.png` });
       const statuses = () => mediaBubbles(alice.page, 'carol').evaluateAll((els) => els.map((e) => e.getAttribute('data-status')));
       await expect.poll(statuses, { timeout: 30_000 }).toEqual(['sent', 'sent']);
       await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
@@ -161,7 +162,7 @@ describe('rich messages in the browser', () => {
       expect(Number(await voice.getAttribute('data-duration-ms'))).toBeGreaterThan(1000);
       expect(await voice.innerText()).toMatch(/0:0[2-4]/);
       await thumb.evaluate(scrollToTop);
-      await carol.page.screenshot({ path: `${SHOTS}/rich-messages.png` });
+      await carolWindow.screenshot({ path: `${SHOTS}/rich-messages.png` });
       await voice.getByTestId('message-voice-play').click();
       await expect.poll(() => voice.locator('audio').evaluate(playedSeconds), { timeout: 15_000 }).toBeGreaterThan(0);
 
@@ -176,7 +177,7 @@ describe('rich messages in the browser', () => {
       // The conversations list says what came last.
       await carol.page.getByTestId('topbar-messages').click();
       await expect.poll(() => carol.page.getByTestId('conversation-item').first().innerText()).toContain('[Location]');
-      await alice.page.screenshot({ path: `${SHOTS}/rich-sent.png` });
+      await aliceWindow.screenshot({ path: `${SHOTS}/rich-sent.png` });
     } finally {
       await alice.context.close();
       await carol.context.close();
