@@ -35,3 +35,4 @@ export type {
   WireLocation,
   WireMessage,
 } from '../../../backend/src/realtime/events';
+
