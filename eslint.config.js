@@ -18,7 +18,7 @@ const HOST_FILES = [
 // Parts of the chat module the host must not reach into, and parts of the host the module must
 // not know, as paths from backend/src. Import specifiers are relative, so each rule is written
 // out for the directory depth of the files it applies to.
-const MODULE_PARTS = ['chat/**', 'notifications/**', 'realtime/**', 'db/database*', 'db/migrate.ts', 'http/errors*', 'http/validate*', 'http/identity*', 'generated/**', 'ports*', 'server*', 'logger*'];
+const MODULE_PARTS = ['chat/**', 'notifications/**', 'realtime/**', 'uploads/**', 'db/database*', 'db/migrate.ts', 'http/errors*', 'http/validate*', 'http/identity*', 'generated/**', 'ports*', 'server*', 'logger*'];
 const HOST_PARTS = ['host/**', 'auth/**', 'app*', 'main*', 'config*', 'db/seed*', 'db/migrate-cli*', 'http/server*'];
 
 /** Import patterns reaching `parts` (paths from backend/src) from a file in `dir` (a path from backend/src, '' for the root). */
@@ -54,7 +54,7 @@ function boundaryRules() {
     rule(['backend/src/host/*/*.ts'], null, reaching(MODULE_PARTS, 'host/x'), toModule),
     // Module files.
     rule(['backend/src/*.ts'], HOST_FILES, reaching(HOST_PARTS, ''), toHost),
-    ...['chat', 'notifications', 'realtime', 'db', 'http'].map((dir) =>
+    ...['chat', 'notifications', 'realtime', 'db', 'http', 'uploads', 'uploads/storage'].map((dir) =>
       rule([`backend/src/${dir}/*.ts`], HOST_FILES, reaching(HOST_PARTS, dir), toHost),
     ),
   ];

@@ -9,6 +9,8 @@ const needed = [
   'dist/server/server.js',
   'dist/server/server.d.ts',
   'dist/server/generated/prisma/client.js',
+  // Forked, not imported: images are re-encoded in this child process.
+  'dist/server/uploads/imageWorker.js',
   'dist/vue/index.js',
   'dist/vue/index.d.ts',
   'dist/vue/style.css',

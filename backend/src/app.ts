@@ -102,7 +102,10 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       },
       hooks: { messageSent: (m) => (m.fromUserId ? onMessageSent(m.fromUserId) : undefined) },
       redis: config.redisUrl ? { url: config.redisUrl, prefix: config.redisPrefix } : undefined,
+      uploads: config.s3 ? { s3: config.s3 } : { dir: config.uploadDir },
       limits: {
+        uploadMaxBytes: config.uploadMaxBytes,
+        attachmentUrlTtlSeconds: config.attachmentUrlTtlSeconds,
         chatRatePerSecond: config.chatRateLimit,
         presenceTtlSeconds: config.presenceTtlSeconds,
         socketsPerUser: config.maxSocketsPerUser,

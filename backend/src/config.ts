@@ -18,6 +18,17 @@ const cspSources = z
     message: 'expected origins such as https://cdn.example.com or https://*.example.com, separated by commas or spaces',
   });
 
+/** Seconds, or a number with a unit: `90`, `90s`, `15m`, `24h`, `7d`. */
+const duration = z
+  .string()
+  .regex(/^\d+\s*[smhd]?$/, 'expected seconds, or a number with s, m, h or d (e.g. 24h)')
+  .transform((v) => {
+    const n = Number.parseInt(v, 10);
+    const unit = v.trim().slice(-1);
+    return n * (unit === 'm' ? 60 : unit === 'h' ? 3600 : unit === 'd' ? 86_400 : 1);
+  })
+  .refine((n) => n > 0, 'must be more than 0');
+
 const EnvSchema = z.object({
   NODE_ENV: z.string().default('development'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -49,6 +60,15 @@ const EnvSchema = z.object({
   BCRYPT_ROUNDS: z.coerce.number().int().min(4).max(15).default(10),
   PRESENCE_TTL_SECONDS: z.coerce.number().int().positive().default(60),
   LOG_LEVEL: z.enum(['silent', 'error', 'info', 'debug']).default('info'),
+  UPLOAD_DIR: z.string().default('./data/uploads'),
+  UPLOAD_MAX_BYTES: z.coerce.number().int().positive().default(10 * 1024 * 1024),
+  ATTACHMENT_URL_TTL: duration.default(86_400),
+  S3_BUCKET: z.string().min(3).optional(),
+  S3_ENDPOINT: z.string().url().optional(),
+  S3_REGION: z.string().optional(),
+  S3_ACCESS_KEY_ID: z.string().optional(),
+  S3_SECRET_ACCESS_KEY: z.string().optional(),
+  S3_FORCE_PATH_STYLE: bool.default(false),
 });
 
 export interface Config {
@@ -99,6 +119,16 @@ export interface Config {
   bcryptRounds: number;
   presenceTtlSeconds: number;
   logLevel: 'silent' | 'error' | 'info' | 'debug';
+  /** Where uploads are stored when no S3 bucket is set. */
+  uploadDir: string;
+  /** Largest upload in bytes; more → 413 TOO_LARGE. */
+  uploadMaxBytes: number;
+  /** How long signed attachment urls work, in seconds. */
+  attachmentUrlTtlSeconds: number;
+  /** S3-compatible storage for uploads (several nodes); unset = `uploadDir`. */
+  s3:
+    | { bucket: string; endpoint?: string; region?: string; accessKeyId?: string; secretAccessKey?: string; forcePathStyle: boolean }
+    | undefined;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
@@ -143,6 +173,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     bcryptRounds: e.BCRYPT_ROUNDS,
     presenceTtlSeconds: e.PRESENCE_TTL_SECONDS,
     logLevel: e.LOG_LEVEL,
+    uploadDir: e.UPLOAD_DIR,
+    uploadMaxBytes: e.UPLOAD_MAX_BYTES,
+    attachmentUrlTtlSeconds: e.ATTACHMENT_URL_TTL,
+    s3: e.S3_BUCKET
+      ? {
+          bucket: e.S3_BUCKET,
+          endpoint: e.S3_ENDPOINT,
+          region: e.S3_REGION,
+          accessKeyId: e.S3_ACCESS_KEY_ID,
+          secretAccessKey: e.S3_SECRET_ACCESS_KEY,
+          forcePathStyle: e.S3_FORCE_PATH_STYLE,
+        }
+      : undefined,
     ...overrides,
   };
 }

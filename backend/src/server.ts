@@ -37,6 +37,9 @@ import { createDeletedUsers, forgetUser } from './chat/deletedUsers.ts';
 import { ClientId, Content } from './chat/schemas.ts';
 import { chatRoutes } from './chat/routes.ts';
 import { registerChatHandlers } from './chat/socket.ts';
+import { createRichMessages } from './chat/rich.ts';
+import { createUploads, type UploadLimits, type UploadsOption } from './uploads/index.ts';
+import type { AttachmentService } from './uploads/service.ts';
 import { createNotificationService, type NotificationDraft, type NotificationService } from './notifications/service.ts';
 import { createGroupRooms } from './groups/rooms.ts';
 import { createGroupService, type GroupService } from './groups/service.ts';
@@ -71,9 +74,15 @@ export interface FriendChatOptions {
    * is the only node.
    */
   redis?: { url: string; prefix?: string };
-  /** Where attachments will go (accepted, not used yet). */
-  uploads?: { dir: string } | { s3: { bucket: string; endpoint?: string; region?: string; accessKeyId?: string; secretAccessKey?: string } };
-  limits?: {
+  /**
+   * Where uploads (images, files, voice) are stored: a directory (default `./data/uploads`,
+   * relative to the working directory), or S3-compatible object storage for several nodes
+   * (`{ s3: { bucket, endpoint?, region?, accessKeyId?, secretAccessKey?, forcePathStyle?, prefix? } }`).
+   * Also: `publicPath` (where clients reach the router, default `/api`), `urlSecret`,
+   * `imageConcurrency`, `maxConcurrent`, `cleanupIntervalMs`. See docs/embedding.md.
+   */
+  uploads?: UploadsOption;
+  limits?: UploadLimits & {
     /** Chat messages per second per user, burst the same (default 5). */
     chatRatePerSecond?: number;
     /** Socket events one socket may send per second before it is cut off (default 100). */
@@ -146,9 +155,10 @@ export interface FriendChat {
   /**
    * The host deleted one of its users (call it after the user is gone from `users.byIds`): their
    * sockets close on every node (`session:closed` `user_deleted`), and what the module stores of
-   * them goes: notifications, lastSeenAt, recalled messages. Their conversations stay with the
-   * other party, the user shown as a placeholder (`deleted: true`) under a new id, unless
-   * `messages: 'delete'`, which deletes every chat message to or from them.
+   * them goes: notifications, lastSeenAt, recalled messages, uploads they never sent. Their
+   * conversations stay with the other party (uploads too), the user shown as a placeholder
+   * (`deleted: true`) under a new id, unless `messages: 'delete'`, which deletes every chat
+   * message to or from them (and, with the cleanup job, their uploads).
    */
   userDeleted(userId: string, opts?: { messages?: 'keep' | 'delete' }): Promise<void>;
   /** true when the database (and Redis, when configured) answer. */
@@ -166,6 +176,7 @@ export interface FriendChat {
       presence: PresenceService;
       groups: GroupService;
       mutes: MuteService;
+      attachments: AttachmentService;
     };
   };
 }
@@ -218,20 +229,41 @@ export async function createFriendChat(options: FriendChatOptions): Promise<Frie
     const notifications = createNotificationService(db, bus, unread, users, onError);
     const lastSeen = createLastSeenStore(db, deletedUsers.has);
     const presence = createPresenceService(presenceStore, bus, friends, lastSeen, onError);
-    const messages = createMessageService({ db, bus, friends, users, rateLimiter, unread, hooks: options.hooks, onError });
+    // Uploads: blob store, signed urls, the periodic deletion of unsent ones.
+    const uploads = await createUploads({ db, option: options.uploads, limits, identify: options.identify, onError });
+    cleanups.unshift(() => uploads.close());
+    const rich = createRichMessages(db, uploads.attachments);
+    const messages = createMessageService({ db, bus, friends, users, rateLimiter, unread, hooks: options.hooks, onError, rich, attachments: uploads.attachments });
     const inbox = createNotificationInbox(db.prisma, unread);
     const friendList = createFriendList({ friends, users, presence, lastSeen, unread });
     const groupRooms = createGroupRooms(db, onError);
-    const groups = createGroupService({ db, bus, friends, users, unread, rooms: groupRooms, maxMembers: limits.groupMaxMembers ?? 500 });
+    const groups = createGroupService({
+      db,
+      bus,
+      friends,
+      users,
+      unread,
+      rooms: groupRooms,
+      maxMembers: limits.groupMaxMembers ?? 500,
+      present: uploads.attachments.present,
+    });
     const mutes = createMuteService({ db, users, unread });
 
     const router = Router();
     router.use(['/messages', '/friends', '/groups', '/mutes'], express.json({ limit: limits.jsonBody ?? '64kb' }), requireIdentity(options.identify));
     router.use(notificationRoutes(inbox), chatRoutes(messages, unread, friendList, groups), groupRoutes(groups, mutes, messages));
+    router.use(uploads.router);
     const onHttpError: ErrorRequestHandler = (err, req, res, _next) => {
       const e = toAppError(err);
       if (e.code === 'INTERNAL') logger.error(`${req.method} ${req.originalUrl}`, err);
       if (res.headersSent) return;
+      // Answered before its body was read (an upload refused early): read no more of it, and
+      // close the connection once the answer is out rather than drain the rest.
+      if (!req.complete) {
+        req.pause();
+        res.setHeader('Connection', 'close');
+      }
+      if (e.retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(e.retryAfterSeconds));
       res.status(e.status).json(errorBody(e));
     };
     router.use(onHttpError);
@@ -355,6 +387,7 @@ export async function createFriendChat(options: FriendChatOptions): Promise<Frie
           });
         }
         const recounted = await forgetUser(db, userId, { messages: opts.messages });
+        await uploads.attachments.forgetUploader(userId);
         await unread.push(recounted);
       },
       async health() {
@@ -373,7 +406,7 @@ export async function createFriendChat(options: FriendChatOptions): Promise<Frie
         db,
         bus,
         io: () => io,
-        services: { messages, notifications, unread, presence, groups, mutes },
+        services: { messages, notifications, unread, presence, groups, mutes, attachments: uploads.attachments },
       },
     };
   } catch (err) {
@@ -389,3 +422,5 @@ export { idParam, limitQuery, parse, uuid } from './http/validate.ts';
 export { createLogger } from './logger.ts';
 export { migrate, MigrationError, readMigrations, type Migration, type MigrateResult } from './db/migrate.ts';
 export type { SqlSession } from './db/database.ts';
+// One line for a message (a notification, a digest): "[Image]", "[Voice 0:12]", "[File] name", "[Location]".
+export { formatDuration, messagePreview } from './realtime/preview.ts';

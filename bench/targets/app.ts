@@ -48,11 +48,40 @@ if (process.env.BENCH_SEED !== 'false') {
   list = JSON.parse(process.env.BENCH_USER_LIST ?? '[]');
 }
 // Bench-only hooks on a separate port (never part of the app): POST /notify-many → notifyMany
-// to every seeded user; answers how long storing took.
+// to every seeded user; answers how long storing took. GET /loop-delay → the event-loop delay and
+// GC pauses since the last call.
 let hooks: string | undefined;
 if (process.env.BENCH_HOOKS === '1') {
   const { createServer } = await import('node:http');
+  const { monitorEventLoopDelay, PerformanceObserver } = await import('node:perf_hooks');
+  const loop = monitorEventLoopDelay({ resolution: 5 });
+  loop.enable();
+  // Garbage collection pauses of this process (they stop the event loop).
+  let gc = { count: 0, totalMs: 0, maxMs: 0 };
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      gc.count++;
+      gc.totalMs += e.duration;
+      gc.maxMs = Math.max(gc.maxMs, e.duration);
+    }
+  }).observe({ entryTypes: ['gc'] });
   const server = createServer((req, res) => {
+    // GET /loop-delay: this process's event-loop delay since the last call (ms), then reset.
+    if (req.url === '/loop-delay') {
+      const ms = (ns: number) => Math.round(ns / 1e4) / 100;
+      const round = (n: number) => Math.round(n * 10) / 10;
+      const body = {
+        p50: ms(loop.percentile(50)),
+        p99: ms(loop.percentile(99)),
+        max: ms(loop.max),
+        mean: ms(loop.mean),
+        gc: { count: gc.count, totalMs: round(gc.totalMs), maxMs: round(gc.maxMs) },
+      };
+      loop.reset();
+      gc = { count: 0, totalMs: 0, maxMs: 0 };
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+      return;
+    }
     const t0 = performance.now();
     let storeMs = 0;
     const inputs = list.map((u) => app.services.notifications.build.taskCompleted(u.id, { id: u.id, title: 'Bench task' }, 1));

@@ -121,6 +121,10 @@ describe.each(dbTargets())('sending chat messages on %s', (target) => {
           isRead: false,
           readAt: null,
           createdAt: expect.any(String),
+          // Rich messages (round 2): a text message carries neither an attachment nor a location.
+          kind: 'text',
+          attachment: null,
+          location: null,
         },
       });
       expect(new Date(ack.message.createdAt).toISOString()).toBe(ack.message.createdAt);

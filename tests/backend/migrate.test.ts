@@ -53,6 +53,37 @@ describe.each(dbTargets())('migrations on %s', (target) => {
     expect(rows[0]!.id).toMatch(/^[0-9a-f-]{36}$/);
   });
 
+  it('applies the migrations in order: groups, then rich messages, on a database already at groups with group messages in it', async () => {
+    const names = readMigrations().map((m) => m.name);
+    expect(names.indexOf('20261205000000_groups')).toBeGreaterThanOrEqual(0);
+    expect(names.indexOf('20261205000000_groups')).toBeLessThan(names.indexOf('20261215000000_rich_messages'));
+    const { db } = await fresh();
+    const upToGroups = readMigrations().filter((m) => m.name <= '20261205000000_groups');
+    expect((await migrate(db, { ...opts, migrations: upToGroups })).applied).toEqual(upToGroups.map((m) => m.name));
+    const [g, m] = ['0190a000-0000-7000-8000-000000000001', '0190a000-0000-7000-8000-000000000002'];
+    await db.sql(`INSERT INTO friendchat."Group" (id, name, "ownerId", "memberCount") VALUES ($1::uuid, 'Old group', 'u1', 1)`, [g]);
+    await db.sql(`INSERT INTO friendchat."GroupMember" ("groupId", "userId", role) VALUES ($1::uuid, 'u1', 'owner')`, [g]);
+    await db.sql(`INSERT INTO friendchat."Message" (id, "fromUserId", "groupId", content) VALUES ($1::uuid, 'u1', $2::uuid, 'before rich')`, [m, g]);
+
+    const next = await migrate(db, opts);
+    expect(next.applied).toEqual(names.filter((n) => n > '20261205000000_groups'));
+    expect(next.applied).toContain('20261215000000_rich_messages');
+    expect(await db.sql(`SELECT kind, "attachmentId", location, "groupId"::text AS "groupId", "toUserId" FROM friendchat."Message" WHERE id = $1::uuid`, [m])).toEqual([
+      { kind: 'text', attachmentId: null, location: null, groupId: g, toUserId: null },
+    ]);
+    // A group message can now carry an upload; a group that goes takes its messages, and their
+    // uploads are handed back as unsent (for the cleanup job).
+    const a = '0190a000-0000-7000-8000-000000000003';
+    await db.sql(
+      `INSERT INTO friendchat."Attachment" (id, "uploaderId", kind, name, mime, size, "storageKey", "sentAt") VALUES ($1::uuid, 'u1', 'file', 'f', 'application/pdf', 1, 'k', now())`,
+      [a],
+    );
+    await db.sql(`INSERT INTO friendchat."Message" (id, "fromUserId", "groupId", content, kind, "attachmentId") VALUES (gen_random_uuid(), 'u1', $1::uuid, '', 'file', $2::uuid)`, [g, a]);
+    await db.sql(`DELETE FROM friendchat."Group" WHERE id = $1::uuid`, [g]);
+    expect(await db.sql(`SELECT count(*)::int AS n FROM friendchat."Message" WHERE "groupId" = $1::uuid`, [g])).toEqual([{ n: 0 }]);
+    expect(await db.sql(`SELECT "sentAt" FROM friendchat."Attachment" WHERE id = $1::uuid`, [a])).toEqual([{ sentAt: null }]);
+  });
+
   it('rolls back a failing migration and reports which one failed', async () => {
     const { db } = await fresh();
     const dir = mkdtempSync(path.join(tmpdir(), 'fc-mig-'));

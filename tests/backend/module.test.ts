@@ -210,9 +210,11 @@ describe.each(dbTargets())('a minimal host around createFriendChat on %s', (targ
       `SELECT table_schema AS schema, table_name AS name FROM information_schema.tables WHERE table_schema IN ('public', 'friendchat') ORDER BY 1, 2`,
     );
     expect(rows).toEqual([
+      { schema: 'friendchat', name: 'Attachment' },
       { schema: 'friendchat', name: 'Group' },
       { schema: 'friendchat', name: 'GroupMember' },
       { schema: 'friendchat', name: 'Message' },
+      { schema: 'friendchat', name: 'ModuleSecret' },
       { schema: 'friendchat', name: 'Mute' },
       { schema: 'friendchat', name: 'UserPresence' },
       { schema: 'friendchat', name: '_prisma_migrations' },

@@ -51,6 +51,45 @@ describe.each(dbTargets())('migrated schemas on %s', (target) => {
     await expect(p.message.create({ data: { fromUserId: '42', toUserId: '7', content: 'again', clientId: 'c-1' } })).rejects.toMatchObject({
       code: 'P2002',
     });
+    // Rich messages: an upload with every field, a message that carries it, one with a location.
+    const at = new Date('2026-01-02T03:04:05.000Z');
+    const attachment = await p.attachment.create({
+      data: {
+        id: '00000000-0000-4000-8000-0000000000aa',
+        uploaderId: '42',
+        kind: 'image',
+        name: 'photo.jpg',
+        mime: 'image/jpeg',
+        size: 12345,
+        width: 640,
+        height: 480,
+        durationMs: 1500,
+        storageKey: 'att/aa/x',
+        thumbKey: 'att/aa/x.thumb',
+        thumbMime: 'image/webp',
+        thumbSize: 321,
+        createdAt: at,
+        sentAt: at,
+      },
+    });
+    expect(await p.attachment.findUniqueOrThrow({ where: { id: attachment.id } })).toEqual(attachment);
+    const rich = await p.message.create({ data: { fromUserId: '42', toUserId: '7', content: '', kind: 'image', attachmentId: attachment.id } });
+    expect(await p.message.findUniqueOrThrow({ where: { id: rich.id }, include: { attachment: true } })).toMatchObject({
+      kind: 'image',
+      location: null,
+      attachment: { id: attachment.id, sentAt: at },
+    });
+    // An upload is carried by one message at most.
+    await expect(p.message.create({ data: { fromUserId: '42', toUserId: '8', content: '', attachmentId: attachment.id } })).rejects.toMatchObject({ code: 'P2002' });
+    const place = await p.message.create({ data: { fromUserId: '42', toUserId: '7', content: '', kind: 'location', location: { lat: 1.5, lng: -2, label: 'x' } } });
+    expect((await p.message.findUniqueOrThrow({ where: { id: place.id } })).location).toEqual({ lat: 1.5, lng: -2, label: 'x' });
+    expect(msg.kind).toBe('text');
+    // Deleting an upload leaves the message, without it.
+    await p.attachment.delete({ where: { id: attachment.id } });
+    expect((await p.message.findUniqueOrThrow({ where: { id: rich.id } })).attachmentId).toBeNull();
+    await p.moduleSecret.create({ data: { name: 'k', value: 'v' } });
+    expect(await p.moduleSecret.findUniqueOrThrow({ where: { name: 'k' } })).toEqual({ name: 'k', value: 'v' });
+
     const seen = new Date('2026-01-02T03:04:05.678Z');
     await p.userPresence.create({ data: { userId: '42', lastSeenAt: seen } });
     expect(await p.userPresence.findUniqueOrThrow({ where: { userId: '42' } })).toEqual({ userId: '42', lastSeenAt: seen });
@@ -95,7 +134,7 @@ describe.each(dbTargets())('migrated schemas on %s', (target) => {
       `SELECT table_schema AS schema, table_name AS name FROM information_schema.tables
        WHERE table_schema IN ('public', 'friendchat') ORDER BY 1, 2`,
     );
-    expect(tables.filter((t) => t.schema === 'friendchat').map((t) => t.name)).toEqual(['Group', 'GroupMember', 'Message', 'Mute', 'UserPresence', '_prisma_migrations']);
+    expect(tables.filter((t) => t.schema === 'friendchat').map((t) => t.name)).toEqual(['Attachment', 'Group', 'GroupMember', 'Message', 'ModuleSecret', 'Mute', 'UserPresence', '_prisma_migrations']);
     expect(tables.filter((t) => t.schema === 'public').map((t) => t.name)).toEqual([
       'Achievement',
       'Follow',

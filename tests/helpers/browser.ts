@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const FLAGS = [
@@ -95,20 +95,30 @@ export async function apiLogin(url: string, username: string, password = 'passwo
   return { token: body.token, id: body.user.id };
 }
 
-/** `args`: extra Chromium switches (e.g. `--host-resolver-rules=…` to reach the app by another name). */
+/**
+ * Chromium's own stand-ins for a microphone and camera (a beeping tone) and for the permission
+ * prompt (always yes): getUserMedia and MediaRecorder work without hardware or a click.
+ */
+export const FAKE_MEDIA_FLAGS = ['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'];
+
+/** `args`: extra Chromium switches (e.g. `--host-resolver-rules=…` to reach the app by another name, FAKE_MEDIA_FLAGS). */
 export function launchBrowser(args: string[] = []): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM, args: [...FLAGS, ...args], headless: true });
 }
 
-/** A fresh browser context (its own storage: one signed-in person) logged in through the UI. */
+/**
+ * A fresh browser context (its own storage: one signed-in person) logged in through the UI.
+ * `options`: more context settings, e.g. `{ geolocation, permissions: ['geolocation'] }`.
+ */
 export async function loginAs(
   browser: Browser,
   url: string,
   username: string,
   viewport = { width: 1280, height: 800 },
+  options: BrowserContextOptions = {},
 ): Promise<{ context: BrowserContext; page: Page }> {
   const password = 'password123';
-  const context = await browser.newContext({ viewport, locale: 'en-US' });
+  const context = await browser.newContext({ viewport, locale: 'en-US', ...options });
   const page = await context.newPage();
   await page.goto(url + '/login');
   await page.getByTestId('login-username').fill(username);

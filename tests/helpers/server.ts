@@ -1,6 +1,9 @@
 // Starts a real app (HTTP + Socket.IO) on port 0 over a fresh database, with small helpers
 // to register users, make them friends and connect real socket.io-client clients.
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { io as ioClient, type Socket } from 'socket.io-client';
 import { loadConfig, type Config } from '../../backend/src/config.ts';
 import { createApp, type App, type AppOptions } from '../../backend/src/app.ts';
@@ -38,6 +41,8 @@ export interface StartOptions {
 export async function startServer(opts: StartOptions = {}): Promise<TestServer> {
   const target = opts.target ?? 'pglite';
   const database = opts.database ?? (await createTestDatabase(target));
+  // Uploads in a directory of this server's own, removed with it (unless the caller gave one).
+  const ownUploadDir = opts.config?.uploadDir ? null : mkdtempSync(path.join(tmpdir(), 'fc-uploads-'));
   const config = loadConfig(
     {},
     {
@@ -57,6 +62,7 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
       socketEventRate: 1000,
       maxSocketsPerUser: 100,
       maxSocketsPerAddress: 1000,
+      uploadDir: ownUploadDir ?? undefined,
       ...opts.config,
     },
   );
@@ -118,6 +124,7 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
       for (const s of sockets) s.disconnect();
       await app.close();
       if (!opts.database) await database.drop();
+      if (ownUploadDir) rmSync(ownUploadDir, { recursive: true, force: true });
     },
   };
 }

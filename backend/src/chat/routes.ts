@@ -34,8 +34,8 @@ export function chatRoutes(messages: MessageService, unread: UnreadService, frie
   });
   r.post('/messages/:userId', async (req, res) => {
     const { userId } = parse(userIdParam('userId'), req.params);
-    const { content, clientId } = parse(SendBody, req.body ?? {});
-    const { message } = await messages.send({ from: currentUser(res), to: userId, content, clientId });
+    const body = parse(SendBody, req.body ?? {});
+    const { message } = await messages.send({ ...body, from: currentUser(res), to: userId });
     res.status(201).json({ message });
   });
   r.post('/messages/:userId/read', async (req, res) => {

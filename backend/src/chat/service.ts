@@ -9,12 +9,13 @@ import type { ConversationEntry, SyncPage, WireMessage } from '../realtime/event
 import type { ChatHooks, ChatUser, FriendGraph, UserDirectory } from '../ports.ts';
 import { decodeCursor, encodeCursor, START } from './cursor.ts';
 import type { UnreadService } from './unread.ts';
-import { toWire } from './wire.ts';
 import { createMessageWriter } from './writer.ts';
 import { historyRows, syncHorizon, syncRows } from './sql.ts';
 import { deletedUser, isDeletedUserId } from './deletedUsers.ts';
 import { groupAccess, notMember } from '../groups/sql.ts';
 import { groupRoom } from '../groups/rooms.ts';
+import type { RichMessages, RichParts } from './rich.ts';
+import type { AttachmentService } from '../uploads/service.ts';
 
 export interface MessageServiceDeps {
   db: Database;
@@ -25,26 +26,31 @@ export interface MessageServiceDeps {
   unread: UnreadService;
   hooks?: ChatHooks;
   onError?: (err: unknown) => void;
+  /** Uploads and locations in messages; attachments on the wire with fresh signed urls. */
+  rich: RichMessages;
+  attachments: Pick<AttachmentService, 'present' | 'discard'>;
 }
 
 /** Where a message goes: a friend (`to`), or a group the sender is a member of (`groupId`). */
 export type SendTarget = { to: string; groupId?: undefined } | { groupId: string; to?: undefined };
 
-export type SendInput = SendTarget & {
-  from: string;
-  content: string;
-  clientId?: string;
-  /** The socket that sent it: it gets the ack, the sender's other tabs get `chat:message`. */
-  originSocketId?: string;
-  /**
-   * When the send arrived (ms); the rate limit counts sends by arrival, not by when the checks
-   * before it finished. Default: when `send` is called, which the HTTP route and the socket
-   * handler both do as the request arrives.
-   */
-  receivedAt?: number;
-  /** false: the host's own code sends (`chat.send`), not the user's client; no rate-limit token is taken. */
-  rateLimited?: boolean;
-};
+/** `content` may be empty when the message carries an attachment or a location (a caption otherwise). */
+export type SendInput = SendTarget &
+  RichParts & {
+    from: string;
+    content: string;
+    clientId?: string;
+    /** The socket that sent it: it gets the ack, the sender's other tabs get `chat:message`. */
+    originSocketId?: string;
+    /**
+     * When the send arrived (ms); the rate limit counts sends by arrival, not by when the checks
+     * before it finished. Default: when `send` is called, which the HTTP route and the socket
+     * handler both do as the request arrives.
+     */
+    receivedAt?: number;
+    /** false: the host's own code sends (`chat.send`), not the user's client; no rate-limit token is taken. */
+    rateLimited?: boolean;
+  };
 
 const position = (m: Message) => ({ createdAt: m.createdAt, id: m.id });
 
@@ -57,7 +63,8 @@ export const toChatUser = (u: ChatUser): ChatUser => ({
 });
 
 export function createMessageService(deps: MessageServiceDeps) {
-  const { db, bus, friends, users, rateLimiter, unread, hooks = {}, onError = () => {} } = deps;
+  const { db, bus, friends, users, rateLimiter, unread, hooks = {}, onError = () => {}, rich, attachments } = deps;
+  const present = attachments.present;
   const prisma: PrismaClient = db.prisma;
 
   const userExists = async (id: string) => (await users.byIds([id])).some((u) => u.id === id);
@@ -69,10 +76,10 @@ export function createMessageService(deps: MessageServiceDeps) {
   }
 
   /** A resend of a stored clientId returns the first message and pushes nothing again. */
-  function resent(existing: Message, target: SendTarget): { message: WireMessage; created: false } {
+  async function resent(existing: Message, target: SendTarget): Promise<{ message: WireMessage; created: false }> {
     const same = target.groupId !== undefined ? existing.groupId === target.groupId : existing.groupId === null && existing.toUserId === target.to;
     if (!same) throw new AppError('CONFLICT', 'clientId already used for another conversation');
-    return { message: toWire(existing), created: false };
+    return { message: (await present([existing]))[0]!, created: false };
   }
 
   /** Who may send: a friend (direct), or a current member (group). Throws the contract's code. */
@@ -113,6 +120,8 @@ export function createMessageService(deps: MessageServiceDeps) {
     }
     const { count } = await prisma.message.updateMany({ where: { id: m.id, deletedAt: null }, data: { deletedAt: new Date() } });
     if (count === 0) throw notFound('Message');
+    // A recalled message's upload goes with it, for everyone.
+    if (m.attachmentId) await attachments.discard(m.attachmentId).catch(onError);
     bus.emit([groupRoom(groupId), me], 'chat:deleted', { messageId: m.id, groupId });
     const unreadBy = await db.sql<{ userId: string }>(
       `SELECT "userId" FROM ${db.table('GroupMember')}
@@ -132,6 +141,16 @@ export function createMessageService(deps: MessageServiceDeps) {
       const clientId = input.clientId ?? null;
       const answered = await checkSender(input, clientId);
       if (answered) return answered;
+      const isRich = input.attachmentId !== undefined || input.location !== undefined;
+      let kind;
+      try {
+        kind = isRich ? await rich.kindOf(from, input) : 'text';
+      } catch (err) {
+        // A resend after the upload was sent (by this very message) returns the first message.
+        const existing = clientId ? await findByClientId(from, clientId) : null;
+        if (existing) return resent(existing, input);
+        throw err;
+      }
       // A token is taken before the write and given back if the write finds the clientId
       // already stored: idempotent resends do not count, and the common path asks nothing extra.
       if (rateLimited && !(await rateLimiter.take(from, receivedAt))) {
@@ -139,18 +158,15 @@ export function createMessageService(deps: MessageServiceDeps) {
         if (existing) return resent(existing, input);
         throw new AppError('RATE_LIMITED', 'Too many messages, slow down');
       }
-      const { message: stored, created } = await writer.write({
-        fromUserId: from,
-        toUserId: input.to ?? null,
-        groupId: input.groupId ?? null,
-        content: input.content,
-        clientId,
-      });
+      const draft = { fromUserId: from, toUserId: input.to ?? null, groupId: input.groupId ?? null, content: input.content, clientId };
+      const { message: stored, created } = isRich
+        ? await rich.write({ ...draft, kind, attachmentId: input.attachmentId ?? null, location: input.location ?? null })
+        : await writer.write(draft);
       if (!created) {
         if (rateLimited) await rateLimiter.refund(from);
         return resent(stored, input);
       }
-      const message = toWire(stored);
+      const message = (await present([stored]))[0]!;
       if (input.groupId !== undefined) {
         // One emit to the group's room: every member's tabs (the sender's other tabs among
         // them), one publish when nodes share a Redis adapter. No recount per member: each
@@ -181,7 +197,7 @@ export function createMessageService(deps: MessageServiceDeps) {
       const page = rows.slice(0, limit);
       const oldest = page.at(-1);
       return {
-        messages: page.reverse().map(toWire),
+        messages: await present(page.reverse()),
         nextCursor: rows.length > limit && oldest ? encodeCursor(position(oldest)) : null,
       };
     },
@@ -195,7 +211,7 @@ export function createMessageService(deps: MessageServiceDeps) {
       const page = rows.slice(0, limit);
       const last = page.at(-1);
       return {
-        messages: page.map(toWire),
+        messages: await present(page),
         nextCursor: last ? encodeCursor(position(last)) : (after ?? encodeCursor(START)),
         hasMore: rows.length > limit,
       };
@@ -237,6 +253,8 @@ export function createMessageService(deps: MessageServiceDeps) {
       }
       const { count } = await prisma.message.updateMany({ where: { id: messageId, deletedAt: null }, data: { deletedAt: new Date() } });
       if (count === 0) throw notFound('Message');
+      // A recalled message's upload goes with it, for everyone.
+      if (m.attachmentId) await attachments.discard(m.attachmentId).catch(onError);
       if (isSystem) {
         // System messages have no other party; "system" tells the client which list to update.
         bus.emit(me, 'chat:deleted', { messageId, peerId: 'system' });
@@ -266,6 +284,7 @@ export function createMessageService(deps: MessageServiceDeps) {
       ]);
       // Direct messages only here (groupId null): the other party is never null.
       const peerOf = (m: Message) => (m.fromUserId === me ? m.toUserId! : m.fromUserId!);
+      const wire = new Map((await present(messages)).map((w) => [w.id, w]));
       const peers = new Map<string, ChatUser>((await users.byIds([...new Set(messages.map(peerOf))])).map((u) => [u.id, toChatUser(u)]));
       const muted = new Set(counts.muted.users);
       return messages
@@ -275,7 +294,7 @@ export function createMessageService(deps: MessageServiceDeps) {
           const peer = peers.get(peerId) ?? (isDeletedUserId(peerId) ? deletedUser(peerId) : undefined);
           if (!peer) return [];
           return [
-            { peer, lastMessage: toWire(m), unread: counts.byPeer[peer.id] ?? 0, updatedAt: m.createdAt.toISOString(), muted: muted.has(peer.id) },
+            { peer, lastMessage: wire.get(m.id)!, unread: counts.byPeer[peer.id] ?? 0, updatedAt: m.createdAt.toISOString(), muted: muted.has(peer.id) },
           ];
         });
     },

@@ -10,7 +10,7 @@ import { uuidv7 } from './ids.ts';
 /** The columns of a Message row, timestamps read back as UTC instants. */
 export const MESSAGE_COLUMNS = `id, "fromUserId", "toUserId", "groupId", "messageType", content, metadata, "clientId", "isRead",
   "readAt" AT TIME ZONE 'UTC' AS "readAt", "createdAt" AT TIME ZONE 'UTC' AS "createdAt",
-  "deletedAt" AT TIME ZONE 'UTC' AS "deletedAt"`;
+  "deletedAt" AT TIME ZONE 'UTC' AS "deletedAt", kind, "attachmentId", location`;
 
 /** Parameter `$n`, an ISO instant, as the columns store time (UTC, without a time zone). */
 const utc = (n: number) => `($${n}::timestamptz AT TIME ZONE 'UTC')`;

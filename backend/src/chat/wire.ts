@@ -1,7 +1,10 @@
 import type { Message } from '../generated/prisma/client.ts';
-import type { WireMessage } from '../realtime/events.ts';
+import type { MessageKind, WireLocation, WireMessage } from '../realtime/events.ts';
 
-/** A stored message as it goes on the wire (DESIGN.md): ISO times, no deletedAt. */
+/**
+ * A stored message as it goes on the wire (DESIGN.md): ISO times, no deletedAt. `attachment` is
+ * null here: the attachment service's `present` fills it in with fresh signed urls.
+ */
 export function toWire(m: Message): WireMessage {
   // The row's type and metadata are not tied together in the database; the services that write
   // a row give each type its metadata shape, so the union's pairing holds by construction.
@@ -17,5 +20,8 @@ export function toWire(m: Message): WireMessage {
     isRead: m.isRead,
     readAt: m.readAt ? m.readAt.toISOString() : null,
     createdAt: m.createdAt.toISOString(),
+    kind: (m.kind ?? 'text') as MessageKind,
+    attachment: null,
+    location: (m.location ?? null) as WireLocation | null,
   } as WireMessage;
 }

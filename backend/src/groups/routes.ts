@@ -58,8 +58,8 @@ export function groupRoutes(groups: GroupService, mutes: MuteService, messages: 
   });
   r.post('/groups/:groupId/messages', async (req, res) => {
     const { groupId } = parse(GroupParams, req.params);
-    const { content, clientId } = parse(SendBody, req.body ?? {});
-    const { message } = await messages.send({ from: currentUser(res), groupId, content, clientId });
+    const body = parse(SendBody, req.body ?? {});
+    const { message } = await messages.send({ ...body, from: currentUser(res), groupId });
     res.status(201).json({ message });
   });
   r.post('/groups/:groupId/read', async (req, res) => {

@@ -21,6 +21,7 @@ import type {
   GroupRole,
   GroupVisibility,
   GroupWireMessage,
+  WireMessage,
   PublicUser,
 } from '../realtime/events.ts';
 import type { ChatUser, FriendGraph, UserDirectory } from '../ports.ts';
@@ -43,6 +44,8 @@ export interface GroupServiceDeps {
   rooms: GroupRooms;
   /** GROUP_MAX_MEMBERS: at most this many members (default 500). */
   maxMembers: number;
+  /** Messages as the wire shows them, uploads with fresh signed urls (the attachment service's). */
+  present: (rows: Message[]) => Promise<WireMessage[]>;
 }
 
 export interface GroupPatch {
@@ -95,7 +98,7 @@ function noticeText(m: GroupEventMetadata): string {
 }
 
 export function createGroupService(deps: GroupServiceDeps) {
-  const { db, bus, friends, users, unread, rooms, maxMembers } = deps;
+  const { db, bus, friends, users, unread, rooms, maxMembers, present } = deps;
   const GROUP = db.table('Group');
   const MEMBER = db.table('GroupMember');
   const MESSAGE = db.table('Message');
@@ -225,7 +228,7 @@ export function createGroupService(deps: GroupServiceDeps) {
         : Promise.resolve([] as Message[]),
       unread.counts(me),
     ]);
-    const byId = new Map(messages.map((m) => [m.id, toWire(m) as GroupWireMessage]));
+    const byId = new Map((await present(messages)).map((m) => [m.id, m as GroupWireMessage]));
     const muted = new Set(counts.muted.groups);
     return rows.map(({ role, last, activity: _activity, ...g }) => ({
       group: toGroupInfo(g),
@@ -504,7 +507,7 @@ export function createGroupService(deps: GroupServiceDeps) {
       const shown = rows.slice(0, limit);
       const oldest = shown.at(-1);
       return {
-        messages: shown.reverse().map((m) => toWire(m) as GroupWireMessage),
+        messages: (await present(shown.reverse())) as GroupWireMessage[],
         nextCursor: rows.length > limit && oldest ? encodeCursor({ createdAt: oldest.createdAt, id: oldest.id }) : null,
       };
     },

@@ -11,6 +11,7 @@ const STATUS: Record<ErrorCode, number> = {
   NOT_FOUND: 404,
   CONFLICT: 409,
   RATE_LIMITED: 429,
+  TOO_LARGE: 413,
   UNAVAILABLE: 503,
   INTERNAL: 500,
   NOT_MEMBER: 403,
@@ -38,6 +39,7 @@ export const validation = (message: string, details?: unknown) => new AppError('
 export const notFound = (what: string) => new AppError('NOT_FOUND', `${what} not found`);
 export const forbidden = (message: string) => new AppError('FORBIDDEN', message);
 export const conflict = (message: string) => new AppError('CONFLICT', message);
+export const tooLarge = (message: string) => new AppError('TOO_LARGE', message);
 export const rateLimited = (message: string, retryAfterSeconds: number) =>
   new AppError('RATE_LIMITED', message, undefined, { retryAfterSeconds });
 

@@ -48,6 +48,36 @@ export interface SystemMetadata {
  */
 export type HostMessageType = string & {};
 
+/** What a message carries (DESIGN.md, "Rich messages"); system messages are `text`. */
+export type MessageKind = 'text' | 'image' | 'file' | 'voice' | 'location';
+export type AttachmentKind = 'image' | 'file' | 'voice';
+
+/**
+ * An upload, as `POST /api/uploads` answers it and as a message carries it. `kind` and `mime` come
+ * from the bytes; `mime` and `size` describe the stored full-size file that `url` serves. `url`
+ * and `thumbnailUrl` are signed and expire (every answer hands out fresh ones). Images have
+ * `width`, `height` and `thumbnailUrl` (a WebP of at most 320 px); voice has `durationMs`.
+ */
+export interface WireAttachment {
+  id: string;
+  kind: AttachmentKind;
+  name: string;
+  mime: string;
+  size: number;
+  width?: number;
+  height?: number;
+  durationMs?: number;
+  url: string;
+  thumbnailUrl?: string;
+}
+
+/** A location message's place: latitude −90…90, longitude −180…180, an optional label (≤ 100). */
+export interface WireLocation {
+  lat: number;
+  lng: number;
+  label?: string;
+}
+
 /** Fields every message on the wire has; times are ISO strings. */
 interface WireMessageBase {
   id: string;
@@ -56,6 +86,10 @@ interface WireMessageBase {
   isRead: boolean;
   readAt: string | null;
   createdAt: string;
+  /** `text` unless the message carries an attachment (its kind) or a location. */
+  kind: MessageKind;
+  attachment: WireAttachment | null;
+  location: WireLocation | null;
 }
 
 /** A message to one user (direct chat or a notification): `toUserId` set, `groupId` null. */
@@ -186,6 +220,7 @@ export type ErrorCode =
   | 'NOT_FOUND'
   | 'CONFLICT'
   | 'RATE_LIMITED'
+  | 'TOO_LARGE'
   | 'UNAVAILABLE'
   | 'INTERNAL'
   /** 403: the caller is not (or no longer) a member of the group. */
@@ -201,12 +236,24 @@ export interface SyncPage {
   hasMore: boolean;
 }
 
+/**
+ * What a chat message carries: text (`content`, 1–2000 characters), or an upload (`attachmentId`,
+ * from `POST /api/uploads`) or a location, with `content` a caption that may be empty (0–2000). Not
+ * both an attachment and a location. (The server also takes a missing `content` as empty.)
+ */
+export interface SendContent {
+  content: string;
+  clientId: string;
+  attachmentId?: string;
+  location?: WireLocation;
+}
+
+/** A chat message to send: `to` a friend, or to a `groupId` the sender is a member of. */
+export type SendPayload = ({ to: string } & SendContent) | ({ groupId: string } & SendContent);
+
 export interface ClientToServerEvents {
   /** `to` a friend, or to a `groupId` the sender is a member of. */
-  'chat:send': (
-    payload: { to: string; content: string; clientId: string } | { groupId: string; content: string; clientId: string },
-    ack: Ack<{ message: WireMessage }>,
-  ) => void;
+  'chat:send': (payload: SendPayload, ack: Ack<{ message: WireMessage }>) => void;
   /** What `peerId` sent me, or a group up to now (the group answer adds `readAt`, the new read position). */
   'chat:read': (payload: { peerId: string } | { groupId: string }, ack: Ack<{ updated: number; readAt?: string }>) => void;
   'chat:typing': (payload: { to: string; typing: boolean } | { groupId: string; typing: boolean }, ack?: Ack<object>) => void;

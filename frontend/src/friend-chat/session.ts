@@ -14,6 +14,7 @@ import { useReadingStore } from './stores/reading';
 import { useSessionStore } from './stores/session';
 import { useTypingStore } from './stores/typing';
 import { useUnreadStore } from './stores/unread';
+import { useUploadsStore } from './stores/uploads';
 import { useWindowsStore } from './stores/windows';
 import type { ChatUser, FriendChatOptions } from './types';
 import { now } from './utils/time';
@@ -54,6 +55,7 @@ export function stopChatSession(pinia: Pinia): void {
     useReadingStore(pinia),
     useTypingStore(pinia),
     useUnreadStore(pinia),
+    useUploadsStore(pinia),
     useWindowsStore(pinia),
   ]) {
     store.reset();

@@ -2,6 +2,7 @@
 // one place so that every other file of the module imports it from here.
 export { SYSTEM_MESSAGE_TYPES } from '../../../backend/src/realtime/events';
 export type {
+  AttachmentKind,
   ChatWireMessage,
   ClientToServerEvents,
   ConversationEntry,
@@ -19,14 +20,19 @@ export type {
   GroupRole,
   GroupVisibility,
   GroupWireMessage,
+  MessageKind,
   MuteEntry,
   NotificationWireMessage,
   PublicUser,
+  SendPayload,
   ServerToClientEvents,
   SessionClosedReason,
   SystemMessageType,
   SystemMetadata,
   SystemWireMessage,
   UnreadCounts,
+  WireAttachment,
+  WireLocation,
   WireMessage,
 } from '../../../backend/src/realtime/events';
+

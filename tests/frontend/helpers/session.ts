@@ -50,6 +50,9 @@ export function wire(from: PublicUser, to: PublicUser, content: string, extra: P
     isRead: false,
     readAt: null,
     createdAt: new Date(Date.UTC(2030, 0, 1, 12, 0, seq)).toISOString(),
+    kind: 'text',
+    attachment: null,
+    location: null,
     ...extra,
   };
 }

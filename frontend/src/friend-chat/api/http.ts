@@ -8,7 +8,8 @@ import type { ErrorBody } from '../wire';
 export class ApiError extends Error {
   constructor(
     readonly status: number,
-    readonly code: ErrorBody['code'] | 'NETWORK',
+    /** NETWORK: no answer. Uploads only: CANCELLED (aborted), FILE_GONE (the chosen file is no longer there). */
+    readonly code: ErrorBody['code'] | 'NETWORK' | 'CANCELLED' | 'FILE_GONE',
     message: string,
   ) {
     super(message);
@@ -92,3 +93,20 @@ export function configureHttp(next: ApiClientConfig): void {
 }
 
 export const { get, post, request: http } = createApiClient(() => config);
+
+/** The chat client's settings as they are now (for requests fetch cannot make, e.g. an upload with progress). */
+export const httpConfig = (): ApiClientConfig => config;
+
+/** The API base as an absolute URL (a relative apiBase is relative to this page). */
+function apiBaseUrl(): URL {
+  return new URL(config.apiBase.replace(/\/+$/, '') + '/', globalThis.location?.href ?? 'http://localhost/');
+}
+
+/** An endpoint of the chat API as a whole URL. */
+export const apiUrl = (path: string): string => new URL(path.replace(/^\/+/, ''), apiBaseUrl()).href;
+
+/**
+ * A url the server handed out (attachment urls are paths such as `/api/attachments/…`, on the
+ * chat server's origin), as a whole URL; a blob: or absolute url stays as it is.
+ */
+export const mediaUrl = (url: string): string => new URL(url, apiBaseUrl()).href;

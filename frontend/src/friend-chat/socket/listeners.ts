@@ -16,6 +16,7 @@ import { useUnreadStore } from '../stores/unread';
 import { useWindowsStore } from '../stores/windows';
 import { showDesktopNotification } from '../utils/desktop';
 import { groupKey } from '../utils/conversation';
+import { messageText } from '../utils/media';
 import { isChatMessage, isNotification, isThreadMessage, type ThreadWireMessage } from '../utils/messageKinds';
 import { describeSystem } from '../utils/systemMessage';
 import type { GroupChatWireMessage, NotificationWireMessage, ServerToClientEvents } from '../wire';
@@ -51,7 +52,7 @@ export function registerListeners(socket: SocketLike, pinia: Pinia, hooks: Realt
     const user = windows.peer(peerId) ?? conversations.peer(peerId);
     showDesktopNotification({
       title: user?.displayName ?? t('notify.newMessage'),
-      body: m.content,
+      body: messageText(m, t),
       tag: `chat:${peerId}`,
       onClick: () => chat.open(user ?? { id: peerId, username: '', displayName: t('notify.someone'), avatarUrl: null }),
     });
@@ -64,7 +65,7 @@ export function registerListeners(socket: SocketLike, pinia: Pinia, hooks: Realt
     const sender = chat.userById(m.fromUserId).displayName || t('notify.someone');
     showDesktopNotification({
       title: group?.name ?? t('notify.newMessage'),
-      body: `${sender}: ${m.content}`,
+      body: `${sender}: ${messageText(m, t)}`,
       tag: `chat:group:${m.groupId}`,
       onClick: () => void chat.groupById(m.groupId).then(chat.openGroup, () => {}),
     });

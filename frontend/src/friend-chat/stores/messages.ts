@@ -1,10 +1,13 @@
 import { defineStore } from 'pinia';
 import { ref, shallowRef } from 'vue';
-import { chatApi, groupsApi } from '../api/endpoints';
+import { chatApi, groupsApi, type Page } from '../api/endpoints';
 import { conversationOf, groupIdOf, type ConversationKey } from '../utils/conversation';
 import type { ThreadWireMessage } from '../utils/messageKinds';
 import { useSessionStore } from './session';
 import { applyLatestPage, emptyThread, markRead, mergeMessages, type Thread } from './thread';
+
+/** Pages `refresh` reads at most (50 messages each). */
+const MAX_REFRESH_PAGES = 40;
 
 /** Each conversation's loaded messages (by conversation key), and loading them: latest page, older pages, merges. */
 export const useMessagesStore = defineStore('friendChatMessages', () => {
@@ -100,6 +103,34 @@ export const useMessagesStore = defineStore('friendChatMessages', () => {
     }
   }
 
+  // Signed urls run out; every page of history signs them afresh. One walk per conversation, from
+  // the newest page back until every message asked for was seen (or the history ends).
+  const walks = new Map<ConversationKey, { wanted: Set<string>; seen: Set<string>; done: Promise<void> }>();
+
+  /** Fresh copies (fresh urls) of loaded messages, down to `messageId`; concurrent asks share one walk. */
+  function refresh(key: ConversationKey, messageId: string): Promise<void> {
+    const running = walks.get(key);
+    if (running) {
+      running.wanted.add(messageId);
+      return running.done;
+    }
+    const walk = { wanted: new Set([messageId]), seen: new Set<string>(), done: Promise.resolve() };
+    const gen = generation;
+    walk.done = (async () => {
+      let cursor: string | null = null;
+      for (let pages = 0; pages < MAX_REFRESH_PAGES; pages++) {
+        const page: Page<ThreadWireMessage> = await history(key, cursor);
+        if (gen !== generation) return;
+        updateThread(key, (t) => ({ ...t, messages: mergeMessages(t.messages, page.messages, 'replaceOnly') }));
+        for (const m of page.messages) walk.seen.add(m.id);
+        cursor = page.nextCursor;
+        if (cursor === null || [...walk.wanted].every((id) => walk.seen.has(id))) return;
+      }
+    })().finally(() => walks.delete(key));
+    walks.set(key, walk);
+    return walk.done;
+  }
+
   /** Messages `from` sent in the conversation with `peerId` are read. */
   const markReadFrom = (peerId: string, from: string, readAt: string) =>
     updateThread(peerId, (t) => ({ ...t, messages: markRead(t.messages, from, readAt) }));
@@ -120,10 +151,11 @@ export const useMessagesStore = defineStore('friendChatMessages', () => {
     loadingOlder.value = {};
     loadFailed.value = {};
     inFlight.clear();
+    walks.clear();
   }
 
   return {
     threads, loadingOlder, loadFailed,
-    keyOf, updateThread, ingestInto, ingest, has, loadLatest, ensureLoaded, loadOlder, markReadFrom, applyReadReceipt, remove, reset,
+    keyOf, updateThread, ingestInto, ingest, has, loadLatest, ensureLoaded, loadOlder, refresh, markReadFrom, applyReadReceipt, remove, reset,
   };
 });
