@@ -61,6 +61,24 @@ describe('after a reconnect', () => {
     expect(s.socket.listenerCount('chat:message')).toBe(1);
   });
 
+  it('keeps a message pushed while the window’s first page is on its way, when the page was read before it', async () => {
+    const m1 = wire(bob, alice, 'one');
+    const late = wire(bob, alice, 'pushed meanwhile');
+    const first = deferred<unknown>();
+    const s = await startSession({ 'GET /api/messages/:peerId': () => first.promise });
+    s.socket.respond('chat:sync', () => ({ ok: true, messages: [], nextCursor: 'cursor-1', hasMore: false }));
+    s.socket.serverConnect();
+    const wrapper = s.mountInApp(FriendChatDock);
+    useFriendChat().open(bob);
+    await flush();
+    s.socket.serverEmit('chat:message', { message: late });
+    await flush();
+    first.resolve({ messages: [m1], nextCursor: null });
+    await flush();
+    const texts = wrapper.findAll('[data-testid="message-bubble"]').map((b) => b.text().replace(/\d\d:\d\d.*$/, '').trim());
+    expect(texts).toEqual(['one', 'pushed meanwhile']);
+  });
+
   it('the next page load resumes from the stored cursor', async () => {
     localStorage.setItem(`friend-chat:${alice.id}:sync-cursor`, JSON.stringify('cursor-9'));
     const s = await startSession();

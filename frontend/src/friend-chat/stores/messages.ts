@@ -4,7 +4,9 @@ import { chatApi, groupsApi, type Page } from '../api/endpoints';
 import { conversationOf, groupIdOf, type ConversationKey } from '../utils/conversation';
 import type { ThreadWireMessage } from '../utils/messageKinds';
 import { useSessionStore } from './session';
-import { applyLatestPage, emptyThread, markRead, mergeMessages, type Thread } from './thread';
+import { applyLatestPage, compareMessages, emptyThread, markRead, mergeMessages, type Thread } from './thread';
+
+const toChatMessage = (m: ThreadWireMessage) => ({ ...m, key: m.id });
 
 /** Pages `refresh` reads at most (50 messages each). */
 const MAX_REFRESH_PAGES = 40;
@@ -17,6 +19,9 @@ export const useMessagesStore = defineStore('friendChatMessages', () => {
   const loadingOlder = ref<Record<string, boolean>>({});
   const loadFailed = ref<Record<string, boolean>>({});
   const inFlight = new Map<string, Promise<void>>();
+  // Messages pushed while a latest page is on its way: the page may have been read before they
+  // were stored, so they are merged in after it (never lost to the race, never duplicated).
+  const arrivedDuringLoad = new Map<ConversationKey, Map<string, ThreadWireMessage>>();
   // Bumped by reset: a page that arrives for a previous user is dropped.
   let generation = 0;
 
@@ -38,6 +43,8 @@ export const useMessagesStore = defineStore('friendChatMessages', () => {
 
   /** Merge server messages into one conversation (live, sync, ack): never a duplicate, never a gap. */
   function ingestInto(key: ConversationKey, messages: ThreadWireMessage[]): void {
+    const arrived = arrivedDuringLoad.get(key);
+    if (arrived) for (const m of messages) arrived.set(m.id, m);
     updateThread(key, (t) => {
       const mode = !t.loaded ? 'replaceOnly' : t.olderCursor === null ? 'all' : 'contiguous';
       const merged = mergeMessages(t.messages, messages, mode);
@@ -65,17 +72,30 @@ export const useMessagesStore = defineStore('friendChatMessages', () => {
     const running = inFlight.get(key);
     if (running) return running;
     const gen = generation;
+    const arrived = new Map<string, ThreadWireMessage>();
+    arrivedDuringLoad.set(key, arrived);
     const job = history(key)
       .then(({ messages, nextCursor }) => {
         if (gen !== generation) return;
-        updateThread(key, (t) => applyLatestPage(t, messages, nextCursor), true);
+        // Within the page's range the page is the truth (a message missing there was recalled);
+        // what arrived newer than its newest message was stored after the page was read.
+        const newest = messages.at(-1);
+        const late = [...arrived.values()].filter((m) => !newest || compareMessages(toChatMessage(m), toChatMessage(newest)) > 0);
+        updateThread(key, (t) => {
+          const next = applyLatestPage(t, messages, nextCursor);
+          const merged = mergeMessages(next.messages, late, 'contiguous');
+          return merged === next.messages ? next : { ...next, messages: merged };
+        }, true);
         loadFailed.value = { ...loadFailed.value, [key]: false };
       })
       .catch((err: unknown) => {
         loadFailed.value = { ...loadFailed.value, [key]: true };
         throw err;
       })
-      .finally(() => inFlight.delete(key));
+      .finally(() => {
+        inFlight.delete(key);
+        if (arrivedDuringLoad.get(key) === arrived) arrivedDuringLoad.delete(key);
+      });
     inFlight.set(key, job);
     return job;
   }
@@ -142,6 +162,7 @@ export const useMessagesStore = defineStore('friendChatMessages', () => {
   }
 
   function remove(messageId: string, key: ConversationKey): void {
+    arrivedDuringLoad.get(key)?.delete(messageId);
     updateThread(key, (t) => ({ ...t, messages: t.messages.filter((m) => m.id !== messageId) }));
   }
 
@@ -151,6 +172,7 @@ export const useMessagesStore = defineStore('friendChatMessages', () => {
     loadingOlder.value = {};
     loadFailed.value = {};
     inFlight.clear();
+    arrivedDuringLoad.clear();
     walks.clear();
   }
 
