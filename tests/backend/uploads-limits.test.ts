@@ -95,6 +95,7 @@ describe.each(dbTargets())('oversized uploads on %s', (target) => {
     const r = await stream({ token: alice.token, chunked: true });
     expect(r.status).toBe(413);
     expect(r.body.error.code).toBe('TOO_LARGE');
+    expect(r.body.error.limit).toEqual({ maxBytes: LIMIT });
     expect(r.sentWhenAnswered).toBeLessThan(TOTAL);
     // The limit, plus the one read that crossed it (64 KB): nowhere near the 64 MB sent, nor a
     // drain of what the client had in flight.

@@ -179,7 +179,9 @@ describe.each(dbTargets())('POST /api/uploads on %s', (target) => {
     });
 
     it('a file over UPLOAD_MAX_BYTES: 413 TOO_LARGE', async () => {
-      await refused(() => up(Buffer.alloc(MAX + 1, 7), { name: 'big.bin' }), 413, 'TOO_LARGE');
+      const res = await refused(() => up(Buffer.alloc(MAX + 1, 7), { name: 'big.bin' }), 413, 'TOO_LARGE');
+      // The limit travels in the answer, for the client to check the next file before sending it.
+      expect(res.body.error.limit).toEqual({ maxBytes: MAX });
       // Within the limit by a byte less: stored.
       expect((await up(Buffer.alloc(MAX - 1, 7), { name: 'fits.bin' })).status).toBe(201);
     });
@@ -238,6 +240,7 @@ describe.each(dbTargets())('POST /api/uploads on %s', (target) => {
       expect(bomb.length).toBeLessThan(MAX);
       const res = await refused(() => up(bomb, { name: 'bomb.png' }), 413, 'TOO_LARGE');
       expect(res.body.error.message).toMatch(/megapixels/);
+      expect(res.body.error.limit).toEqual({ maxPixels: 40_000_000 });
     });
 
     it('a truncated image: 400, nothing stored', async () => {
@@ -248,7 +251,8 @@ describe.each(dbTargets())('POST /api/uploads on %s', (target) => {
     });
 
     it('a voice message over 5 minutes: 413; a recording without frames: 400', async () => {
-      await refused(() => up(webm([0, 300_500]), { name: 'long.webm' }), 413, 'TOO_LARGE');
+      const long = await refused(() => up(webm([0, 300_500]), { name: 'long.webm' }), 413, 'TOO_LARGE');
+      expect(long.body.error.limit).toEqual({ maxDurationMs: 300_000 });
       await refused(() => up(webm([]), { name: 'nothing.webm' }), 400, 'VALIDATION');
     });
 

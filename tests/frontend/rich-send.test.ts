@@ -202,12 +202,12 @@ describe('sending files', () => {
     expect(socket.emitsOf('chat:send').map((e) => e.payload.attachmentId)).toEqual([first.id, second.id]);
   });
 
-  it('learns the size limit from a 413 and refuses larger files before uploading them', async () => {
+  it('learns the size limit from a 413’s `limit` and refuses larger files before uploading them', async () => {
     const { wrapper, sent, bubbles } = await chatWithBob();
     await pick(wrapper, [pdf('big.pdf', 5000)]);
     await wrapper.get('[data-testid="chat-send"]').trigger('click');
     await flush();
-    sent[0]!.fail(413, 'TOO_LARGE', 'Files may be at most 4096 bytes');
+    sent[0]!.fail(413, 'TOO_LARGE', 'Files may be at most 4096 bytes', { limit: { maxBytes: 4096 } });
     await flush();
     expect(bubbles()[0]!.attributes('data-status')).toBe('failed');
     expect(bubbles()[0]!.element.parentElement!.textContent).toContain('Too large: files may be at most 4.0 KB.');

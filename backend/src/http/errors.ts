@@ -1,7 +1,7 @@
 // Errors that carry the contract's codes (DESIGN.md, HTTP API: "Errors"). Services throw
 // these; the HTTP error middleware and the socket ack helper translate them the same way.
 import { ZodError } from 'zod';
-import type { ErrorBody, ErrorCode } from '../realtime/events.ts';
+import type { ErrorBody, ErrorCode, UploadLimit } from '../realtime/events.ts';
 
 const STATUS: Record<ErrorCode, number> = {
   VALIDATION: 400,
@@ -39,7 +39,8 @@ export const validation = (message: string, details?: unknown) => new AppError('
 export const notFound = (what: string) => new AppError('NOT_FOUND', `${what} not found`);
 export const forbidden = (message: string) => new AppError('FORBIDDEN', message);
 export const conflict = (message: string) => new AppError('CONFLICT', message);
-export const tooLarge = (message: string) => new AppError('TOO_LARGE', message);
+/** 413 TOO_LARGE; the limit travels in the answer (`error.limit`). */
+export const tooLarge = (message: string, limit?: UploadLimit) => new AppError('TOO_LARGE', message, limit);
 export const rateLimited = (message: string, retryAfterSeconds: number) =>
   new AppError('RATE_LIMITED', message, undefined, { retryAfterSeconds });
 
@@ -105,5 +106,6 @@ export function toAppError(err: unknown): AppError {
 }
 
 export function errorBody(err: AppError): { error: ErrorBody } {
+  if (err.code === 'TOO_LARGE' && err.details) return { error: { code: err.code, message: err.message, limit: err.details as UploadLimit } };
   return { error: { code: err.code, message: err.message } };
 }

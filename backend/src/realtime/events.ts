@@ -210,7 +210,12 @@ export interface UnreadCounts {
 export interface ErrorBody {
   code: ErrorCode;
   message: string;
+  /** TOO_LARGE only: the limit that was passed, so a client can check before the next try. */
+  limit?: UploadLimit;
 }
+
+/** One of the upload limits (DESIGN.md, "Rich messages"). */
+export type UploadLimit = { maxBytes: number } | { maxPixels: number } | { maxDurationMs: number };
 
 export type ErrorCode =
   | 'VALIDATION'

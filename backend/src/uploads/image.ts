@@ -30,7 +30,7 @@ const damaged = () => validation('The image is damaged or truncated and cannot b
 /** A sharp failure as the answer the client gets: over the pixel limit → 413, anything else → 400. */
 function mapSharpError(err: unknown, maxPixels: number): Error {
   const message = err instanceof Error ? err.message : String(err);
-  if (/pixel limit/i.test(message)) return tooLarge(`Images may have at most ${maxPixels / 1e6} megapixels`);
+  if (/pixel limit/i.test(message)) return tooLarge(`Images may have at most ${maxPixels / 1e6} megapixels`, { maxPixels });
   return damaged();
 }
 
@@ -50,7 +50,7 @@ export async function processImage(input: Buffer, format: ImageFormat, maxPixels
   if (meta.format !== format || !meta.width || !meta.height) throw damaged();
   const frameHeight = meta.pageHeight ?? meta.height;
   const frames = animated ? (meta.pages ?? 1) : 1;
-  if (meta.width * frameHeight * frames > maxPixels) throw tooLarge(`Images may have at most ${maxPixels / 1e6} megapixels`);
+  if (meta.width * frameHeight * frames > maxPixels) throw tooLarge(`Images may have at most ${maxPixels / 1e6} megapixels`, { maxPixels });
   const multiFrame = frames > 1;
 
   try {

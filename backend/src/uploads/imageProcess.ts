@@ -56,7 +56,7 @@ interface Pending {
   timer: NodeJS.Timeout;
 }
 
-type Answer = { id: number; ok: true; result: StoredImage } | { id: number; ok: false; code: ErrorCode; message: string };
+type Answer = { id: number; ok: true; result: StoredImage } | { id: number; ok: false; code: ErrorCode; message: string; details?: unknown };
 
 /** The worker next to this file: .ts when run from source (through tsx), .js when compiled. */
 function workerEntry(): { file: string; execArgv: string[] } {
@@ -107,7 +107,7 @@ export function createImageProcessor(opts: ImageProcessorOptions): ImageProcesso
       pending.delete(a.id);
       clearTimeout(p.timer);
       if (a.ok) p.resolve(a.result);
-      else p.reject(new AppError(a.code, a.code === 'INTERNAL' ? 'Internal error' : a.message));
+      else p.reject(a.code === 'INTERNAL' ? new AppError('INTERNAL', 'Internal error') : new AppError(a.code, a.message, a.details));
     });
     c.on('exit', () => {
       if (child === c) child = null;

@@ -29,6 +29,7 @@ process.on('message', (m: Message) => {
         ok: false,
         code: err instanceof AppError ? err.code : 'INTERNAL',
         message: err instanceof Error ? err.message : String(err),
+        details: err instanceof AppError ? err.details : undefined,
       }),
   );
 });

@@ -36,7 +36,7 @@ export function head(file: ReceivedFile, n: number): Buffer {
 /** Room for the multipart framing around the file (boundaries, part headers, a few small fields). */
 const FRAMING = 16 * 1024;
 
-const tooLargeError = (maxBytes: number) => tooLarge(`Files may be at most ${maxBytes} bytes`);
+const tooLargeError = (maxBytes: number) => tooLarge(`Files may be at most ${maxBytes} bytes`, { maxBytes });
 
 export function receiveFile(req: IncomingMessage, opts: { maxBytes: number }): Promise<ReceivedFile> {
   const { maxBytes } = opts;

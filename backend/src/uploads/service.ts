@@ -155,7 +155,7 @@ export function createAttachmentService(deps: AttachmentServiceDeps) {
         throw err;
       }
       if (info.audio) {
-        if (info.durationMs > limits.maxVoiceMs) throw tooLarge(`Voice messages may be at most ${Math.round(limits.maxVoiceMs / 1000)} seconds long`);
+        if (info.durationMs > limits.maxVoiceMs) throw tooLarge(`Voice messages may be at most ${Math.round(limits.maxVoiceMs / 1000)} seconds long`, { maxDurationMs: limits.maxVoiceMs });
         const mime = VOICE_MIME[sniffed.container];
         return { kind: 'voice' as const, data, mime, name: withExtension(cleanName(filename, 'voice'), VOICE_EXT[sniffed.container]), durationMs: info.durationMs };
       }

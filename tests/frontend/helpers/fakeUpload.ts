@@ -60,8 +60,8 @@ export class FakeXhr {
     return attachment;
   }
 
-  fail(status: number, code: string, message = code): void {
-    this.answer(status, { error: { code, message } });
+  fail(status: number, code: string, message = code, extra: Record<string, unknown> = {}): void {
+    this.answer(status, { error: { code, message, ...extra } });
   }
 
   networkError(): void {

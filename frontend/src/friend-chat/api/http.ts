@@ -11,6 +11,8 @@ export class ApiError extends Error {
     /** NETWORK: no answer. Uploads only: CANCELLED (aborted), FILE_GONE (the chosen file is no longer there). */
     readonly code: ErrorBody['code'] | 'NETWORK' | 'CANCELLED' | 'FILE_GONE',
     message: string,
+    /** TOO_LARGE: the limit the server states. */
+    readonly limit?: ErrorBody['limit'],
   ) {
     super(message);
     this.name = 'ApiError';
@@ -72,7 +74,7 @@ export function createApiClient(config: ApiClientConfig | (() => ApiClientConfig
       const error = (data as { error?: Partial<ErrorBody> } | null)?.error;
       // A 401 with a token means the session is gone (a login form's own 401 sends none).
       if (res.status === 401 && token) onUnauthorized();
-      throw new ApiError(res.status, error?.code ?? 'INTERNAL', error?.message ?? res.statusText);
+      throw new ApiError(res.status, error?.code ?? 'INTERNAL', error?.message ?? res.statusText, error?.limit);
     }
     return data as T;
   }

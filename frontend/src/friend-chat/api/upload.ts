@@ -1,6 +1,6 @@
 // POST /uploads with progress and cancel. fetch cannot report how much of a request body went
 // out, so this one request uses XMLHttpRequest; its errors take the same ApiError shape.
-import type { WireAttachment } from '../wire';
+import type { ErrorBody, WireAttachment } from '../wire';
 import { ApiError, apiUrl, httpConfig } from './http';
 
 export interface UploadHandle {
@@ -34,8 +34,8 @@ export function uploadFile(file: Blob, name: string, onProgress: (fraction: numb
           if (attachment) return resolve(attachment);
         }
         if (xhr.status === 401 && token) onUnauthorized();
-        const error = (data as { error?: { code?: string; message?: string } } | null)?.error;
-        reject(new ApiError(xhr.status, (error?.code ?? 'INTERNAL') as ApiError['code'], error?.message ?? xhr.statusText));
+        const error = (data as { error?: Partial<ErrorBody> } | null)?.error;
+        reject(new ApiError(xhr.status, error?.code ?? 'INTERNAL', error?.message ?? xhr.statusText, error?.limit));
       };
       xhr.onerror = () => reject(new ApiError(0, 'NETWORK', 'Network error'));
       xhr.onabort = () => reject(new ApiError(0, 'CANCELLED', 'Upload cancelled'));
@@ -58,10 +58,4 @@ function parse(text: string): unknown {
   } catch {
     return null;
   }
-}
-
-/** The byte limit a 413 answer states ("Files may be at most 10485760 bytes"), if it states one. */
-export function limitFromTooLarge(message: string): number | null {
-  const m = /at most (\d+) bytes/i.exec(message);
-  return m ? Number(m[1]) : null;
 }

@@ -1,7 +1,7 @@
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
 import { ApiError } from '../api/http';
-import { limitFromTooLarge, uploadFile, type UploadHandle } from '../api/upload';
+import { uploadFile, type UploadHandle } from '../api/upload';
 import { t } from '../i18n';
 import type { ConversationKey } from '../utils/conversation';
 import { dropFile, keepFile, keptFile } from '../utils/fileKeeper';
@@ -129,7 +129,7 @@ export const useUploadsStore = defineStore('friendChatUploads', () => {
         turns.done();
       }
     } catch (err) {
-      const limit = err instanceof ApiError && err.status === 413 ? limitFromTooLarge(err.message) : null;
+      const limit = err instanceof ApiError && err.limit && 'maxBytes' in err.limit ? err.limit.maxBytes : null;
       if (limit !== null) save(LIMIT_KEY, (maxBytes.value = limit));
       throw err;
     } finally {
