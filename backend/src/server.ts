@@ -79,7 +79,7 @@ export interface FriendChatOptions {
    * relative to the working directory), or S3-compatible object storage for several nodes
    * (`{ s3: { bucket, endpoint?, region?, accessKeyId?, secretAccessKey?, forcePathStyle?, prefix? } }`).
    * Also: `publicPath` (where clients reach the router, default `/api`), `urlSecret`,
-   * `imageConcurrency`, `maxConcurrent`, `cleanupIntervalMs`. See docs/embedding.md.
+   * `imageConcurrency`, `maxConcurrent`, `maxPerUser`, `cleanupIntervalMs`. See docs/embedding.md.
    */
   uploads?: UploadsOption;
   limits?: UploadLimits & {

@@ -7,6 +7,7 @@ import type { Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dbTargets } from '../helpers/db.ts';
 import { startServer, type TestServer, type TestUser } from '../helpers/server.ts';
+import { upload } from '../helpers/uploads.ts';
 
 const LIMIT = 1024 * 1024;
 const TOTAL = 64 * 1024 * 1024;
@@ -121,5 +122,66 @@ describe.each(dbTargets())('oversized uploads on %s', (target) => {
   it('nothing of them was stored, and the server still answers', async () => {
     expect(await s.app.db.prisma.attachment.count()).toBe(0);
     expect((await s.request('GET', '/api/health')).status).toBe(200);
+  });
+});
+
+describe.each(dbTargets())('uploads in progress per user on %s', (target) => {
+  let s: TestServer;
+  let alice: TestUser;
+  let bob: TestUser;
+
+  beforeAll(async () => {
+    s = await startServer({ target });
+    alice = await s.register();
+    bob = await s.register();
+  });
+  afterAll(() => s.close());
+
+  /** An upload that has sent its headers and part of its body, and waits; `finish` sends the rest. */
+  function held(token: string) {
+    const boundary = 'hHeldBoundaryh';
+    const { port } = new URL(s.url);
+    const req = request({
+      host: '127.0.0.1', port, method: 'POST', path: '/api/uploads', agent: false,
+      headers: { authorization: `Bearer ${token}`, 'content-type': `multipart/form-data; boundary=${boundary}`, 'transfer-encoding': 'chunked' },
+    });
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const answer = new Promise<{ status: number; body: any; retryAfter: string | undefined }>((resolve, reject) => {
+      req.on('response', (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (d) => (text += d));
+        res.on('end', () => resolve({ status: res.statusCode!, body: JSON.parse(text), retryAfter: res.headers['retry-after'] as string | undefined }));
+      });
+      // A refused upload's connection is closed after its answer, while the body is still coming.
+      req.on('error', (err) => (answered ? undefined : reject(err)));
+    });
+    let answered = false;
+    void answer.then(() => (answered = true));
+    req.write(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="slow.bin"\r\nContent-Type: application/octet-stream\r\n\r\n`);
+    req.write(Buffer.alloc(1024, 0x42));
+    return { answer, finish: () => req.end(`\r\n--${boundary}--\r\n`) };
+  }
+
+  it('a fifth upload of one user at once: 429 RATE_LIMITED with Retry-After; others still upload; done ones free a place', async () => {
+    // Five at once, each sending a little and then waiting: whichever the server counts fifth is
+    // answered at once; the other four wait for the rest of their bodies.
+    const five = Array.from({ length: 5 }, () => held(alice.token));
+    const first = await Promise.race(five.map((h, i) => h.answer.then((a) => ({ i, ...a }))));
+    expect(first.status).toBe(429);
+    expect(first.body.error.code).toBe('RATE_LIMITED');
+    expect(first.retryAfter).toBe('1');
+    const waiting = five.filter((_, i) => i !== first.i);
+
+    expect((await upload(s.url, bob.token, Buffer.from('bob is not held up'), { name: 'b.bin' })).status).toBe(201);
+    expect((await upload(s.url, alice.token, Buffer.from('still four at once'), { name: 'x.bin' })).status).toBe(429);
+
+    waiting[0]!.finish();
+    expect((await waiting[0]!.answer).status).toBe(201);
+    expect((await upload(s.url, alice.token, Buffer.from('a place again'), { name: 'y.bin' })).status).toBe(201);
+    for (const h of waiting.slice(1)) h.finish();
+    expect((await Promise.all(waiting.slice(1).map((h) => h.answer))).map((a) => a.status)).toEqual([201, 201, 201]);
+    // The refused ones stored nothing: four held, bob's, and the one after a place came free.
+    expect(await s.app.db.prisma.attachment.count()).toBe(6);
   });
 });

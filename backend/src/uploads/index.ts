@@ -28,6 +28,8 @@ export type UploadsOption = ({ dir: string } | { s3: S3StoreOptions }) & {
   isolateImages?: boolean;
   /** Uploads received at once on this node (default 64; each holds up to the size limit in memory). More → 503. */
   maxConcurrent?: number;
+  /** Uploads one user sends a node at once (default 4); more → 429 RATE_LIMITED with Retry-After: 1. */
+  maxPerUser?: number;
   /** How often this node deletes unsent uploads (default every 10 minutes; 0 = never, e.g. when only some nodes should). */
   cleanupIntervalMs?: number;
 };
@@ -89,7 +91,7 @@ export async function createUploads(opts: {
         unsentTtlMs: (limits.unsentUploadTtlSeconds ?? 86_400) * 1000,
       },
     });
-    const router = uploadRoutes({ identify: opts.identify, attachments, store, maxBytes, maxConcurrent: option.maxConcurrent ?? 64 });
+    const router = uploadRoutes({ identify: opts.identify, attachments, store, maxBytes, maxConcurrent: option.maxConcurrent ?? 64, maxPerUser: option.maxPerUser ?? 4 });
 
     // Every node may run the cleanup (it is safe at once); each starts at a random point of the
     // interval, so they spread out.

@@ -25,6 +25,8 @@ export interface UploadRouteOptions {
   maxBytes: number;
   /** Uploads this node receives at once; more are answered 503 UNAVAILABLE (Retry-After: 1). */
   maxConcurrent: number;
+  /** Uploads one user sends this node at once; more are answered 429 RATE_LIMITED (Retry-After: 1). */
+  maxPerUser: number;
 }
 
 /** A single `bytes=` range of a file of `size` bytes: the range, null (serve it all) or 'unsatisfiable'. */
@@ -47,21 +49,32 @@ export function parseRange(header: string | undefined, size: number): ByteRange 
 const bearer = (req: Request) => /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
 
 export function uploadRoutes(opts: UploadRouteOptions): Router {
-  const { identify, attachments, store, maxBytes, maxConcurrent } = opts;
+  const { identify, attachments, store, maxBytes, maxConcurrent, maxPerUser } = opts;
   const r = Router();
   let receiving = 0;
+  // Per user, so that one account cannot hold every place of the node.
+  const byUser = new Map<string, number>();
 
   r.post('/uploads', requireIdentity(identify), async (req, res) => {
+    const userId = currentUser(res);
+    const mine = byUser.get(userId) ?? 0;
+    if (mine >= maxPerUser) {
+      throw new AppError('RATE_LIMITED', `At most ${maxPerUser} uploads at once`, undefined, { retryAfterSeconds: 1 });
+    }
     if (receiving >= maxConcurrent) {
       throw new AppError('UNAVAILABLE', 'Too many uploads in progress, try again', undefined, { retryAfterSeconds: 1 });
     }
     receiving++;
+    byUser.set(userId, mine + 1);
     try {
       const file = await receiveFile(req, { maxBytes });
-      const attachment = await attachments.upload(currentUser(res), file);
+      const attachment = await attachments.upload(userId, file);
       res.status(201).json({ attachment });
     } finally {
       receiving--;
+      const left = (byUser.get(userId) ?? 1) - 1;
+      if (left > 0) byUser.set(userId, left);
+      else byUser.delete(userId);
     }
   });
 
