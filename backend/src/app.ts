@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Router } from 'express';
 import { createClient, type RedisClientType } from 'redis';
-import { createFriendChat, createLogger, type FriendChat, type Logger } from 'friend-chat/server';
+import { createFriendChat, createLogger, readWordList, type FriendChat, type Logger } from 'friend-chat/server';
 import type { Config } from './config.ts';
 import { openHostDatabase, type HostDatabase } from './host/db.ts';
 import { createTokenService, resolveJwtSecret, type TokenService } from './auth/tokens.ts';
@@ -113,6 +113,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         socketEventsPerUserPerSecond: config.socketEventRate,
         groupMaxMembers: config.groupMaxMembers,
       },
+      contentFilter: config.contentFilterFile ? { words: readWordList(config.contentFilterFile), mode: config.contentFilterMode } : undefined,
       corsOrigins: config.corsOrigins,
       // TRUST_PROXY as Express reads it for HTTP: the handshake's client address (for
       // MAX_SOCKETS_PER_ADDRESS) and host (for the Origin check) are the ones HTTP sees.
