@@ -65,6 +65,9 @@ export interface App {
 export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
   const logger = createLogger(config.logLevel);
   const nodeId = randomUUID().slice(0, 8);
+  // CONTENT_FILTER_FILE: read once, before anything opens (a missing file stops the start, naming it).
+  const contentFilterWords = config.contentFilterFile ? readWordList(config.contentFilterFile) : null;
+  if (contentFilterWords) logger.info(`content filter: ${contentFilterWords.length} words from ${config.contentFilterFile} (${config.contentFilterMode})`);
 
   const hostDb = await openHostDatabase(config);
   const cleanups: (() => Promise<unknown>)[] = [() => hostDb.close()];
@@ -113,7 +116,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         socketEventsPerUserPerSecond: config.socketEventRate,
         groupMaxMembers: config.groupMaxMembers,
       },
-      contentFilter: config.contentFilterFile ? { words: readWordList(config.contentFilterFile), mode: config.contentFilterMode } : undefined,
+      contentFilter: contentFilterWords ? { words: contentFilterWords, mode: config.contentFilterMode } : undefined,
       corsOrigins: config.corsOrigins,
       // TRUST_PROXY as Express reads it for HTTP: the handshake's client address (for
       // MAX_SOCKETS_PER_ADDRESS) and host (for the Origin check) are the ones HTTP sees.

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppError, createContentFilter, parseWordList, readWordList } from 'friend-chat/server';
 import { toContentFilter } from '../../backend/src/chat/contentFilter.ts';
 import { loadConfig } from '../../backend/src/config.ts';
+import { createApp } from '../../backend/src/app.ts';
 import type { GroupEventWireMessage, WireMessage } from '../../backend/src/realtime/events.ts';
 import { dbTargets } from '../helpers/db.ts';
 import { startServer, type TestServer, type TestUser } from '../helpers/server.ts';
@@ -105,6 +106,13 @@ describe('the matcher', () => {
     expect(toContentFilter({ words: ['x'] }).apply('xox')).toBe('*o*');
     expect(toContentFilter(undefined).apply('xox')).toBe('xox');
     expect(() => toContentFilter({ list: ['x'] } as never)).toThrow(/contentFilter/);
+  });
+});
+
+describe('the app with CONTENT_FILTER_FILE naming no file', () => {
+  it('does not start, and says which file it could not read', async () => {
+    const config = loadConfig({ CONTENT_FILTER_FILE: '/nonexistent/banned-words.txt', PGLITE_DIR: 'memory://', LOG_LEVEL: 'silent' });
+    await expect(createApp(config, { seed: false, staticDir: null })).rejects.toThrow(/\/nonexistent\/banned-words\.txt/);
   });
 });
 
