@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Router } from 'express';
 import { createClient, type RedisClientType } from 'redis';
-import { createFriendChat, createLogger, type FriendChat, type Logger } from 'friend-chat/server';
+import { createFriendChat, createLogger, readWordList, type FriendChat, type Logger } from 'friend-chat/server';
 import type { Config } from './config.ts';
 import { openHostDatabase, type HostDatabase } from './host/db.ts';
 import { createTokenService, resolveJwtSecret, type TokenService } from './auth/tokens.ts';
@@ -65,6 +65,9 @@ export interface App {
 export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
   const logger = createLogger(config.logLevel);
   const nodeId = randomUUID().slice(0, 8);
+  // CONTENT_FILTER_FILE: read once, before anything opens (a missing file stops the start, naming it).
+  const contentFilterWords = config.contentFilterFile ? readWordList(config.contentFilterFile) : null;
+  if (contentFilterWords) logger.info(`content filter: ${contentFilterWords.length} words from ${config.contentFilterFile} (${config.contentFilterMode})`);
 
   const hostDb = await openHostDatabase(config);
   const cleanups: (() => Promise<unknown>)[] = [() => hostDb.close()];
@@ -113,6 +116,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         socketEventsPerUserPerSecond: config.socketEventRate,
         groupMaxMembers: config.groupMaxMembers,
       },
+      contentFilter: contentFilterWords ? { words: contentFilterWords, mode: config.contentFilterMode } : undefined,
       corsOrigins: config.corsOrigins,
       // TRUST_PROXY as Express reads it for HTTP: the handshake's client address (for
       // MAX_SOCKETS_PER_ADDRESS) and host (for the Origin check) are the ones HTTP sees.

@@ -69,6 +69,8 @@ const EnvSchema = z.object({
   S3_ACCESS_KEY_ID: z.string().optional(),
   S3_SECRET_ACCESS_KEY: z.string().optional(),
   S3_FORCE_PATH_STYLE: bool.default(false),
+  CONTENT_FILTER_FILE: z.string().optional(),
+  CONTENT_FILTER_MODE: z.enum(['mask', 'reject']).default('mask'),
 });
 
 export interface Config {
@@ -129,6 +131,10 @@ export interface Config {
   s3:
     | { bucket: string; endpoint?: string; region?: string; accessKeyId?: string; secretAccessKey?: string; forcePathStyle: boolean }
     | undefined;
+  /** A word list (UTF-8, one word or phrase a line, `#` comments); unset = no content filter. */
+  contentFilterFile: string | undefined;
+  /** What the content filter does with a listed word: mask it with `*`, or refuse the text (422 CONTENT_REJECTED). */
+  contentFilterMode: 'mask' | 'reject';
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
@@ -186,6 +192,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
           forcePathStyle: e.S3_FORCE_PATH_STYLE,
         }
       : undefined,
+    contentFilterFile: e.CONTENT_FILTER_FILE,
+    contentFilterMode: e.CONTENT_FILTER_MODE,
     ...overrides,
   };
 }

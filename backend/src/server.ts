@@ -38,6 +38,7 @@ import { ClientId, Content } from './chat/schemas.ts';
 import { chatRoutes } from './chat/routes.ts';
 import { registerChatHandlers } from './chat/socket.ts';
 import { createRichMessages } from './chat/rich.ts';
+import { toContentFilter, type ContentFilter, type ContentFilterOption } from './chat/contentFilter.ts';
 import { createUploads, type UploadLimits, type UploadsOption } from './uploads/index.ts';
 import type { AttachmentService } from './uploads/service.ts';
 import { createNotificationService, type NotificationDraft, type NotificationService } from './notifications/service.ts';
@@ -117,6 +118,14 @@ export interface FriendChatOptions {
    * Origin check on any server. Handshakes without an Origin (not a browser) pass.
    */
   corsOrigins?: string[];
+  /**
+   * Listed words in what users write (messages, captions, location labels, group names; also
+   * `send`) are masked, each character one `*` (`mode: 'mask'`, the default), or refused with 422
+   * CONTENT_REJECTED (`mode: 'reject'`), before anything is stored: `{ words, mode? }` (see
+   * `readWordList` for a file), or `{ apply(text) }`, a filter of the host's own that returns the
+   * text to store or throws (an `AppError` CONTENT_REJECTED, say). Default: none.
+   */
+  contentFilter?: ContentFilterOption;
   /** Apply the module's migrations on start (default true). */
   migrate?: boolean;
   logger?: Logger;
@@ -137,11 +146,14 @@ export interface FriendChat {
   /**
    * Sends a chat message as user `from`, for the host's own code (a bot, a welcome message, an
    * import, a demo seed): the rules of a user's send (friends only, as the host's `friends` port
-   * answers; content trimmed, 1–2000 characters; idempotent on `clientId`), the same pushes and
-   * the same `messageSent` hook. Not counted against the user's rate limit. Refusals throw an
-   * `AppError`: VALIDATION, NOT_FOUND (`from` or `to` unknown), NOT_FRIENDS, CONFLICT.
+   * answers; content trimmed, 1–2000 characters, through the content filter; idempotent on
+   * `clientId`), the same pushes and the same `messageSent` hook. Not counted against the user's
+   * rate limit. Refusals throw an `AppError`: VALIDATION, NOT_FOUND (`from` or `to` unknown),
+   * NOT_FRIENDS, CONFLICT, CONTENT_REJECTED.
    */
   send(input: { from: string; to: string; content: string; clientId?: string }): Promise<{ message: ChatWireMessage; created: boolean }>;
+  /** The content filter of `contentFilter` (none: text passes unchanged), for the host's own text too. */
+  contentFilter: ContentFilter;
   /** Marks what `peerId` sent `by` as read, as `by` reading it would (receipts and counts pushed). */
   markRead(input: { by: string; peerId: string }): Promise<{ updated: number }>;
   notify(userId: string, draft: NotificationDraft): Promise<WireMessage>;
@@ -187,6 +199,8 @@ export async function createFriendChat(options: FriendChatOptions): Promise<Frie
   const limits = options.limits ?? {};
   const nodeId = options.nodeId ?? Math.random().toString(36).slice(2, 10);
   const schema = options.schema ?? 'friendchat';
+  // Before anything opens: a bad word list fails here, with nothing to close.
+  const filter = toContentFilter(options.contentFilter);
 
   const db = await openDatabase(options.database, { schema });
   const cleanups: (() => Promise<unknown>)[] = [() => db.close()];
@@ -233,7 +247,7 @@ export async function createFriendChat(options: FriendChatOptions): Promise<Frie
     const uploads = await createUploads({ db, option: options.uploads, limits, identify: options.identify, onError });
     cleanups.unshift(() => uploads.close());
     const rich = createRichMessages(db, uploads.attachments);
-    const messages = createMessageService({ db, bus, friends, users, rateLimiter, unread, hooks: options.hooks, onError, rich, attachments: uploads.attachments });
+    const messages = createMessageService({ db, bus, friends, users, rateLimiter, unread, hooks: options.hooks, onError, rich, attachments: uploads.attachments, filter });
     const inbox = createNotificationInbox(db.prisma, unread);
     const friendList = createFriendList({ friends, users, presence, lastSeen, unread });
     const groupRooms = createGroupRooms(db, onError);
@@ -246,6 +260,7 @@ export async function createFriendChat(options: FriendChatOptions): Promise<Frie
       rooms: groupRooms,
       maxMembers: limits.groupMaxMembers ?? 500,
       present: uploads.attachments.present,
+      filter,
     });
     const mutes = createMuteService({ db, users, unread });
 
@@ -352,6 +367,7 @@ export async function createFriendChat(options: FriendChatOptions): Promise<Frie
         const { message, created } = await messages.send({ from, to, content, clientId, rateLimited: false });
         return { message: message as ChatWireMessage, created };
       },
+      contentFilter: filter,
       async markRead(input) {
         const { by, peerId } = parse(ReadInput, input);
         if (!(await userExists(by))) throw notFound('User');
@@ -420,6 +436,7 @@ export async function createFriendChat(options: FriendChatOptions): Promise<Frie
 export { AppError, conflict, errorBody, forbidden, notFound, rateLimited, toAppError, validation } from './http/errors.ts';
 export { idParam, limitQuery, parse, uuid } from './http/validate.ts';
 export { createLogger } from './logger.ts';
+export { createContentFilter, parseWordList, readWordList, type ContentFilter, type ContentFilterMode, type ContentFilterOption } from './chat/contentFilter.ts';
 export { migrate, MigrationError, readMigrations, type Migration, type MigrateResult } from './db/migrate.ts';
 export type { SqlSession } from './db/database.ts';
 // One line for a message (a notification, a digest): "[Image]", "[Voice 0:12]", "[File] name", "[Location]".

@@ -16,6 +16,7 @@ import { groupAccess, notMember } from '../groups/sql.ts';
 import { groupRoom } from '../groups/rooms.ts';
 import type { RichMessages, RichParts } from './rich.ts';
 import type { AttachmentService } from '../uploads/service.ts';
+import { filterSendText, noContentFilter, type ContentFilter } from './contentFilter.ts';
 
 export interface MessageServiceDeps {
   db: Database;
@@ -29,6 +30,8 @@ export interface MessageServiceDeps {
   /** Uploads and locations in messages; attachments on the wire with fresh signed urls. */
   rich: RichMessages;
   attachments: Pick<AttachmentService, 'present' | 'discard'>;
+  /** Masks or rejects listed words in what users write, before it is stored (default: none). */
+  filter?: ContentFilter;
 }
 
 /** Where a message goes: a friend (`to`), or a group the sender is a member of (`groupId`). */
@@ -63,7 +66,7 @@ export const toChatUser = (u: ChatUser): ChatUser => ({
 });
 
 export function createMessageService(deps: MessageServiceDeps) {
-  const { db, bus, friends, users, rateLimiter, unread, hooks = {}, onError = () => {}, rich, attachments } = deps;
+  const { db, bus, friends, users, rateLimiter, unread, hooks = {}, onError = () => {}, rich, attachments, filter = noContentFilter } = deps;
   const present = attachments.present;
   const prisma: PrismaClient = db.prisma;
 
@@ -142,11 +145,13 @@ export function createMessageService(deps: MessageServiceDeps) {
       const answered = await checkSender(input, clientId);
       if (answered) return answered;
       const isRich = input.attachmentId !== undefined || input.location !== undefined;
-      let kind;
+      let kind, text;
       try {
+        text = filterSendText(filter, input);
         kind = isRich ? await rich.kindOf(from, input) : 'text';
       } catch (err) {
-        // A resend after the upload was sent (by this very message) returns the first message.
+        // A resend after the upload was sent (by this very message), or of text the word list
+        // now refuses, returns the first message.
         const existing = clientId ? await findByClientId(from, clientId) : null;
         if (existing) return resent(existing, input);
         throw err;
@@ -158,9 +163,9 @@ export function createMessageService(deps: MessageServiceDeps) {
         if (existing) return resent(existing, input);
         throw new AppError('RATE_LIMITED', 'Too many messages, slow down');
       }
-      const draft = { fromUserId: from, toUserId: input.to ?? null, groupId: input.groupId ?? null, content: input.content, clientId };
+      const draft = { fromUserId: from, toUserId: input.to ?? null, groupId: input.groupId ?? null, content: text.content, clientId };
       const { message: stored, created } = isRich
-        ? await rich.write({ ...draft, kind, attachmentId: input.attachmentId ?? null, location: input.location ?? null })
+        ? await rich.write({ ...draft, kind, attachmentId: input.attachmentId ?? null, location: text.location ?? null })
         : await writer.write(draft);
       if (!created) {
         if (rateLimited) await rateLimiter.refund(from);

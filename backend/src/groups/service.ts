@@ -34,6 +34,7 @@ import type { UnreadService } from '../chat/unread.ts';
 import { toWire } from '../chat/wire.ts';
 import { groupColumns, groupAccess, notMember, requireMember, toGroupInfo, type GroupRow } from './sql.ts';
 import { groupRoom, type GroupRooms } from './rooms.ts';
+import { noContentFilter, type ContentFilter } from '../chat/contentFilter.ts';
 
 export interface GroupServiceDeps {
   db: Database;
@@ -46,6 +47,8 @@ export interface GroupServiceDeps {
   maxMembers: number;
   /** Messages as the wire shows them, uploads with fresh signed urls (the attachment service's). */
   present: (rows: Message[]) => Promise<WireMessage[]>;
+  /** Masks or rejects listed words in group names, before they are stored (default: none). */
+  filter?: ContentFilter;
 }
 
 export interface GroupPatch {
@@ -98,7 +101,7 @@ function noticeText(m: GroupEventMetadata): string {
 }
 
 export function createGroupService(deps: GroupServiceDeps) {
-  const { db, bus, friends, users, unread, rooms, maxMembers, present } = deps;
+  const { db, bus, friends, users, unread, rooms, maxMembers, present, filter = noContentFilter } = deps;
   const GROUP = db.table('Group');
   const MEMBER = db.table('GroupMember');
   const MESSAGE = db.table('Message');
@@ -304,6 +307,7 @@ export function createGroupService(deps: GroupServiceDeps) {
 
     /** A group of mine with friends of mine: I am its owner. */
     async create(me: string, input: { name: string; memberIds: string[]; visibility: GroupVisibility }): Promise<GroupInfo> {
+      const name = filter.apply(input.name);
       const others = [...new Set(input.memberIds)].filter((id) => id !== me);
       if (others.length + 1 > maxMembers) throw full(maxMembers);
       const known = await publicUsers([me, ...others]);
@@ -315,11 +319,11 @@ export function createGroupService(deps: GroupServiceDeps) {
         const [g] = await sql<GroupRow>(
           `INSERT INTO ${GROUP} (id, name, visibility, "ownerId", "memberCount", "createdAt")
            VALUES ($1::uuid, $2::text, $3::text, $4::text, $5::int, ${now}) RETURNING ${COLS}`,
-          [id, input.name, input.visibility, me, others.length + 1],
+          [id, name, input.visibility, me, others.length + 1],
         );
         await insertMembers(sql, id, [me], 'owner');
         if (others.length) await insertMembers(sql, id, others);
-        const n = await insertNotice(sql, id, notice('created', actor, { users: others.map((o) => known.get(o)!), name: input.name }));
+        const n = await insertNotice(sql, id, notice('created', actor, { users: others.map((o) => known.get(o)!), name }));
         return { group: toGroupInfo(g!), notice: n };
       });
       // Every member's tabs (the creator's other tabs too) learn they are in it.
@@ -457,6 +461,7 @@ export function createGroupService(deps: GroupServiceDeps) {
 
     /** Owner and admins rename, change the avatar or the visibility. A rename is a notice in the timeline. */
     async update(me: string, groupId: string, patch: GroupPatch): Promise<GroupInfo> {
+      const name = patch.name === undefined ? undefined : filter.apply(patch.name);
       const actor = (await publicUsers([me])).get(me);
       if (!actor) throw new AppError('UNAUTHORIZED', 'Unknown user');
       const result = await db.transaction(async (sql) => {
@@ -468,10 +473,10 @@ export function createGroupService(deps: GroupServiceDeps) {
              "avatarUrl" = CASE WHEN $3::boolean THEN $4::text ELSE "avatarUrl" END,
              visibility = coalesce($5::text, visibility)
            WHERE id = $1::uuid RETURNING ${COLS}`,
-          [groupId, patch.name ?? null, patch.avatarUrl !== undefined, patch.avatarUrl ?? null, patch.visibility ?? null],
+          [groupId, name ?? null, patch.avatarUrl !== undefined, patch.avatarUrl ?? null, patch.visibility ?? null],
         );
-        const renamed = patch.name !== undefined && patch.name !== before.name;
-        const n = renamed ? await insertNotice(sql, groupId, notice('renamed', actor, { name: patch.name })) : undefined;
+        const renamed = name !== undefined && name !== before.name;
+        const n = renamed ? await insertNotice(sql, groupId, notice('renamed', actor, { name })) : undefined;
         return { group: toGroupInfo(g!), notice: n };
       });
       announce(me, result);

@@ -231,7 +231,9 @@ export type ErrorCode =
   /** 403: the caller is not (or no longer) a member of the group. */
   | 'NOT_MEMBER'
   /** 400: the group would have more than GROUP_MAX_MEMBERS members. */
-  | 'GROUP_FULL';
+  | 'GROUP_FULL'
+  /** 422: the text contains a word of the content filter's list (CONTENT_FILTER_MODE=reject). */
+  | 'CONTENT_REJECTED';
 
 export type Ack<T extends object> = (res: ({ ok: true } & T) | { ok: false; error: ErrorBody }) => void;
 

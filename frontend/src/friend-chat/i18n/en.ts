@@ -36,9 +36,12 @@ export default {
       NETWORK: 'Network error.',
       UNAVAILABLE: 'The server is busy. Try again.',
       FILE_GONE: 'The file is no longer available.',
+      CONTENT_REJECTED: 'Not sent: it contains words that are not allowed. Edit it and send again.',
       other: 'Could not send.',
     },
     remove: 'Remove',
+    /** Puts a message the content filter refused back into the input, to change it. */
+    rewrite: 'Edit',
   },
   media: {
     attach: 'Attach files',
@@ -134,6 +137,7 @@ export default {
       FORBIDDEN: 'You are not allowed to do that.',
       GROUP_FULL: 'This group is full.',
       NOT_FOUND: 'This group no longer exists.',
+      CONTENT_REJECTED: 'This name contains words that are not allowed.',
       other: 'Something went wrong. Please try again.',
     },
   },

@@ -122,6 +122,18 @@ export const useOutboxStore = defineStore('friendChatOutbox', () => {
     saveOutbox();
   }
 
+  /**
+   * A text message that will not go as it is (the content filter refused it): its text back in
+   * the input, before whatever is typed there, to change and send again.
+   */
+  function rewrite(key: ConversationKey, clientId: string): void {
+    const m = unconfirmed(key, clientId, 'failed');
+    if (!m) return;
+    const typed = drafts.value[key] ?? '';
+    setDraft(key, typed ? `${m.content}\n${typed}` : m.content);
+    discard(key, clientId);
+  }
+
   const unconfirmed = (key: ConversationKey, clientId: string, state: 'sending' | 'failed') =>
     messages.threads[key]?.messages.find((x) => x.clientId === clientId && x.pending === state);
 
@@ -167,5 +179,5 @@ export const useOutboxStore = defineStore('friendChatOutbox', () => {
     drafts.value = {};
   }
 
-  return { drafts, setDraft, send, sendFile, sendLocation, retry, discard, restore, reset };
+  return { drafts, setDraft, send, sendFile, sendLocation, retry, discard, rewrite, restore, reset };
 });
