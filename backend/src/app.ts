@@ -112,6 +112,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         socketsPerAddress: config.maxSocketsPerAddress,
         socketEventsPerUserPerSecond: config.socketEventRate,
         groupMaxMembers: config.groupMaxMembers,
+        editWindowSeconds: config.editWindowSeconds,
       },
       corsOrigins: config.corsOrigins,
       // TRUST_PROXY as Express reads it for HTTP: the handshake's client address (for
