@@ -125,4 +125,12 @@ describe.each(dbTargets())('edits and replies on %s', (target) => {
     expect(await count()).toBe(before);
     expect((await s.request('POST', `/api/messages/${bob.id}`, { token: alice.token, body: { content: 'reply', replyToId: 'nope' } })).status).toBe(400);
   });
+
+  it('lets the host’s own code reply through chat.send', async () => {
+    const [alice, bob] = await friendPair(s);
+    const original = await sendOverHttp(s, bob, alice.id, 'a question');
+    const { message } = await s.app.chat.send({ from: alice.id, to: bob.id, content: 'the answer', replyToId: original.id });
+    expect(message.replyTo).toEqual({ id: original.id, fromUserId: bob.id, kind: 'text', excerpt: 'a question', recalled: false });
+    await expect(s.app.chat.send({ from: alice.id, to: bob.id, content: 'lost', replyToId: randomUUID() })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
 });

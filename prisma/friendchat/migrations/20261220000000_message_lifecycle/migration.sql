@@ -8,8 +8,8 @@ ADD COLUMN "editedAt" TIMESTAMP(3),
 ADD COLUMN "replyToId" UUID,
 ADD COLUMN "changedAt" TIMESTAMP(3);
 
--- Backfill: a message nobody changed since it was stored was last changed when it was created.
-UPDATE "Message" SET "changedAt" = "createdAt";
+-- Backfill: the last change each row records (created, read, recalled); GREATEST skips nulls.
+UPDATE "Message" SET "changedAt" = GREATEST("createdAt", "readAt", "deletedAt");
 
 ALTER TABLE "Message" ALTER COLUMN "changedAt" SET NOT NULL,
 ALTER COLUMN "changedAt" SET DEFAULT CURRENT_TIMESTAMP;
