@@ -78,7 +78,7 @@ describe.each(dbTargets())('delivered receipts on %s', (target) => {
     const [alice, bob, carol] = await usersWithFriend(s, 3);
     const outsider = await s.register();
     const group = await createGroup(s, alice!, [bob!, carol!]);
-    const [aliceTab, bobTab, carolTab, outsiderTab] = await Promise.all([alice!, bob!, carol!, outsider].map((u) => s.connect(u)));
+    const [aliceTab, bobTab, carolTab, outsiderTab] = [await s.connect(alice!), await s.connect(bob!), await s.connect(carol!), await s.connect(outsider)];
     const m = await sendToGroup(s, alice!, group.id, 'hello all');
 
     const notFound = { ok: false, error: { code: 'NOT_FOUND', message: expect.any(String) } };
