@@ -115,6 +115,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         socketsPerAddress: config.maxSocketsPerAddress,
         socketEventsPerUserPerSecond: config.socketEventRate,
         groupMaxMembers: config.groupMaxMembers,
+        editWindowSeconds: config.editWindowSeconds,
       },
       contentFilter: contentFilterWords ? { words: contentFilterWords, mode: config.contentFilterMode } : undefined,
       corsOrigins: config.corsOrigins,

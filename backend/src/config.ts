@@ -56,6 +56,7 @@ const EnvSchema = z.object({
   MAX_SOCKETS_PER_ADDRESS: z.coerce.number().int().positive().default(50),
   SOCKET_EVENT_RATE: z.coerce.number().int().positive().default(20),
   GROUP_MAX_MEMBERS: z.coerce.number().int().min(2).max(100_000).default(500),
+  EDIT_WINDOW_SECONDS: z.coerce.number().int().min(0).max(31_536_000).default(900),
   SEED_DEMO: bool.optional(),
   BCRYPT_ROUNDS: z.coerce.number().int().min(4).max(15).default(10),
   PRESENCE_TTL_SECONDS: z.coerce.number().int().positive().default(60),
@@ -116,6 +117,8 @@ export interface Config {
   socketEventRate: number;
   /** Members a group may have at most; one more answers GROUP_FULL. */
   groupMaxMembers: number;
+  /** How long after sending its sender may edit a message; later → 409 EDIT_WINDOW_CLOSED. */
+  editWindowSeconds: number;
   /** undefined = seed only when the database is empty */
   seedDemo: boolean | undefined;
   bcryptRounds: number;
@@ -175,6 +178,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     maxSocketsPerAddress: e.MAX_SOCKETS_PER_ADDRESS,
     socketEventRate: e.SOCKET_EVENT_RATE,
     groupMaxMembers: e.GROUP_MAX_MEMBERS,
+    editWindowSeconds: e.EDIT_WINDOW_SECONDS,
     seedDemo: e.SEED_DEMO,
     bcryptRounds: e.BCRYPT_ROUNDS,
     presenceTtlSeconds: e.PRESENCE_TTL_SECONDS,

@@ -20,7 +20,7 @@ import { createLogger, type Logger } from './logger.ts';
 import { AppError, errorBody, toAppError } from './http/errors.ts';
 import { requireIdentity } from './http/identity.ts';
 import { notFound } from './http/errors.ts';
-import { parse, userId as UserId } from './http/validate.ts';
+import { parse, userId as UserId, uuid } from './http/validate.ts';
 import { createBus, type Bus, type IoServer } from './realtime/bus.ts';
 import { createEventBudget } from './realtime/eventBudget.ts';
 import type { TrustedProxy } from './realtime/handshake.ts';
@@ -37,6 +37,8 @@ import { createDeletedUsers, forgetUser } from './chat/deletedUsers.ts';
 import { ClientId, Content } from './chat/schemas.ts';
 import { chatRoutes } from './chat/routes.ts';
 import { registerChatHandlers } from './chat/socket.ts';
+import { createLifecycle } from './chat/lifecycle.ts';
+import { lifecycleRoutes } from './chat/lifecycleRoutes.ts';
 import { createRichMessages } from './chat/rich.ts';
 import { toContentFilter, type ContentFilter, type ContentFilterOption } from './chat/contentFilter.ts';
 import { createUploads, type UploadLimits, type UploadsOption } from './uploads/index.ts';
@@ -104,6 +106,8 @@ export interface FriendChatOptions {
     socketEventsPerUserPerSecond?: number;
     /** Members a group may have at most (default 500); one more answers GROUP_FULL. */
     groupMaxMembers?: number;
+    /** How long after sending its sender may edit a message (default 900 s); later answers EDIT_WINDOW_CLOSED. */
+    editWindowSeconds?: number;
   };
   /**
    * Which hops are proxies whose X-Forwarded-For / X-Forwarded-Host the socket handshake
@@ -148,10 +152,11 @@ export interface FriendChat {
    * import, a demo seed): the rules of a user's send (friends only, as the host's `friends` port
    * answers; content trimmed, 1–2000 characters, through the content filter; idempotent on
    * `clientId`), the same pushes and the same `messageSent` hook. Not counted against the user's
-   * rate limit. Refusals throw an `AppError`: VALIDATION, NOT_FOUND (`from` or `to` unknown),
-   * NOT_FRIENDS, CONFLICT, CONTENT_REJECTED.
+   * rate limit. Refusals throw an `AppError`: VALIDATION, NOT_FOUND (`from` or `to` unknown, or
+   * `replyToId` not a message of their conversation), NOT_FRIENDS, CONFLICT, CONTENT_REJECTED.
+   * `replyToId` makes it a reply.
    */
-  send(input: { from: string; to: string; content: string; clientId?: string }): Promise<{ message: ChatWireMessage; created: boolean }>;
+  send(input: { from: string; to: string; content: string; clientId?: string; replyToId?: string }): Promise<{ message: ChatWireMessage; created: boolean }>;
   /** The content filter of `contentFilter` (none: text passes unchanged), for the host's own text too. */
   contentFilter: ContentFilter;
   /** Marks what `peerId` sent `by` as read, as `by` reading it would (receipts and counts pushed). */
@@ -247,7 +252,22 @@ export async function createFriendChat(options: FriendChatOptions): Promise<Frie
     const uploads = await createUploads({ db, option: options.uploads, limits, identify: options.identify, onError });
     cleanups.unshift(() => uploads.close());
     const rich = createRichMessages(db, uploads.attachments);
-    const messages = createMessageService({ db, bus, friends, users, rateLimiter, unread, hooks: options.hooks, onError, rich, attachments: uploads.attachments, filter });
+    // Delivered, edits, replies, reactions; every message on the wire goes through its `present`.
+    const lifecycle = createLifecycle({ db, bus, present: uploads.attachments.present, editWindowSeconds: limits.editWindowSeconds, filterContent: (text) => filter.apply(text) });
+    const messages = createMessageService({
+      db,
+      bus,
+      friends,
+      users,
+      rateLimiter,
+      unread,
+      hooks: options.hooks,
+      onError,
+      rich,
+      attachments: { present: lifecycle.present, discard: uploads.attachments.discard },
+      lifecycle,
+      filter,
+    });
     const inbox = createNotificationInbox(db.prisma, unread);
     const friendList = createFriendList({ friends, users, presence, lastSeen, unread });
     const groupRooms = createGroupRooms(db, onError);
@@ -259,14 +279,14 @@ export async function createFriendChat(options: FriendChatOptions): Promise<Frie
       unread,
       rooms: groupRooms,
       maxMembers: limits.groupMaxMembers ?? 500,
-      present: uploads.attachments.present,
+      present: lifecycle.present,
       filter,
     });
     const mutes = createMuteService({ db, users, unread });
 
     const router = Router();
     router.use(['/messages', '/friends', '/groups', '/mutes'], express.json({ limit: limits.jsonBody ?? '64kb' }), requireIdentity(options.identify));
-    router.use(notificationRoutes(inbox), chatRoutes(messages, unread, friendList, groups), groupRoutes(groups, mutes, messages));
+    router.use(notificationRoutes(inbox), lifecycleRoutes(lifecycle), chatRoutes(messages, unread, friendList, groups), groupRoutes(groups, mutes, messages));
     router.use(uploads.router);
     const onHttpError: ErrorRequestHandler = (err, req, res, _next) => {
       const e = toAppError(err);
@@ -307,7 +327,7 @@ export async function createFriendChat(options: FriendChatOptions): Promise<Frie
     };
     bus.onUsersDeleted(forgetHere);
 
-    const SendInput = z.strictObject({ from: UserId, to: UserId, content: Content, clientId: ClientId.optional() });
+    const SendInput = z.strictObject({ from: UserId, to: UserId, content: Content, clientId: ClientId.optional(), replyToId: uuid.optional() });
     const ReadInput = z.strictObject({ by: UserId, peerId: UserId });
     const userExists = async (id: string) => (await users.byIds([id])).some((u) => u.id === id);
     return {
@@ -351,7 +371,7 @@ export async function createFriendChat(options: FriendChatOptions): Promise<Frie
           maxEventsPerSecond: limits.socketEventsPerSecond,
           register: (socket) => {
             registerGroupHandlers(socket, { rooms: groupRooms });
-            registerChatHandlers(socket, { messages, groups, presence, friends, bus, budget: eventBudget, onError });
+            registerChatHandlers(socket, { messages, lifecycle, groups, presence, friends, bus, budget: eventBudget, onError });
           },
           onError,
           track,
@@ -362,9 +382,9 @@ export async function createFriendChat(options: FriendChatOptions): Promise<Frie
         return io;
       },
       async send(input) {
-        const { from, to, content, clientId } = parse(SendInput, input);
+        const { from, to, content, clientId, replyToId } = parse(SendInput, input);
         if (!(await userExists(from))) throw notFound('User');
-        const { message, created } = await messages.send({ from, to, content, clientId, rateLimited: false });
+        const { message, created } = await messages.send({ from, to, content, clientId, replyToId, rateLimited: false });
         return { message: message as ChatWireMessage, created };
       },
       contentFilter: filter,

@@ -192,7 +192,7 @@ describe.each(dbTargets())('attachments in groups on %s', (target) => {
     const m = (await sendToGroup(bob, groupId, { attachmentId: a.id })).body.message;
     const deleted = waitFor(aliceTab, 'chat:deleted', 5000, (p: { messageId: string }) => p.messageId === m.id);
     expect((await s.request('DELETE', `/api/messages/${m.id}`, { token: bob.token })).status).toBe(204);
-    expect(await deleted).toEqual({ messageId: m.id, groupId });
+    expect(await deleted).toEqual({ messageId: m.id, groupId, deletedAt: expect.any(String) });
     expect((await getBytes(s.url, m.attachment.url)).status).toBe(404);
     expect((await getBytes(s.url, path(a.id), bearer(alice))).status).toBe(404);
     expect((await getBytes(s.url, path(a.id), bearer(bob))).status).toBe(404);

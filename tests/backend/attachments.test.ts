@@ -53,7 +53,10 @@ describe.each(dbTargets())('attachments on %s', (target) => {
     expect(res.status).toBe(201);
     const m = res.body.message;
     expect(Object.keys(m).sort()).toEqual(
-      ['attachment', 'clientId', 'content', 'createdAt', 'fromUserId', 'groupId', 'id', 'isRead', 'kind', 'location', 'messageType', 'metadata', 'readAt', 'toUserId'].sort(),
+      [
+        ...['attachment', 'clientId', 'content', 'createdAt', 'fromUserId', 'groupId', 'id', 'isRead', 'kind', 'location', 'messageType', 'metadata', 'readAt', 'toUserId'],
+        ...['deliveredAt', 'editedAt', 'deletedAt', 'replyTo', 'reactions'],
+      ].sort(),
     );
     expect(m).toMatchObject({ kind: 'image', content: 'Look at this!', location: null, messageType: 'CHAT' });
     expect(m.attachment).toEqual({ ...facts(a), url: expect.stringMatching(/^\/api\/attachments\/.+\?exp=\d+&sig=/), thumbnailUrl: expect.any(String) });

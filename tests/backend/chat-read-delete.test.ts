@@ -138,7 +138,7 @@ describe.each(dbTargets())('deleting messages on %s', (target) => {
   const historyIds = async (me: TestUser, peer: TestUser) =>
     ids((await s.request('GET', `/api/messages/${peer.id}`, { token: me.token })).body.messages);
 
-  it('lets the sender recall a message: 204, chat:deleted to every tab of both sides, gone from history, counts and sync', async () => {
+  it('lets the sender recall a message: 204, chat:deleted to every tab of both sides, gone from history and counts, in sync without content', async () => {
     const [alice, bob] = await friendPair(s);
     const aliceTabs = [await s.connect(alice), await s.connect(alice)];
     const bobTabs = [await s.connect(bob), await s.connect(bob)];
@@ -152,8 +152,8 @@ describe.each(dbTargets())('deleting messages on %s', (target) => {
     const recount = waitFor(bobTabs[1]!, 'unread:update');
     const r = await s.request('DELETE', `/api/messages/${recalled.id}`, { token: alice.token });
     expect(r).toEqual({ status: 204, body: null });
-    for (const p of await Promise.all(toAlice)) expect(p).toEqual({ messageId: recalled.id, peerId: bob.id });
-    for (const p of await Promise.all(toBob)) expect(p).toEqual({ messageId: recalled.id, peerId: alice.id });
+    for (const p of await Promise.all(toAlice)) expect(p).toEqual({ messageId: recalled.id, peerId: bob.id, deletedAt: expect.any(String) });
+    for (const p of await Promise.all(toBob)) expect(p).toEqual({ messageId: recalled.id, peerId: alice.id, deletedAt: expect.any(String) });
     expect(await recount).toMatchObject({ total: 1, byPeer: { [alice.id]: 1 } });
 
     expect(await historyIds(alice, bob)).toEqual([kept.id]);
@@ -163,7 +163,9 @@ describe.each(dbTargets())('deleting messages on %s', (target) => {
     expect(convs.body.conversations).toEqual([expect.objectContaining({ lastMessage: kept, unread: 1 })]);
     const sync = await emitAck(bobTabs[0]!, 'chat:sync', { limit: 100 });
     expect(ids(sync.messages)).toContain(kept.id);
-    expect(ids(sync.messages)).not.toContain(recalled.id);
+    // Sync carries the recall (DESIGN.md, "Message lifecycle"): the message, without its content.
+    const shown = sync.messages.find((m: { id: string }) => m.id === recalled.id);
+    expect(shown).toMatchObject({ id: recalled.id, content: '', deletedAt: expect.any(String) });
     // Reading afterwards counts only what is left.
     expect(await emitAck(bobTabs[0]!, 'chat:read', { peerId: alice.id })).toEqual({ ok: true, updated: 1 });
     // Recalled once: a second delete finds nothing.
@@ -215,11 +217,12 @@ describe.each(dbTargets())('deleting messages on %s', (target) => {
     const deleted = waitFor(bobTab, 'chat:deleted');
     const recount = waitFor(bobTab, 'unread:update');
     expect((await s.request('DELETE', `/api/messages/${follow.id}`, { token: bob.token })).status).toBe(204);
-    expect(await deleted).toEqual({ messageId: follow.id, peerId: 'system' });
+    expect(await deleted).toEqual({ messageId: follow.id, peerId: 'system', deletedAt: expect.any(String) });
     expect((await recount).system).toBe(before - 1);
     const after = await s.request('GET', '/api/messages/system/list', { token: bob.token });
     expect(ids(after.body.messages)).not.toContain(follow.id);
+    // Sync carries the deletion, without the content.
     const sync = await emitAck(bobTab, 'chat:sync', {});
-    expect(ids(sync.messages)).not.toContain(follow.id);
+    expect(sync.messages.find((m: WireMessage) => m.id === follow.id)).toMatchObject({ content: '', deletedAt: expect.any(String) });
   });
 });

@@ -125,6 +125,12 @@ describe.each(dbTargets())('sending chat messages on %s', (target) => {
           kind: 'text',
           attachment: null,
           location: null,
+          // Message lifecycle (round 2): nothing happened to it yet.
+          deliveredAt: null,
+          editedAt: null,
+          deletedAt: null,
+          replyTo: null,
+          reactions: [],
         },
       });
       expect(new Date(ack.message.createdAt).toISOString()).toBe(ack.message.createdAt);

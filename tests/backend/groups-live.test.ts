@@ -196,7 +196,7 @@ describe.each(dbTargets())('groups live on %s', (target) => {
     const deleted = waitFor(bobTab, 'chat:deleted');
     const counts = waitFor<UnreadCounts>(bobTab, 'unread:update');
     expect((await s.request('DELETE', `/api/messages/${sent.message.id}`, { token: alice!.token })).status).toBe(204);
-    expect(await deleted).toEqual({ messageId: sent.message.id, groupId: group.id });
+    expect(await deleted).toEqual({ messageId: sent.message.id, groupId: group.id, deletedAt: expect.any(String) });
     expect((await counts).byGroup).toEqual({});
   });
 

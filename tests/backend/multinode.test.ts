@@ -123,7 +123,7 @@ describe.skipIf(missing.length > 0)('two nodes on one PostgreSQL and one Redis',
 
     const recalled = waitFor(bobTab, 'chat:deleted');
     expect((await a.request('DELETE', `/api/messages/${sent.message.id}`, { token: alice.token })).status).toBe(204);
-    expect(await recalled).toEqual({ messageId: sent.message.id, peerId: alice.id });
+    expect(await recalled).toEqual({ messageId: sent.message.id, peerId: alice.id, deletedAt: expect.any(String) });
   });
 
   it('pushes notifications caused through one node to the user connected to the other', async () => {

@@ -195,7 +195,7 @@ describe.each(dbTargets())('notification center on %s', (target) => {
       expect((await unread(me)).system).toBe(1);
     });
 
-    it('I can delete my own: 204, gone from the list, the counts and the sync; a second delete is 404', async () => {
+    it('I can delete my own: 204, gone from the list and the counts, in sync without content; a second delete is 404', async () => {
       const me = await s.register();
       const [keep, gone] = await seed(me, 2);
       const sock = await s.connect(me);
@@ -208,8 +208,12 @@ describe.each(dbTargets())('notification center on %s', (target) => {
       expect((await unread(me)).system).toBe(1);
       expect((await counts).system).toBe(1);
       expect(await deleted).toMatchObject({ messageId: gone });
+      // Sync carries the deletion (last, as the latest change), without the content.
       const sync = await s.request('GET', '/api/messages/sync', { token: me.token });
-      expect(sync.body.messages.map((m: WireMessage) => m.id)).toEqual([keep]);
+      expect(sync.body.messages.map((m: WireMessage) => [m.id, m.deletedAt !== null, m.content === ''])).toEqual([
+        [keep, false, false],
+        [gone, true, true],
+      ]);
       expect((await s.request('DELETE', `/api/messages/${gone}`, { token: me.token })).status).toBe(404);
     });
 

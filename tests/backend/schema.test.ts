@@ -51,6 +51,16 @@ describe.each(dbTargets())('migrated schemas on %s', (target) => {
     await expect(p.message.create({ data: { fromUserId: '42', toUserId: '7', content: 'again', clientId: 'c-1' } })).rejects.toMatchObject({
       code: 'P2002',
     });
+    // Lifecycle: delivered, edited, a reply, the change stamp, reactions.
+    const reply = await p.message.create({
+      data: { fromUserId: '7', toUserId: '42', content: 're', deliveredAt: readAt, editedAt: readAt, replyToId: msg.id, changedAt: readAt },
+    });
+    expect(await p.message.findUniqueOrThrow({ where: { id: reply.id } })).toMatchObject({ deliveredAt: readAt, editedAt: readAt, replyToId: msg.id, changedAt: readAt });
+    const reaction = await p.reaction.create({ data: { messageId: reply.id, userId: '42', emoji: '👍', createdAt: readAt } });
+    expect(await p.reaction.findUniqueOrThrow({ where: { messageId_userId_emoji: { messageId: reply.id, userId: '42', emoji: '👍' } } })).toEqual(reaction);
+    // Every change moves the stamp (a trigger), whatever statement makes it.
+    const touched = await p.message.update({ where: { id: reply.id }, data: { isRead: true } });
+    expect(touched.changedAt.getTime()).toBeGreaterThan(readAt.getTime());
     // Rich messages: an upload with every field, a message that carries it, one with a location.
     const at = new Date('2026-01-02T03:04:05.000Z');
     const attachment = await p.attachment.create({
@@ -134,7 +144,7 @@ describe.each(dbTargets())('migrated schemas on %s', (target) => {
       `SELECT table_schema AS schema, table_name AS name FROM information_schema.tables
        WHERE table_schema IN ('public', 'friendchat') ORDER BY 1, 2`,
     );
-    expect(tables.filter((t) => t.schema === 'friendchat').map((t) => t.name)).toEqual(['Attachment', 'Group', 'GroupMember', 'Message', 'ModuleSecret', 'Mute', 'UserPresence', '_prisma_migrations']);
+    expect(tables.filter((t) => t.schema === 'friendchat').map((t) => t.name)).toEqual(['Attachment', 'Group', 'GroupMember', 'Message', 'ModuleSecret', 'Mute', 'Reaction', 'UserPresence', '_prisma_migrations']);
     expect(tables.filter((t) => t.schema === 'public').map((t) => t.name)).toEqual([
       'Achievement',
       'Follow',

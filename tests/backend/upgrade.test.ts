@@ -105,14 +105,16 @@ describe.each(dbTargets())('upgrading a round-1 database in place on %s', (targe
     expect(again.body.message.id).toBe(ids.chatRead);
   });
 
-  it('keeps notifications, and sync hands out everything not deleted', async () => {
+  it('keeps notifications, and sync hands out everything, the recalled one without content, in change order', async () => {
     const b = await login('bob');
     const list = (await s.request('GET', '/api/messages/system/list', { token: b.token })).body;
     expect(list.messages).toEqual([
       expect.objectContaining({ id: ids.system, messageType: 'SYSTEM_FOLLOW', isRead: false, metadata: { follower: expect.objectContaining({ id: alice }) } }),
     ]);
     const sync = (await s.request('GET', '/api/messages/sync', { token: b.token })).body;
-    expect(sync.messages.map((m: { id: string }) => m.id)).toEqual([ids.chatRead, ids.chatUnread, ids.system]);
+    // Changed last: read at t(2), created at t(3), recalled at t(5), created at t(6).
+    expect(sync.messages.map((m: { id: string }) => m.id)).toEqual([ids.chatRead, ids.chatUnread, ids.chatDeleted, ids.system]);
+    expect(sync.messages[2]).toMatchObject({ content: '', deletedAt: t(5) });
   });
 
   it('keeps lastSeenAt and the friendship', async () => {

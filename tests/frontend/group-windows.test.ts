@@ -181,7 +181,7 @@ describe('a group window', () => {
     const g = await inGroup({ history: [hello, m] });
     await g.openWindow();
     expect(bubbleTexts(g.win())).toEqual(['hello', 'oops']);
-    g.socket.serverEmit('chat:deleted', { messageId: m.id, groupId: team.id });
+    g.socket.serverEmit('chat:deleted', { messageId: m.id, groupId: team.id, deletedAt: new Date().toISOString() });
     await flush();
     expect(bubbleTexts(g.win())).toEqual(['hello']);
   });

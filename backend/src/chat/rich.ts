@@ -26,6 +26,8 @@ export interface RichDraft {
   kind: MessageKind;
   attachmentId: string | null;
   location: WireLocation | null;
+  /** The message this one answers (checked already), or null. */
+  replyToId?: string | null;
 }
 
 /** The SQLSTATE and constraint of a database error, raw from pg or PGlite. */
@@ -45,8 +47,8 @@ export function createRichMessages(db: Database, attachments: AttachmentService)
   // holds the upload's row while it runs, so the cleanup job cannot delete it underneath.
   const INSERT = `
     WITH ins AS (
-      INSERT INTO ${M} (id, "fromUserId", "toUserId", "groupId", content, "clientId", kind, "attachmentId", location)
-      VALUES ($1::uuid, $2::text, $3::text, $4::uuid, $5::text, $6::text, $7::text, $8::uuid, $9::text::jsonb)
+      INSERT INTO ${M} (id, "fromUserId", "toUserId", "groupId", content, "clientId", kind, "attachmentId", location, "replyToId")
+      VALUES ($1::uuid, $2::text, $3::text, $4::uuid, $5::text, $6::text, $7::text, $8::uuid, $9::text::jsonb, $10::uuid)
       ON CONFLICT ("fromUserId", "clientId") DO NOTHING
       RETURNING *
     ), sent AS (
@@ -77,6 +79,7 @@ export function createRichMessages(db: Database, attachments: AttachmentService)
           d.kind,
           d.attachmentId,
           d.location === null ? null : JSON.stringify(d.location),
+          d.replyToId ?? null,
         ]);
       } catch (err) {
         const { code, constraint } = dbError(err);

@@ -48,7 +48,7 @@ export const Location = z.strictObject({
  * What a send carries (DESIGN.md, "Rich messages"): text (`content`, 1–2000 characters), or an
  * upload (`attachmentId`) or a location with an optional caption. Not both an upload and a location.
  */
-const sendFields = { content: Caption.default(''), attachmentId: uuid.optional(), location: Location.optional() };
+const sendFields = { content: Caption.default(''), attachmentId: uuid.optional(), location: Location.optional(), replyToId: uuid.optional() };
 const bodyRule = (v: { content: string; attachmentId?: string; location?: unknown }, ctx: z.RefinementCtx) => {
   if (v.attachmentId !== undefined && v.location !== undefined) {
     ctx.addIssue({ code: 'custom', path: ['location'], message: 'a message carries an attachment or a location, not both' });

@@ -17,6 +17,7 @@ import { groupRoom } from '../groups/rooms.ts';
 import type { RichMessages, RichParts } from './rich.ts';
 import type { AttachmentService } from '../uploads/service.ts';
 import { filterSendText, noContentFilter, type ContentFilter } from './contentFilter.ts';
+import type { Lifecycle, Present } from './lifecycle.ts';
 
 export interface MessageServiceDeps {
   db: Database;
@@ -29,7 +30,9 @@ export interface MessageServiceDeps {
   onError?: (err: unknown) => void;
   /** Uploads and locations in messages; attachments on the wire with fresh signed urls. */
   rich: RichMessages;
-  attachments: Pick<AttachmentService, 'present' | 'discard'>;
+  attachments: Pick<AttachmentService, 'discard'> & { present: Present };
+  /** Replies and what recalls change of them (lifecycle.ts). */
+  lifecycle: Pick<Lifecycle, 'checkReply' | 'touchReplies'>;
   /** Masks or rejects listed words in what users write, before it is stored (default: none). */
   filter?: ContentFilter;
 }
@@ -43,6 +46,8 @@ export type SendInput = SendTarget &
     from: string;
     content: string;
     clientId?: string;
+    /** The message this one answers: one of the same conversation (else 404, nothing stored). */
+    replyToId?: string;
     /** The socket that sent it: it gets the ack, the sender's other tabs get `chat:message`. */
     originSocketId?: string;
     /**
@@ -66,7 +71,7 @@ export const toChatUser = (u: ChatUser): ChatUser => ({
 });
 
 export function createMessageService(deps: MessageServiceDeps) {
-  const { db, bus, friends, users, rateLimiter, unread, hooks = {}, onError = () => {}, rich, attachments, filter = noContentFilter } = deps;
+  const { db, bus, friends, users, rateLimiter, unread, hooks = {}, onError = () => {}, rich, attachments, lifecycle, filter = noContentFilter } = deps;
   const present = attachments.present;
   const prisma: PrismaClient = db.prisma;
 
@@ -82,7 +87,7 @@ export function createMessageService(deps: MessageServiceDeps) {
   async function resent(existing: Message, target: SendTarget): Promise<{ message: WireMessage; created: false }> {
     const same = target.groupId !== undefined ? existing.groupId === target.groupId : existing.groupId === null && existing.toUserId === target.to;
     if (!same) throw new AppError('CONFLICT', 'clientId already used for another conversation');
-    return { message: (await present([existing]))[0]!, created: false };
+    return { message: (await present([existing], { viewer: existing.fromUserId ?? undefined }))[0]!, created: false };
   }
 
   /** Who may send: a friend (direct), or a current member (group). Throws the contract's code. */
@@ -107,6 +112,15 @@ export function createMessageService(deps: MessageServiceDeps) {
     throw new AppError('NOT_FRIENDS', 'You can only message friends');
   }
 
+  /** Marks a message recalled (once): its deletedAt as the wire shows it. Replies to it change with it. */
+  async function recall(messageId: string): Promise<string> {
+    const deletedAt = new Date();
+    const { count } = await prisma.message.updateMany({ where: { id: messageId, deletedAt: null }, data: { deletedAt } });
+    if (count === 0) throw notFound('Message');
+    await lifecycle.touchReplies(messageId);
+    return deletedAt.toISOString();
+  }
+
   /**
    * A sender recalls their own group message (whether or not still a member). Members who
    * cannot recall it get FORBIDDEN, anyone else "not found". Members who had not read it yet
@@ -121,11 +135,10 @@ export function createMessageService(deps: MessageServiceDeps) {
       }
       throw notFound('Message');
     }
-    const { count } = await prisma.message.updateMany({ where: { id: m.id, deletedAt: null }, data: { deletedAt: new Date() } });
-    if (count === 0) throw notFound('Message');
+    const deletedAt = await recall(m.id);
     // A recalled message's upload goes with it, for everyone.
     if (m.attachmentId) await attachments.discard(m.attachmentId).catch(onError);
-    bus.emit([groupRoom(groupId), me], 'chat:deleted', { messageId: m.id, groupId });
+    bus.emit([groupRoom(groupId), me], 'chat:deleted', { messageId: m.id, groupId, deletedAt });
     const unreadBy = await db.sql<{ userId: string }>(
       `SELECT "userId" FROM ${db.table('GroupMember')}
        WHERE "groupId" = $1::uuid AND "leftAt" IS NULL AND "readAt" < ($2::timestamptz AT TIME ZONE 'UTC') AND "userId" <> $3::text`,
@@ -145,6 +158,16 @@ export function createMessageService(deps: MessageServiceDeps) {
       const answered = await checkSender(input, clientId);
       if (answered) return answered;
       const isRich = input.attachmentId !== undefined || input.location !== undefined;
+      const target = { fromUserId: from, toUserId: input.to ?? null, groupId: input.groupId ?? null, clientId, replyToId: input.replyToId ?? null };
+      if (target.replyToId !== null) {
+        try {
+          await lifecycle.checkReply(target, target.replyToId);
+        } catch (err) {
+          const existing = clientId ? await findByClientId(from, clientId) : null;
+          if (existing) return resent(existing, input);
+          throw err;
+        }
+      }
       let kind, text;
       try {
         text = filterSendText(filter, input);
@@ -163,7 +186,7 @@ export function createMessageService(deps: MessageServiceDeps) {
         if (existing) return resent(existing, input);
         throw new AppError('RATE_LIMITED', 'Too many messages, slow down');
       }
-      const draft = { fromUserId: from, toUserId: input.to ?? null, groupId: input.groupId ?? null, content: text.content, clientId };
+      const draft = { ...target, content: text.content };
       const { message: stored, created } = isRich
         ? await rich.write({ ...draft, kind, attachmentId: input.attachmentId ?? null, location: text.location ?? null })
         : await writer.write(draft);
@@ -171,7 +194,7 @@ export function createMessageService(deps: MessageServiceDeps) {
         if (rateLimited) await rateLimiter.refund(from);
         return resent(stored, input);
       }
-      const message = (await present([stored]))[0]!;
+      const message = (await present([stored], { fresh: true }))[0]!;
       if (input.groupId !== undefined) {
         // One emit to the group's room: every member's tabs (the sender's other tabs among
         // them), one publish when nodes share a Redis adapter. No recount per member: each
@@ -202,12 +225,17 @@ export function createMessageService(deps: MessageServiceDeps) {
       const page = rows.slice(0, limit);
       const oldest = page.at(-1);
       return {
-        messages: await present(page.reverse()),
+        messages: await present(page.reverse(), { viewer: me }),
         nextCursor: rows.length > limit && oldest ? encodeCursor(position(oldest)) : null,
       };
     },
 
-    /** Everything to or from me after the cursor, oldest first (chat and system). */
+    /**
+     * Everything to or from me created or changed after the cursor, each message once in its
+     * latest state (recalled ones too, without content), in change order (chat and system). The
+     * cursor is a position in (changedAt, id) order; a round-1 cursor, a (createdAt, id) position
+     * in the same format, reads as one and hands out at most some messages again.
+     */
     async sync(me: string, after: string | undefined, limit: number): Promise<SyncPage> {
       const from = after ? decodeCursor(after) : START;
       // Before the read: the bound must cover every transaction that could still commit.
@@ -216,8 +244,8 @@ export function createMessageService(deps: MessageServiceDeps) {
       const page = rows.slice(0, limit);
       const last = page.at(-1);
       return {
-        messages: await present(page),
-        nextCursor: last ? encodeCursor(position(last)) : (after ?? encodeCursor(START)),
+        messages: await present(page, { viewer: me }),
+        nextCursor: last ? encodeCursor({ createdAt: last.changedAt, id: last.id }) : (after ?? encodeCursor(START)),
         hasMore: rows.length > limit,
       };
     },
@@ -256,16 +284,15 @@ export function createMessageService(deps: MessageServiceDeps) {
         if (to === me) throw new AppError('FORBIDDEN', 'Only the sender can delete this message');
         throw notFound('Message');
       }
-      const { count } = await prisma.message.updateMany({ where: { id: messageId, deletedAt: null }, data: { deletedAt: new Date() } });
-      if (count === 0) throw notFound('Message');
+      const deletedAt = await recall(messageId);
       // A recalled message's upload goes with it, for everyone.
       if (m.attachmentId) await attachments.discard(m.attachmentId).catch(onError);
       if (isSystem) {
         // System messages have no other party; "system" tells the client which list to update.
-        bus.emit(me, 'chat:deleted', { messageId, peerId: 'system' });
+        bus.emit(me, 'chat:deleted', { messageId, peerId: 'system', deletedAt });
       } else {
-        bus.emit(m.fromUserId!, 'chat:deleted', { messageId, peerId: to });
-        bus.emit(to, 'chat:deleted', { messageId, peerId: m.fromUserId! });
+        bus.emit(m.fromUserId!, 'chat:deleted', { messageId, peerId: to, deletedAt });
+        bus.emit(to, 'chat:deleted', { messageId, peerId: m.fromUserId!, deletedAt });
       }
       if (!m.isRead) await unread.push(to);
     },
@@ -289,7 +316,7 @@ export function createMessageService(deps: MessageServiceDeps) {
       ]);
       // Direct messages only here (groupId null): the other party is never null.
       const peerOf = (m: Message) => (m.fromUserId === me ? m.toUserId! : m.fromUserId!);
-      const wire = new Map((await present(messages)).map((w) => [w.id, w]));
+      const wire = new Map((await present(messages, { viewer: me })).map((w) => [w.id, w]));
       const peers = new Map<string, ChatUser>((await users.byIds([...new Set(messages.map(peerOf))])).map((u) => [u.id, toChatUser(u)]));
       const muted = new Set(counts.muted.users);
       return messages

@@ -10,12 +10,15 @@ import type { EventBudget } from '../realtime/eventBudget.ts';
 import { AppError } from '../http/errors.ts';
 import type { MessageService } from './service.ts';
 import type { GroupService } from '../groups/service.ts';
+import type { Lifecycle } from './lifecycle.ts';
+import { DeliveredEvent, EditEvent, ReactEvent } from './lifecycleRoutes.ts';
 import { PresenceListEvent, ReadEvent, SendEvent, SyncEvent, TypingEvent } from './schemas.ts';
 
 type ChatSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
 
 export interface ChatHandlerDeps {
   messages: MessageService;
+  lifecycle: Pick<Lifecycle, 'delivered' | 'edit' | 'react'>;
   groups: GroupService;
   presence: PresenceService;
   friends: FriendGraph;
@@ -30,7 +33,7 @@ export interface ChatHandlerDeps {
 
 export function registerChatHandlers(socket: ChatSocket, deps: ChatHandlerDeps): void {
   const me = socket.data.userId;
-  const { messages, groups, presence, friends, bus, budget, onError } = deps;
+  const { messages, lifecycle, groups, presence, friends, bus, budget, onError } = deps;
   /** Runs `fn` only while the user's budget lasts; beyond it the ack answers RATE_LIMITED. */
   const budgeted =
     <I, R>(fn: (input: I) => Promise<R>) =>
@@ -79,6 +82,21 @@ export function registerChatHandlers(socket: ChatSocket, deps: ChatHandlerDeps):
       onError,
     ),
   );
+
+  // Delivered receipts, edits and reactions (DESIGN.md, "Message lifecycle"), on the same budget.
+  on(
+    'chat:delivered',
+    handler(
+      DeliveredEvent,
+      budgeted(async ({ messageIds }) => {
+        await lifecycle.delivered(me, messageIds);
+        return {};
+      }),
+      onError,
+    ),
+  );
+  on('chat:edit', handler(EditEvent, budgeted(async ({ messageId, content }) => ({ message: await lifecycle.edit(me, messageId, content) })), onError));
+  on('chat:react', handler(ReactEvent, budgeted(({ messageId, emoji, on: add }) => lifecycle.react(me, messageId, emoji, add)), onError));
 
   on('presence:list', handler(PresenceListEvent, budgeted(async () => ({ online: await presence.onlineFriends(me) })), onError));
 }

@@ -10,7 +10,9 @@ import { uuidv7 } from './ids.ts';
 /** The columns of a Message row, timestamps read back as UTC instants. */
 export const MESSAGE_COLUMNS = `id, "fromUserId", "toUserId", "groupId", "messageType", content, metadata, "clientId", "isRead",
   "readAt" AT TIME ZONE 'UTC' AS "readAt", "createdAt" AT TIME ZONE 'UTC' AS "createdAt",
-  "deletedAt" AT TIME ZONE 'UTC' AS "deletedAt", kind, "attachmentId", location`;
+  "deletedAt" AT TIME ZONE 'UTC' AS "deletedAt", kind, "attachmentId", location,
+  "deliveredAt" AT TIME ZONE 'UTC' AS "deliveredAt", "editedAt" AT TIME ZONE 'UTC' AS "editedAt", "replyToId",
+  "changedAt" AT TIME ZONE 'UTC' AS "changedAt"`;
 
 /** Parameter `$n`, an ISO instant, as the columns store time (UTC, without a time zone). */
 const utc = (n: number) => `($${n}::timestamptz AT TIME ZONE 'UTC')`;
@@ -93,50 +95,56 @@ export async function insertSystemMessages(db: Database, drafts: SystemDraft[]):
 }
 
 /**
- * How far a sync may read without skipping a message that is still being written (PostgreSQL).
+ * How far a sync may read without skipping a change that is still being written.
  *
- * Messages are ordered by `createdAt`, which is set when their transaction starts (or, for the
- * ORM's inserts, just after), while a sync sees only what has committed. A message still in
- * flight when a sync runs could otherwise commit behind the cursor that sync hands out, and the
- * next sync would skip it. So a sync reads only messages older than every transaction the
- * module has open in this database right now (and than now itself); what is newer comes in the
- * next sync (the client has it live already). Only the module writes messages, always on its own
- * connections, which carry its `application_name`: a host's transactions on the same database
- * (its own tables, or a notification stored in its transaction, which publishes only after it
- * commits) are not waited for. One millisecond of margin covers `createdAt`'s rounding to
- * milliseconds. Transactions open for more than 30 s (a forgotten session) are not waited for.
+ * Sync reads in `changedAt` order (the time a row was created or last changed: edited, recalled,
+ * delivered, read, reacted to), which the database sets to its transaction's start time, while a
+ * sync sees only what has committed. A change still in flight when a sync runs could otherwise
+ * commit behind the cursor that sync hands out, and the next sync would skip it. So a sync reads
+ * only changes older than every transaction the module has open in this database right now (and
+ * than now itself); what is newer comes in the next sync (the client has it live already). Only
+ * the module writes messages, always on its own connections, which carry its `application_name`:
+ * a host's transactions on the same database (its own tables, or a notification stored in its
+ * transaction, which publishes only after it commits) are not waited for. One millisecond of
+ * margin covers the stamps' rounding to milliseconds, and keeps a later change in the same
+ * millisecond as a row already handed out (a tie broken by id, either way) from being skipped.
+ * Transactions open for more than 30 s (a forgotten session) are not waited for.
  *
- * PGlite runs one statement or transaction at a time, so nothing is in flight during a sync.
+ * PGlite runs one statement or transaction at a time, so only the millisecond of margin applies.
  */
 export async function syncHorizon(db: Database): Promise<Date | null> {
-  if (db.kind !== 'postgres') return null;
-  const [row] = await db.sql<{ h: Date }>(
-    `SELECT least(clock_timestamp(), min(xact_start)) - interval '1 millisecond' AS h FROM pg_stat_activity
-     WHERE datname = current_database() AND application_name = $1 AND pid <> pg_backend_pid()
-       AND xact_start > clock_timestamp() - interval '30 seconds'`,
-    [db.applicationName],
-  );
+  const [row] =
+    db.kind === 'postgres'
+      ? await db.sql<{ h: Date }>(
+          `SELECT least(clock_timestamp(), min(xact_start)) - interval '1 millisecond' AS h FROM pg_stat_activity
+           WHERE datname = current_database() AND application_name = $1 AND pid <> pg_backend_pid()
+             AND xact_start > clock_timestamp() - interval '30 seconds'`,
+          [db.applicationName],
+        )
+      : await db.sql<{ h: Date }>(`SELECT clock_timestamp() - interval '1 millisecond' AS h`);
   return row ? new Date(row.h) : null;
 }
 
 function syncSql(table: string, members: string, withHorizon: boolean): string {
-  // $1 me, $2 limit, $3/$4 the cursor (time, id), $5 the horizon.
-  const bound = withHorizon ? `AND "createdAt" < ${utc(5)}` : '';
-  const after = `"deletedAt" IS NULL AND ${beyond('>', 3, 4)} ${bound}`;
-  // To me (the (toUserId, createdAt) index, read in order), from me, and in my groups while I
-  // was a member (the (groupId, createdAt) index, per membership), each at most a page (WITH
-  // TIES keeps the last time's ties so the id order below is exact), merged.
+  // $1 me, $2 limit, $3/$4 the cursor (time, id), $5 the horizon. Recalled messages are
+  // included (in their latest state: the wire leaves out their content).
+  const bound = withHorizon ? `AND "changedAt" < ${utc(5)}` : '';
+  const after = `"changedAt" >= ${utc(3)} AND ("changedAt" > ${utc(3)} OR id > $4::uuid) ${bound}`;
+  // To me (the (toUserId, changedAt) index, read in order), from me in direct chat ((fromUserId,
+  // changedAt)), and in my groups while I was a member ((groupId, changedAt), per membership:
+  // messages from my time in the group, changed before I left), each at most a page (WITH TIES
+  // keeps the last time's ties so the id order below is exact), merged.
   return `SELECT ${MESSAGE_COLUMNS} FROM (
-    (SELECT * FROM ${table} WHERE "toUserId" = $1::text AND ${after} ORDER BY "createdAt" FETCH FIRST $2 ROWS WITH TIES)
+    (SELECT * FROM ${table} WHERE "toUserId" = $1::text AND ${after} ORDER BY "changedAt" FETCH FIRST $2 ROWS WITH TIES)
     UNION ALL
-    (SELECT * FROM ${table} WHERE "fromUserId" = $1::text AND "toUserId" <> $1::text AND ${after} ORDER BY "createdAt" FETCH FIRST $2 ROWS WITH TIES)
+    (SELECT * FROM ${table} WHERE "fromUserId" = $1::text AND "toUserId" <> $1::text AND ${after} ORDER BY "changedAt" FETCH FIRST $2 ROWS WITH TIES)
     UNION ALL
     (SELECT g.* FROM ${members} gm CROSS JOIN LATERAL (
        SELECT * FROM ${table} WHERE "groupId" = gm."groupId" AND ${after}
-         AND "createdAt" >= gm."joinedAt" AND (gm."leftAt" IS NULL OR "createdAt" <= gm."leftAt")
-       ORDER BY "createdAt" FETCH FIRST $2 ROWS WITH TIES) g
+         AND "createdAt" >= gm."joinedAt" AND (gm."leftAt" IS NULL OR ("createdAt" <= gm."leftAt" AND "changedAt" <= gm."leftAt"))
+       ORDER BY "changedAt" FETCH FIRST $2 ROWS WITH TIES) g
      WHERE gm."userId" = $1::text)
-  ) m ORDER BY "createdAt", id LIMIT $2`;
+  ) m ORDER BY "changedAt", id LIMIT $2`;
 }
 const syncStatement = (withHorizon: boolean) => {
   const cache = new Map<string, string>();
@@ -150,8 +158,8 @@ const SYNC = syncStatement(false);
 const SYNC_BOUNDED = syncStatement(true);
 
 /**
- * Messages to or from `me`, and of my groups from when I joined to when I left, after the position
- * (and before `horizon`), oldest first, at most `limit`.
+ * Messages to or from `me`, and of my groups from when I joined to when I left, created or
+ * changed after the position (and before `horizon`), in change order, at most `limit`.
  */
 export function syncRows(db: Database, me: string, after: Position, horizon: Date | null, limit: number): Promise<Message[]> {
   const params: unknown[] = [me, limit, after.createdAt.toISOString(), after.id];

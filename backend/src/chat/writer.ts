@@ -17,6 +17,8 @@ export interface Draft {
   groupId: string | null;
   content: string;
   clientId: string | null;
+  /** The message this one answers (checked already), or null. */
+  replyToId?: string | null;
 }
 
 export interface Written {
@@ -37,8 +39,8 @@ export function createMessageWriter(db: Database, maxBatch = 500) {
   // than through Prisma because it runs for every message and the ORM's per-query cost dominated
   // it (see bench/README.md). ON CONFLICT skips a clientId the sender already used.
   const INSERT = `
-    INSERT INTO ${db.table('Message')} (id, "fromUserId", "toUserId", "groupId", content, "clientId")
-    SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::uuid[], $5::text[], $6::text[])
+    INSERT INTO ${db.table('Message')} (id, "fromUserId", "toUserId", "groupId", content, "clientId", "replyToId")
+    SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::uuid[], $5::text[], $6::text[], $7::uuid[])
     ON CONFLICT ("fromUserId", "clientId") DO NOTHING
     RETURNING ${MESSAGE_COLUMNS}`;
   const insert = (data: (Draft & { id: string })[]) =>
@@ -49,6 +51,7 @@ export function createMessageWriter(db: Database, maxBatch = 500) {
       data.map((d) => d.groupId),
       data.map((d) => d.content),
       data.map((d) => d.clientId),
+      data.map((d) => d.replyToId ?? null),
     ]);
   let queue: Pending[] = [];
   let writing = false;

@@ -46,7 +46,8 @@ export interface GroupServiceDeps {
   /** GROUP_MAX_MEMBERS: at most this many members (default 500). */
   maxMembers: number;
   /** Messages as the wire shows them, uploads with fresh signed urls (the attachment service's). */
-  present: (rows: Message[]) => Promise<WireMessage[]>;
+  /** Rows on the wire; `viewer`: whose `reactions[].mine`. */
+  present: (rows: Message[], opts?: { viewer?: string }) => Promise<WireMessage[]>;
   /** Masks or rejects listed words in group names, before they are stored (default: none). */
   filter?: ContentFilter;
 }
@@ -194,10 +195,11 @@ export function createGroupService(deps: GroupServiceDeps) {
     if (a.rooms && !a.rooms.member) rooms.changed({ groupId: a.group.id, ...a.rooms });
   }
 
-  const toMemberEntry = (user: PublicUser, row: { role: GroupRole; joinedAt: Date }): GroupMemberEntry => ({
+  const toMemberEntry = (user: PublicUser, row: { role: GroupRole; joinedAt: Date; readAt?: Date }): GroupMemberEntry => ({
     user,
     role: row.role,
     joinedAt: row.joinedAt.toISOString(),
+    ...(row.readAt ? { readAt: row.readAt.toISOString() } : {}),
   });
 
   /** Every one of `ids` is a friend of `me` (NOT_FRIENDS), and a user the host knows (404). */
@@ -286,8 +288,8 @@ export function createGroupService(deps: GroupServiceDeps) {
       const { group, member } = await groupAccess(db, groupId, me);
       if (!group) throw notFound('Group');
       if (group.visibility !== 'public' && (!member || member.leftAt !== null)) throw notMember();
-      const rows = await db.sql<{ userId: string; role: GroupRole; joinedAt: Date }>(
-        `SELECT "userId", role, "joinedAt" AT TIME ZONE 'UTC' AS "joinedAt" FROM ${MEMBER}
+      const rows = await db.sql<{ userId: string; role: GroupRole; joinedAt: Date; readAt: Date }>(
+        `SELECT "userId", role, "joinedAt" AT TIME ZONE 'UTC' AS "joinedAt", "readAt" AT TIME ZONE 'UTC' AS "readAt" FROM ${MEMBER}
          WHERE "groupId" = $1::uuid AND "leftAt" IS NULL`,
         [groupId],
       );
@@ -512,7 +514,7 @@ export function createGroupService(deps: GroupServiceDeps) {
       const shown = rows.slice(0, limit);
       const oldest = shown.at(-1);
       return {
-        messages: (await present(shown.reverse())) as GroupWireMessage[],
+        messages: (await present(shown.reverse(), { viewer: me })) as GroupWireMessage[],
         nextCursor: rows.length > limit && oldest ? encodeCursor({ createdAt: oldest.createdAt, id: oldest.id }) : null,
       };
     },

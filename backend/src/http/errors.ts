@@ -17,6 +17,7 @@ const STATUS: Record<ErrorCode, number> = {
   NOT_MEMBER: 403,
   GROUP_FULL: 400,
   CONTENT_REJECTED: 422,
+  EDIT_WINDOW_CLOSED: 409,
 };
 
 export class AppError extends Error {

@@ -78,9 +78,34 @@ export interface WireLocation {
   label?: string;
 }
 
+/**
+ * What a reply shows of the message it answers (DESIGN.md, "Message lifecycle"). `excerpt`: at
+ * most 100 characters (code points) of its content, else its file name, else its place's label,
+ * else ''. A recalled original: `recalled: true`, `excerpt: null`.
+ */
+export interface WireReplyTo {
+  id: string;
+  fromUserId: string | null;
+  kind: MessageKind;
+  excerpt: string | null;
+  recalled: boolean;
+}
+
+/**
+ * One emoji's reactions to a message: how many users gave it, and whether the receiver of this
+ * message (the caller of a route, the user a sync or history page is for) is one of them. Listed
+ * in the order each emoji was first given (ties by emoji).
+ */
+export interface WireReaction {
+  emoji: string;
+  count: number;
+  mine: boolean;
+}
+
 /** Fields every message on the wire has; times are ISO strings. */
 interface WireMessageBase {
   id: string;
+  /** '' once recalled (`deletedAt` set). */
   content: string;
   clientId: string | null;
   isRead: boolean;
@@ -90,6 +115,22 @@ interface WireMessageBase {
   kind: MessageKind;
   attachment: WireAttachment | null;
   location: WireLocation | null;
+  /**
+   * When the recipient's client first acknowledged it (`chat:delivered`); for a group message,
+   * when the first member's did. null until then (and always for notifications).
+   */
+  deliveredAt: string | null;
+  /** When its sender last edited it; null if never. */
+  editedAt: string | null;
+  /**
+   * When it was recalled (or a notification deleted). Only sync hands out such messages (history
+   * and counts leave them out); they carry no content: `content` '', `attachment`, `location`
+   * and `replyTo` null, `reactions` [].
+   */
+  deletedAt: string | null;
+  /** The message this one answers, or null. */
+  replyTo: WireReplyTo | null;
+  reactions: WireReaction[];
 }
 
 /** A message to one user (direct chat or a notification): `toUserId` set, `groupId` null. */
@@ -147,6 +188,12 @@ export interface GroupMemberEntry {
   user: PublicUser;
   role: GroupRole;
   joinedAt: string;
+  /**
+   * The member's read position (GET /api/groups/:groupId; `group:read` moves it): a group message
+   * is read by the members, its sender aside, whose `readAt` is at or after its `createdAt`
+   * ("read by 3").
+   */
+  readAt?: string;
 }
 
 /**
@@ -233,7 +280,9 @@ export type ErrorCode =
   /** 400: the group would have more than GROUP_MAX_MEMBERS members. */
   | 'GROUP_FULL'
   /** 422: the text contains a word of the content filter's list (CONTENT_FILTER_MODE=reject). */
-  | 'CONTENT_REJECTED';
+  | 'CONTENT_REJECTED'
+  /** 409: the message is older than EDIT_WINDOW_SECONDS, too old to edit. */
+  | 'EDIT_WINDOW_CLOSED';
 
 export type Ack<T extends object> = (res: ({ ok: true } & T) | { ok: false; error: ErrorBody }) => void;
 
@@ -253,6 +302,8 @@ export interface SendContent {
   clientId: string;
   attachmentId?: string;
   location?: WireLocation;
+  /** The message this one answers: one of the same conversation (else 404 NOT_FOUND). */
+  replyToId?: string;
 }
 
 /** A chat message to send: `to` a friend, or to a `groupId` the sender is a member of. */
@@ -266,6 +317,16 @@ export interface ClientToServerEvents {
   'chat:typing': (payload: { to: string; typing: boolean } | { groupId: string; typing: boolean }, ack?: Ack<object>) => void;
   'chat:sync': (payload: { after?: string; limit?: number }, ack: Ack<SyncPage>) => void;
   'presence:list': (payload: Record<string, never>, ack: Ack<{ online: string[] }>) => void;
+  /**
+   * My client received these messages addressed to me (live or by sync): 1–100 ids. An id that
+   * is not a message to me (direct: `toUserId` me; group: I am a current member, not its sender)
+   * refuses the whole batch with NOT_FOUND, storing nothing.
+   */
+  'chat:delivered': (payload: { messageIds: string[] }, ack: Ack<object>) => void;
+  /** The sender edits a text message within EDIT_WINDOW_SECONDS; the ack carries the edited message. */
+  'chat:edit': (payload: { messageId: string; content: string }, ack: Ack<{ message: WireMessage }>) => void;
+  /** Adds (`on: true`) or takes back my `emoji` on a message; the ack has its reactions as I see them. */
+  'chat:react': (payload: { messageId: string; emoji: string; on: boolean }, ack: Ack<{ reactions: WireReaction[] }>) => void;
 }
 
 /**
@@ -282,8 +343,26 @@ export type SessionClosedReason = 'too_many_sockets' | 'token_expired' | 'user_d
 export interface ServerToClientEvents {
   'chat:message': (payload: { message: WireMessage }) => void;
   'chat:read': (payload: { by: string; peerId: string; readAt: string }) => void;
-  /** A recalled message: `peerId` for direct chat (the other party, seen from the receiver), `groupId` for a group's. */
-  'chat:deleted': (payload: { messageId: string; peerId: string } | { messageId: string; groupId: string }) => void;
+  /**
+   * A recalled message: `peerId` for direct chat (the other party, seen from the receiver),
+   * `groupId` for a group's; `deletedAt` as sync will show it. A client keeps the message as
+   * recalled (see `WireMessage.deletedAt`) and marks replies to it (`replyTo.recalled`).
+   */
+  'chat:deleted': (payload: ({ messageId: string; peerId: string } | { messageId: string; groupId: string }) & { deletedAt: string }) => void;
+  /**
+   * Messages `by` received (`deliveredAt` set for the first time): to the sender and `by`'s tabs
+   * (direct), or to the group's members (`groupId` set).
+   */
+  'chat:delivered': (payload: { by: string; messageIds: string[]; deliveredAt: string; groupId?: string }) => void;
+  /**
+   * A message was edited: to both sides (direct) or the group's members. A client replaces its
+   * copy with `message` but keeps its own `reactions` (here they are as the editor sees them; a
+   * client keeps its own up to date with `chat:reaction`), and updates `replyTo.excerpt` of
+   * replies to it.
+   */
+  'chat:edited': (payload: { message: WireMessage }) => void;
+  /** `userId` added (`on`) or took back `emoji` on a message: to both sides (direct) or the group's members. */
+  'chat:reaction': (payload: { messageId: string; emoji: string; userId: string; on: boolean }) => void;
   /** `groupId` set: `from` is typing in that group (to the other members). */
   'chat:typing': (payload: { from: string; typing: boolean; groupId?: string }) => void;
   'presence:update': (payload: { userId: string; online: boolean; lastSeenAt: string | null }) => void;

@@ -49,6 +49,11 @@ export const useOutboxStore = defineStore('friendChatOutbox', () => {
       isRead: false,
       readAt: null,
       createdAt: new Date().toISOString(),
+      deliveredAt: null,
+      editedAt: null,
+      deletedAt: null,
+      replyTo: null,
+      reactions: [],
       pending: 'sending',
       ...fields,
     };

@@ -1,0 +1,229 @@
+// Sync carries changes (DESIGN.md, "Message lifecycle"): a client that was away while messages
+// were delivered, edited, recalled, reacted to and read, and new ones arrived, syncs from its old
+// cursor and ends with exactly what a client that stayed online built from the live events.
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { WireMessage } from '../../backend/src/realtime/events.ts';
+import { excerptOf } from '../../backend/src/chat/lifecycle.ts';
+import { dbTargets } from '../helpers/db.ts';
+import { startServer, type ClientSocket, type TestServer, type TestUser } from '../helpers/server.ts';
+import { emitAck, waitFor } from '../helpers/wait.ts';
+import { friendPair, sendOverSocket } from '../helpers/chat.ts';
+import { createGroup, usersWithFriend } from '../helpers/groups.ts';
+
+type SyncPage = { messages: WireMessage[]; nextCursor: string; hasMore: boolean };
+
+/** What a client keeps: every message by id, updated as docs/protocol.md tells a client to. */
+class ClientView {
+  readonly messages = new Map<string, WireMessage>();
+  constructor(readonly me: string) {}
+
+  /** A message as the server hands it out (send ack, chat:message, sync): its latest state. */
+  put(m: WireMessage): void {
+    this.messages.set(m.id, structuredClone(m));
+  }
+
+  private repliesTo(id: string, change: (r: NonNullable<WireMessage['replyTo']>) => void): void {
+    for (const m of this.messages.values()) if (m.replyTo?.id === id) change(m.replyTo);
+  }
+
+  /** Applies the live events, as a client that stays online does. */
+  follow(socket: ClientSocket): void {
+    socket.on('chat:message', ({ message }) => this.put(message));
+    socket.on('chat:edited', ({ message }) => {
+      const mine = this.messages.get(message.id);
+      this.put({ ...message, reactions: mine ? mine.reactions : message.reactions } as WireMessage);
+      this.repliesTo(message.id, (r) => (r.excerpt = excerptOf(message.content)));
+    });
+    socket.on('chat:deleted', (p) => {
+      const m = this.messages.get(p.messageId);
+      if (m) Object.assign(m, { deletedAt: p.deletedAt, content: '', attachment: null, location: null, replyTo: null, reactions: [] });
+      this.repliesTo(p.messageId, (r) => Object.assign(r, { recalled: true, excerpt: null }));
+    });
+    socket.on('chat:delivered', ({ messageIds, deliveredAt }) => {
+      for (const id of messageIds) {
+        const m = this.messages.get(id);
+        if (m && m.deliveredAt === null) m.deliveredAt = deliveredAt;
+      }
+    });
+    socket.on('chat:read', ({ by, peerId, readAt }) => {
+      for (const m of this.messages.values()) {
+        if (m.fromUserId === peerId && m.toUserId === by && !m.isRead && m.deletedAt === null) Object.assign(m, { isRead: true, readAt });
+      }
+    });
+    socket.on('chat:reaction', ({ messageId, emoji, userId, on }) => {
+      const m = this.messages.get(messageId);
+      if (!m) return;
+      const r = m.reactions.find((x) => x.emoji === emoji);
+      if (on) {
+        if (r) Object.assign(r, { count: r.count + 1, mine: r.mine || userId === this.me });
+        else m.reactions.push({ emoji, count: 1, mine: userId === this.me });
+      } else if (r) {
+        Object.assign(r, { count: r.count - 1, mine: userId === this.me ? false : r.mine });
+        if (r.count === 0) m.reactions = m.reactions.filter((x) => x !== r);
+      }
+    });
+  }
+
+  /** Everything, in id order, for comparing two views field by field. */
+  snapshot(): WireMessage[] {
+    return [...this.messages.values()].sort((a, b) => (a.id < b.id ? -1 : 1));
+  }
+}
+
+describe.each(dbTargets())('sync carries changes on %s', (target) => {
+  let s: TestServer;
+  beforeAll(async () => {
+    s = await startServer({ target });
+  });
+  afterAll(async () => s.close());
+
+  async function syncAll(socket: ClientSocket, after: string | undefined) {
+    const messages: WireMessage[] = [];
+    let cursor = after;
+    for (;;) {
+      const page = (await emitAck(socket, 'chat:sync', { ...(cursor ? { after: cursor } : {}), limit: 3 })) as SyncPage & { ok: boolean };
+      expect(page.ok).toBe(true);
+      messages.push(...page.messages);
+      cursor = page.nextCursor;
+      if (!page.hasMore) return { messages, cursor: cursor! };
+    }
+  }
+
+  /** Two tabs of `user` with the same starting view: one stays online, one goes away with its cursor. */
+  async function twoDevices(user: TestUser) {
+    const online = await s.connect(user);
+    const away = await s.connect(user);
+    const onlineView = new ClientView(user.id);
+    const awayView = new ClientView(user.id);
+    for (const m of (await syncAll(online, undefined)).messages) onlineView.put(m);
+    const start = await syncAll(away, undefined);
+    for (const m of start.messages) awayView.put(m);
+    expect(awayView.snapshot()).toEqual(onlineView.snapshot());
+    onlineView.follow(online);
+    away.disconnect();
+    return { online, onlineView, awayView, cursor: start.cursor };
+  }
+
+  /** The away device comes back and syncs from its old cursor; each changed message comes once. */
+  async function comeBack(user: TestUser, awayView: ClientView, cursor: string) {
+    const back = await s.connect(user);
+    const missed = await syncAll(back, cursor);
+    const ids = missed.messages.map((m) => m.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    for (const m of missed.messages) awayView.put(m);
+    return { ids, back };
+  }
+
+  it('direct chat: delivered, edited, recalled, reacted to, read, a reply and a new message', async () => {
+    const [alice, bob] = await friendPair(s);
+    const aliceTab = await s.connect(alice);
+    const m1 = (await sendOverSocket(aliceTab, bob.id, 'first')).message;
+    const m2 = (await sendOverSocket(aliceTab, bob.id, 'to be recalled')).message;
+    const m3 = (await sendOverSocket(aliceTab, bob.id, 'to be edited')).message;
+    const b1 = (await s.request('POST', `/api/messages/${alice.id}`, { token: bob.token, body: { content: 'from bob' } })).body.message as WireMessage;
+
+    const { online, onlineView, awayView, cursor } = await twoDevices(bob);
+    const next = (event: string) => waitFor(online, event);
+
+    // Delivered: the online device acknowledges what it got.
+    let seen = next('chat:delivered');
+    expect(await emitAck(online, 'chat:delivered', { messageIds: [m1.id, m2.id, m3.id] })).toEqual({ ok: true });
+    await seen;
+    // A reply from bob (his own send: the ack is his copy).
+    const reply = await emitAck(online, 'chat:send', { to: alice.id, content: 'answering', clientId: randomUUID(), replyToId: m3.id });
+    expect(reply.ok).toBe(true);
+    onlineView.put(reply.message);
+    expect(reply.message.replyTo).toEqual({ id: m3.id, fromUserId: alice.id, kind: 'text', excerpt: 'to be edited', recalled: false });
+    // Alice edits, recalls, reacts, reads.
+    seen = next('chat:edited');
+    expect((await s.request('PATCH', `/api/messages/${m3.id}`, { token: alice.token, body: { content: 'edited now' } })).status).toBe(200);
+    await seen;
+    seen = next('chat:deleted');
+    expect((await s.request('DELETE', `/api/messages/${m2.id}`, { token: alice.token })).status).toBe(204);
+    await seen;
+    seen = next('chat:reaction');
+    expect((await s.request('PUT', `/api/messages/${b1.id}/reactions/${encodeURIComponent('👍')}`, { token: alice.token })).status).toBe(200);
+    await seen;
+    seen = next('chat:reaction');
+    expect((await emitAck(online, 'chat:react', { messageId: m1.id, emoji: '❤️', on: true })).ok).toBe(true);
+    await seen;
+    seen = next('chat:read');
+    expect(await emitAck(aliceTab, 'chat:read', { peerId: bob.id })).toEqual({ ok: true, updated: 2 });
+    await seen;
+    // A new message arrives, and is acknowledged.
+    seen = next('chat:message');
+    const m4 = (await sendOverSocket(aliceTab, bob.id, 'while you were away')).message;
+    await seen;
+    seen = next('chat:delivered');
+    await emitAck(online, 'chat:delivered', { messageIds: [m4.id] });
+    await seen;
+
+    const { ids } = await comeBack(bob, awayView, cursor);
+    expect(ids.sort()).toEqual([m1.id, m2.id, m3.id, b1.id, reply.message.id, m4.id].sort());
+    expect(awayView.snapshot()).toEqual(onlineView.snapshot());
+    // And that is what the server holds: a fresh sync from the start gives the same.
+    const fresh = new ClientView(bob.id);
+    for (const m of (await syncAll(online, undefined)).messages) fresh.put(m);
+    expect(fresh.snapshot()).toEqual(onlineView.snapshot());
+
+    // Spot checks of what the views hold.
+    const view = new Map(awayView.snapshot().map((m) => [m.id, m]));
+    expect(view.get(m2.id)).toMatchObject({ content: '', deletedAt: expect.any(String), reactions: [] });
+    expect(view.get(m3.id)).toMatchObject({ content: 'edited now', editedAt: expect.any(String), deliveredAt: expect.any(String) });
+    expect(view.get(m1.id)!.reactions).toEqual([{ emoji: '❤️', count: 1, mine: true }]);
+    expect(view.get(b1.id)).toMatchObject({ isRead: true, reactions: [{ emoji: '👍', count: 1, mine: false }] });
+    expect(view.get(reply.message.id)!.replyTo).toMatchObject({ excerpt: 'edited now', recalled: false });
+  });
+
+  it('groups: delivered, edited, recalled, reacted to, a reply and a new message', async () => {
+    const [alice, bob, carol] = await usersWithFriend(s, 3);
+    const group = await createGroup(s, alice!, [bob!, carol!]);
+    const send = async (u: TestUser, content: string, replyToId?: string) => {
+      const r = await s.request('POST', `/api/groups/${group.id}/messages`, { token: u.token, body: { content, clientId: randomUUID(), ...(replyToId ? { replyToId } : {}) } });
+      expect(r.status).toBe(201);
+      return r.body.message as WireMessage;
+    };
+    const g1 = await send(alice!, 'hello group');
+    const g2 = await send(alice!, 'oops');
+    const g3 = await send(carol!, 'typo here');
+
+    const { online, onlineView, awayView, cursor } = await twoDevices(bob!);
+    const next = (event: string) => waitFor(online, event);
+
+    let seen = next('chat:delivered');
+    expect(await emitAck(online, 'chat:delivered', { messageIds: [g1.id, g2.id, g3.id] })).toEqual({ ok: true });
+    expect(await seen).toMatchObject({ by: bob!.id, groupId: group.id });
+    seen = next('chat:edited');
+    expect((await s.request('PATCH', `/api/messages/${g3.id}`, { token: carol!.token, body: { content: 'no typo' } })).status).toBe(200);
+    await seen;
+    seen = next('chat:deleted');
+    expect((await s.request('DELETE', `/api/messages/${g2.id}`, { token: alice!.token })).status).toBe(204);
+    await seen;
+    seen = next('chat:reaction');
+    expect((await s.request('PUT', `/api/messages/${g1.id}/reactions/${encodeURIComponent('🎉')}`, { token: carol!.token })).status).toBe(200);
+    await seen;
+    seen = next('chat:reaction');
+    expect((await emitAck(online, 'chat:react', { messageId: g1.id, emoji: '🎉', on: true })).ok).toBe(true);
+    await seen;
+    seen = next('chat:message');
+    const g4 = await send(carol!, 'replying', g3.id);
+    await seen;
+    // Reading moves bob's position, not the messages (read by N comes from the members' positions).
+    const read = next('group:read');
+    expect((await s.request('POST', `/api/groups/${group.id}/read`, { token: alice!.token })).status).toBe(200);
+    await read;
+
+    const { ids } = await comeBack(bob!, awayView, cursor);
+    expect(ids.sort()).toEqual([g1.id, g2.id, g3.id, g4.id].sort());
+    expect(awayView.snapshot()).toEqual(onlineView.snapshot());
+    const view = new Map(awayView.snapshot().map((m) => [m.id, m]));
+    expect(view.get(g1.id)!.reactions).toEqual([{ emoji: '🎉', count: 2, mine: true }]);
+    expect(view.get(g4.id)!.replyTo).toEqual({ id: g3.id, fromUserId: carol!.id, kind: 'text', excerpt: 'no typo', recalled: false });
+
+    // Read by N: the members' read positions.
+    const details = await s.request('GET', `/api/groups/${group.id}`, { token: bob!.token });
+    const readers = details.body.members.filter((m: { user: { id: string }; readAt: string }) => m.user.id !== carol!.id && m.readAt >= g4.createdAt);
+    expect(readers.map((m: { user: { id: string } }) => m.user.id)).toEqual([alice!.id]);
+  });
+});
