@@ -16,6 +16,8 @@ const STATUS: Record<ErrorCode, number> = {
   INTERNAL: 500,
   NOT_MEMBER: 403,
   GROUP_FULL: 400,
+  CONTENT_REJECTED: 422,
+  EDIT_WINDOW_CLOSED: 409,
 };
 
 export class AppError extends Error {

@@ -78,6 +78,21 @@ export interface WireLocation {
   label?: string;
 }
 
+/** What a reply carries of the message it answers (DESIGN.md, "Message lifecycle"); `excerpt` ≤ 100 characters. */
+export interface WireReplyTo {
+  id: string;
+  fromUserId: string | null;
+  kind: MessageKind;
+  excerpt: string;
+}
+
+/** One emoji's reactions on a message: how many people, and whether the caller is one of them. */
+export interface WireReaction {
+  emoji: string;
+  count: number;
+  mine: boolean;
+}
+
 /** Fields every message on the wire has; times are ISO strings. */
 interface WireMessageBase {
   id: string;
@@ -90,6 +105,15 @@ interface WireMessageBase {
   kind: MessageKind;
   attachment: WireAttachment | null;
   location: WireLocation | null;
+  /** When the recipient's client first acknowledged it (`chat:delivered`). */
+  deliveredAt: string | null;
+  /** The last edit (`chat:edit`), within EDIT_WINDOW_SECONDS of sending. */
+  editedAt: string | null;
+  /** Set on a recalled message as sync carries it (no content then); history leaves them out. */
+  deletedAt: string | null;
+  /** The message this one answers (`replyToId` when sent). */
+  replyTo: WireReplyTo | null;
+  reactions: WireReaction[];
 }
 
 /** A message to one user (direct chat or a notification): `toUserId` set, `groupId` null. */
@@ -226,7 +250,11 @@ export type ErrorCode =
   /** 403: the caller is not (or no longer) a member of the group. */
   | 'NOT_MEMBER'
   /** 400: the group would have more than GROUP_MAX_MEMBERS members. */
-  | 'GROUP_FULL';
+  | 'GROUP_FULL'
+  /** 422: the content filter refused the text (CONTENT_FILTER_MODE=reject). */
+  | 'CONTENT_REJECTED'
+  /** 409: the message is older than EDIT_WINDOW_SECONDS. */
+  | 'EDIT_WINDOW_CLOSED';
 
 export type Ack<T extends object> = (res: ({ ok: true } & T) | { ok: false; error: ErrorBody }) => void;
 
@@ -246,6 +274,8 @@ export interface SendContent {
   clientId: string;
   attachmentId?: string;
   location?: WireLocation;
+  /** A message of the same conversation this one answers. */
+  replyToId?: string;
 }
 
 /** A chat message to send: `to` a friend, or to a `groupId` the sender is a member of. */
@@ -259,6 +289,12 @@ export interface ClientToServerEvents {
   'chat:typing': (payload: { to: string; typing: boolean } | { groupId: string; typing: boolean }, ack?: Ack<object>) => void;
   'chat:sync': (payload: { after?: string; limit?: number }, ack: Ack<SyncPage>) => void;
   'presence:list': (payload: Record<string, never>, ack: Ack<{ online: string[] }>) => void;
+  /** Messages to me this client received (live or by sync), batched. */
+  'chat:delivered': (payload: { messageIds: string[] }, ack: Ack<object>) => void;
+  /** New content for my own text message, within EDIT_WINDOW_SECONDS. */
+  'chat:edit': (payload: { messageId: string; content: string }, ack: Ack<{ message?: WireMessage }>) => void;
+  /** Add (`on`) or take back my reaction with `emoji`. */
+  'chat:react': (payload: { messageId: string; emoji: string; on: boolean }, ack: Ack<object>) => void;
 }
 
 /**
@@ -300,6 +336,12 @@ export interface ServerToClientEvents {
   }) => void;
   /** `userId` read the group up to `readAt`: to the members. */
   'group:read': (payload: { groupId: string; userId: string; readAt: string }) => void;
+  /** `by`'s client received these messages (to their sender, and `by`'s other tabs). */
+  'chat:delivered': (payload: { by: string; messageIds: string[]; deliveredAt: string }) => void;
+  /** A message was edited: to both sides. */
+  'chat:edited': (payload: { message: WireMessage }) => void;
+  /** `userId` added (`on`) or took back a reaction: to both sides. */
+  'chat:reaction': (payload: { messageId: string; emoji: string; userId: string; on: boolean }) => void;
 }
 
 /** Between backend nodes (through the Socket.IO adapter). */

@@ -53,6 +53,11 @@ export function wire(from: PublicUser, to: PublicUser, content: string, extra: P
     kind: 'text',
     attachment: null,
     location: null,
+    deliveredAt: null,
+    editedAt: null,
+    deletedAt: null,
+    replyTo: null,
+    reactions: [],
     ...extra,
   };
 }
