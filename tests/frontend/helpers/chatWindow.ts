@@ -28,6 +28,8 @@ export async function chatWithBob(history: ChatWireMessage[] = [], routes: Recor
   const row = (id: string) => bubble(id)?.closest<HTMLElement>('.bubble-row') ?? null;
   /** Each bubble's own text (its body), in order. */
   const texts = () => $$('[data-testid="message-bubble"] .bubble-text').map((e) => e.textContent);
+  /** Every bubble's message id, in order. */
+  const ids = () => $$('[data-testid="message-bubble"]').map((b) => b.dataset.messageId);
   async function type(text: string, key: Partial<KeyboardEventInit> = { key: 'Enter' }) {
     await input().setValue(text);
     await input().trigger('keydown', key);
@@ -36,5 +38,5 @@ export async function chatWithBob(history: ChatWireMessage[] = [], routes: Recor
   /** What the server stores for alice's send of `content`. */
   const stored = (payload: { content: string; clientId: string }, extra: Partial<ChatWireMessage> = {}) =>
     wire(alice, bob, payload.content, { clientId: payload.clientId, ...extra });
-  return { ...s, wrapper, input, bubble, row, texts, type, stored };
+  return { ...s, wrapper, input, bubble, row, texts, ids, type, stored };
 }
