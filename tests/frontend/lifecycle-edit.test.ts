@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { $, chatWithBob, click } from './helpers/chatWindow';
 import { alice, bob, endSession, flush, wire } from './helpers/session';
 
@@ -87,5 +87,28 @@ describe('editing a message', () => {
     s.socket.serverEmit('chat:edited', { message: wire(bob, alice, 'an old one, edited', { editedAt: new Date().toISOString() }) });
     await flush();
     expect(s.texts()).toEqual(['shown']);
+  });
+});
+
+describe('in Chinese', () => {
+  it('says edited, replying, delivered and a refused edit in zh-CN', async () => {
+    vi.spyOn(navigator, 'language', 'get').mockReturnValue('zh-CN');
+    const mine = wire(alice, bob, '七点见', { createdAt: ago(3) });
+    const theirs = wire(bob, alice, '好的');
+    const s = await chatWithBob([mine, theirs]);
+    s.socket.serverEmit('chat:delivered', { by: bob.id, messageIds: [mine.id], deliveredAt: new Date().toISOString() });
+    s.socket.serverEmit('chat:edited', { message: { ...theirs, content: '好的！', editedAt: new Date().toISOString() } });
+    await flush();
+    expect(s.bubble(theirs.id)!.querySelector('[data-testid="message-edited"]')!.textContent).toBe('已编辑');
+    expect(s.bubble(mine.id)!.querySelector('.bubble-status')!.getAttribute('title')).toBe('已送达');
+
+    await click(s.row(theirs.id)!.querySelector('[data-testid="message-reply"]')!);
+    expect($('[data-testid="composer-reply-bar"]')!.textContent).toContain('回复 Bob');
+
+    await click(s.row(mine.id)!.querySelector('[data-testid="message-edit"]')!);
+    await s.type('八点见');
+    s.socket.emitsOf('chat:edit')[0]!.ack!({ ok: false, error: { code: 'EDIT_WINDOW_CLOSED', message: 'too late' } });
+    await flush();
+    expect($('[data-testid="composer-error"]')!.textContent).toContain('已无法编辑');
   });
 });
