@@ -15,7 +15,8 @@ describe('replying', () => {
     const s = await chatWithBob([lunch]);
     await click(s.row(lunch.id)!.querySelector('[data-testid="message-reply"]')!);
     const bar = $('[data-testid="composer-reply-bar"]')!;
-    expect(bar.textContent).toContain('Replying to Bob');
+    expect(bar.getAttribute('aria-label')).toBe('Replying to Bob');
+    expect(bar.textContent).toContain('Bob');
     expect(bar.textContent).toContain('Lunch at noon?');
 
     await s.type('Sure');
