@@ -50,14 +50,6 @@ export const useComposerStore = defineStore('friendChatComposer', () => {
     if (mode) set(key, null);
   }
 
-  /** The reply the next send carries; sending ends reply mode. */
-  function takeReply(key: ConversationKey): WireReplyTo | null {
-    const mode = modes.value[key];
-    if (mode?.kind !== 'reply') return null;
-    set(key, null);
-    return mode.replyTo;
-  }
-
   /** Saves the edit; on a refusal the composer stays in edit mode and says why. */
   async function saveEdit(key: ConversationKey, text: string): Promise<void> {
     const mode = modes.value[key];
@@ -79,5 +71,5 @@ export const useComposerStore = defineStore('friendChatComposer', () => {
     errors.value = {};
   }
 
-  return { modes, errors, reply, startEdit, cancel, takeReply, saveEdit, reset };
+  return { modes, errors, reply, startEdit, cancel, saveEdit, reset };
 });
