@@ -31,13 +31,8 @@ export const useLifecycleStore = defineStore('friendChatLifecycle', () => {
   /** A message in its latest state (`chat:edited`, an edit's ack): replaces the loaded copy, never added. */
   function applyEdited(message: WireMessage): void {
     if (!isThreadMessage(message)) return;
-    const key = messages.keyOf(message);
-    messages.updateThread(key, (t) => {
-      const at = t.messages.findIndex((m) => m.id === message.id);
-      if (at === -1) return t;
-      // An edit leaves reactions alone; the loaded ones are from my point of view (`mine`).
-      return { ...t, messages: t.messages.map((m, i) => (i === at ? { ...m, ...message, reactions: m.reactions, key: m.key } : m)) };
-    });
+    // An edit leaves reactions alone; the loaded ones are from my point of view (`mine`).
+    messages.patchMessage(message.id, (m) => ({ ...m, ...message, reactions: m.reactions, key: m.key }));
     // The conversations menu previews it if it is the latest.
     if (conversations.list.some((c) => c.lastMessage.id === message.id)) conversations.note(message);
   }
