@@ -48,13 +48,14 @@ describe('delivered', () => {
   });
 
   it('acknowledges messages to me in batches: live ones after a short pause, a sync page at once per hundred', async () => {
+    // From carol, whose window is closed: acks do not wait for a window (nor does this test for rendering).
     const s = await chatWithBob();
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
-    const live = [wire(bob, alice, 'one'), wire(bob, alice, 'two'), wire(bob, alice, 'three')];
+    const live = [wire(carol, alice, 'one'), wire(carol, alice, 'two'), wire(carol, alice, 'three')];
     for (const message of live) s.socket.serverEmit('chat:message', { message });
     // Not mine to ack: my own message (another tab sent it) and one the server knows as delivered.
-    s.socket.serverEmit('chat:message', { message: wire(alice, bob, 'from my other tab') });
-    s.socket.serverEmit('chat:message', { message: wire(bob, alice, 'known', { deliveredAt: new Date().toISOString() }) });
+    s.socket.serverEmit('chat:message', { message: wire(alice, carol, 'from my other tab') });
+    s.socket.serverEmit('chat:message', { message: wire(carol, alice, 'known', { deliveredAt: new Date().toISOString() }) });
     await vi.advanceTimersByTimeAsync(DELIVERED_FLUSH_MS - 10);
     expect(deliveredAcks(s)).toEqual([]);
     await vi.advanceTimersByTimeAsync(20);
@@ -62,7 +63,7 @@ describe('delivered', () => {
     s.socket.emitsOf('chat:delivered')[0]!.ack!({ ok: true });
 
     // A reconnect's sync brings 120 missed messages (and one already acked again).
-    const missed = Array.from({ length: 120 }, (_, i) => wire(bob, alice, `missed ${i}`));
+    const missed = Array.from({ length: 120 }, (_, i) => wire(carol, alice, `missed ${i}`));
     s.socket.respond('chat:sync', () => ({ ok: true, messages: [live[0]!, ...missed], nextCursor: 'c-2', hasMore: false }));
     s.socket.dropConnection();
     s.socket.serverConnect();
