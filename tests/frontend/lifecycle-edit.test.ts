@@ -11,7 +11,7 @@ describe('editing a message', () => {
     const mine = wire(alice, bob, 'See you at 7', { createdAt: ago(2) });
     const s = await chatWithBob([mine]);
     await s.input().setValue('half-written draft');
-    await click(s.row(mine.id)!.querySelector('[data-testid="message-edit"]')!);
+    await click((await s.hover(mine.id)).querySelector('[data-testid="message-edit"]')!);
 
     expect($('[data-testid="composer-edit-bar"]')).not.toBeNull();
     expect(s.input().element.value).toBe('See you at 7');
@@ -35,7 +35,7 @@ describe('editing a message', () => {
   it('Esc leaves edit mode without saving', async () => {
     const mine = wire(alice, bob, 'typo heer', { createdAt: ago(1) });
     const s = await chatWithBob([mine]);
-    await click(s.row(mine.id)!.querySelector('[data-testid="message-edit"]')!);
+    await click((await s.hover(mine.id)).querySelector('[data-testid="message-edit"]')!);
     await s.input().setValue('typo here');
     await s.input().trigger('keydown', { key: 'Escape' });
     await flush();
@@ -50,14 +50,16 @@ describe('editing a message', () => {
     const old = wire(alice, bob, 'old', { createdAt: ago(16) });
     const theirs = wire(bob, alice, 'theirs', { createdAt: ago(1) });
     const s = await chatWithBob([old, recent, theirs]);
-    const editable = (id: string) => s.row(id)!.querySelector('[data-testid="message-edit"]') !== null;
-    expect([editable(recent.id), editable(old.id), editable(theirs.id)]).toEqual([true, false, false]);
+    const editable = async (id: string) => (await s.hover(id)).querySelector('[data-testid="message-edit"]') !== null;
+    expect([await editable(recent.id), await editable(old.id), await editable(theirs.id)]).toEqual([true, false, false]);
+    // Reply and React are there on every message.
+    expect((await s.hover(old.id)).querySelector('[data-testid="message-reply"]')).not.toBeNull();
   });
 
   it('a refused edit (EDIT_WINDOW_CLOSED) puts the text back and says why, still editing', async () => {
     const mine = wire(alice, bob, 'original', { createdAt: ago(14) });
     const s = await chatWithBob([mine]);
-    await click(s.row(mine.id)!.querySelector('[data-testid="message-edit"]')!);
+    await click((await s.hover(mine.id)).querySelector('[data-testid="message-edit"]')!);
     await s.type('changed too late');
     s.socket.emitsOf('chat:edit')[0]!.ack!({ ok: false, error: { code: 'EDIT_WINDOW_CLOSED', message: 'too late' } });
     await flush();
@@ -102,10 +104,10 @@ describe('in Chinese', () => {
     expect(s.bubble(theirs.id)!.querySelector('[data-testid="message-edited"]')!.textContent).toBe('已编辑');
     expect(s.bubble(mine.id)!.querySelector('.bubble-status')!.getAttribute('title')).toBe('已送达');
 
-    await click(s.row(theirs.id)!.querySelector('[data-testid="message-reply"]')!);
+    await click((await s.hover(theirs.id)).querySelector('[data-testid="message-reply"]')!);
     expect($('[data-testid="composer-reply-bar"]')!.getAttribute('aria-label')).toBe('回复 Bob');
 
-    await click(s.row(mine.id)!.querySelector('[data-testid="message-edit"]')!);
+    await click((await s.hover(mine.id)).querySelector('[data-testid="message-edit"]')!);
     await s.type('八点见');
     s.socket.emitsOf('chat:edit')[0]!.ack!({ ok: false, error: { code: 'EDIT_WINDOW_CLOSED', message: 'too late' } });
     await flush();

@@ -17,7 +17,7 @@ describe('reactions', () => {
   it('picking an emoji reacts (chat:react on) and shows a chip of mine; clicking the chip takes it back', async () => {
     const m = wire(bob, alice, 'Passed my exam!');
     const s = await chatWithBob([m]);
-    await click(s.row(m.id)!.querySelector('[data-testid="message-react"]')!);
+    await click((await s.hover(m.id)).querySelector('[data-testid="message-react"]')!);
     const options = [...document.body.querySelectorAll<HTMLElement>('[data-testid="emoji-option"]')];
     expect(options.length).toBeGreaterThanOrEqual(8);
     await click($('[data-testid="emoji-option"][data-emoji="🎉"]')!);
@@ -67,7 +67,7 @@ describe('reactions', () => {
     const m = wire(bob, alice, 'hello');
     const s = await chatWithBob([m]);
     s.socket.respond('chat:react', () => ({ ok: false, error: { code: 'VALIDATION', message: 'too many emoji' } }));
-    await click(s.row(m.id)!.querySelector('[data-testid="message-react"]')!);
+    await click((await s.hover(m.id)).querySelector('[data-testid="message-react"]')!);
     await click($('[data-testid="emoji-option"][data-emoji="👍"]')!);
     expect(s.socket.emitsOf('chat:react')).toHaveLength(1);
     expect(chips(s.row(m.id))).toEqual([]);

@@ -13,7 +13,7 @@ describe('replying', () => {
   it('Reply quotes the message above the composer, and the send carries replyToId', async () => {
     const lunch = wire(bob, alice, 'Lunch at noon?');
     const s = await chatWithBob([lunch]);
-    await click(s.row(lunch.id)!.querySelector('[data-testid="message-reply"]')!);
+    await click((await s.hover(lunch.id)).querySelector('[data-testid="message-reply"]')!);
     const bar = $('[data-testid="composer-reply-bar"]')!;
     expect(bar.getAttribute('aria-label')).toBe('Replying to Bob');
     expect(bar.textContent).toContain('Bob');
@@ -36,7 +36,7 @@ describe('replying', () => {
   it('the × on the quote bar cancels the reply', async () => {
     const lunch = wire(bob, alice, 'Lunch at noon?');
     const s = await chatWithBob([lunch]);
-    await click(s.row(lunch.id)!.querySelector('[data-testid="message-reply"]')!);
+    await click((await s.hover(lunch.id)).querySelector('[data-testid="message-reply"]')!);
     await click('[data-testid="composer-cancel"]');
     expect($('[data-testid="composer-reply-bar"]')).toBeNull();
     await s.type('Unrelated');
@@ -46,7 +46,7 @@ describe('replying', () => {
   it('a failed reply keeps its replyToId: in the stored outbox and on retry', async () => {
     const lunch = wire(bob, alice, 'Lunch at noon?');
     const s = await chatWithBob([lunch]);
-    await click(s.row(lunch.id)!.querySelector('[data-testid="message-reply"]')!);
+    await click((await s.hover(lunch.id)).querySelector('[data-testid="message-reply"]')!);
     await s.type('Sure');
     const [first] = s.socket.emitsOf('chat:send');
     first!.ack!({ ok: false, error: { code: 'RATE_LIMITED', message: 'slow down' } });

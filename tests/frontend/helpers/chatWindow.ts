@@ -26,6 +26,12 @@ export async function chatWithBob(history: ChatWireMessage[] = [], routes: Recor
   const bubble = (id: string) => $(`[data-testid="message-bubble"][data-message-id="${id}"]`);
   /** The row (bubble, its actions, its reactions) of a message. */
   const row = (id: string) => bubble(id)?.closest<HTMLElement>('.bubble-row') ?? null;
+  /** The row of a message after a hover, which makes its action buttons (reply, react, edit). */
+  async function hover(id: string): Promise<HTMLElement> {
+    bubble(id)!.dispatchEvent(new MouseEvent('mouseenter'));
+    await flush();
+    return row(id)!;
+  }
   /** Each bubble's own text (its body), in order. */
   const texts = () => $$('[data-testid="message-bubble"] .bubble-text').map((e) => e.textContent);
   /** Every bubble's message id, in order. */
@@ -38,5 +44,5 @@ export async function chatWithBob(history: ChatWireMessage[] = [], routes: Recor
   /** What the server stores for alice's send of `content`. */
   const stored = (payload: { content: string; clientId: string }, extra: Partial<ChatWireMessage> = {}) =>
     wire(alice, bob, payload.content, { clientId: payload.clientId, ...extra });
-  return { ...s, wrapper, input, bubble, row, texts, ids, type, stored };
+  return { ...s, wrapper, input, bubble, row, hover, texts, ids, type, stored };
 }
