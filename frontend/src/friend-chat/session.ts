@@ -2,7 +2,9 @@
 // stopped (everything reset) when the user goes or another one comes.
 import type { Pinia } from 'pinia';
 import { startRealtime, stopRealtime } from './socket';
+import { useComposerStore } from './stores/composer';
 import { useConversationsStore } from './stores/conversations';
+import { useDeliveryStore } from './stores/delivery';
 import { useFriendsStore } from './stores/friends';
 import { useGroupDiscoverStore } from './stores/groupDiscover';
 import { useGroupsStore } from './stores/groups';
@@ -44,7 +46,9 @@ export function stopChatSession(pinia: Pinia): void {
   stopRealtime();
   useSessionStore(pinia).user = null;
   for (const store of [
+    useComposerStore(pinia),
     useConversationsStore(pinia),
+    useDeliveryStore(pinia),
     useFriendsStore(pinia),
     useGroupDiscoverStore(pinia),
     useGroupsStore(pinia),

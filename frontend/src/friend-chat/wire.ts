@@ -34,5 +34,7 @@ export type {
   WireAttachment,
   WireLocation,
   WireMessage,
+  WireReaction,
+  WireReplyTo,
 } from '../../../backend/src/realtime/events';
 

@@ -4,7 +4,7 @@
 // it at the bottom; scrolling back down grows it downwards and trims the top. Every change keeps
 // the message the reader is looking at where it was. New messages stick to the bottom only when
 // the reader is already there (or sent them); otherwise they are counted as unseen below.
-import { computed, nextTick, onBeforeUnmount, onMounted, ref, watch, type Ref } from 'vue';
+import { computed, nextTick, onBeforeUnmount, onMounted, ref, watch, type InjectionKey, type Ref } from 'vue';
 import type { ChatMessage } from '../stores/thread';
 
 export const RENDER_STEP = 40;
@@ -16,6 +16,11 @@ const NEAR_BOTTOM_PX = 48;
  * to the top of the window whenever it grows, so it cannot mark the reader's place.
  */
 export const ROW_KEY_ATTR = 'data-row-key';
+/** Older pages a jump to a message that is not loaded yet fetches at most. */
+export const MAX_JUMP_PAGES = 20;
+const HIGHLIGHT_MS = 2_000;
+/** Provided by a message list: show a message of it (a reply's quote jumps to the original). */
+export const JUMP_TO_MESSAGE: InjectionKey<(messageId: string) => void> = Symbol('friend-chat:jump-to-message');
 
 export function useMessageWindow(
   scroller: Ref<HTMLElement | null>,
@@ -117,6 +122,44 @@ export function useMessageWindow(
     }
   }
 
+  /** Renders the message with this key, moving the window there, and scrolls it to the middle of the view. */
+  async function reveal(key: string): Promise<boolean> {
+    const at = messages.value.findIndex((m) => m.key === key);
+    if (at === -1) return false;
+    moving = true;
+    try {
+      if (at < start.value || at >= end.value) {
+        const last = Math.min(messages.value.length, at + RENDER_STEP / 2);
+        below.value = messages.value.length - last;
+        count.value = Math.min(MAX_RENDERED, last - Math.max(0, at - RENDER_STEP / 2));
+        if (below.value > 0) atBottom.value = false;
+        await nextTick();
+      }
+      content.value?.querySelector<HTMLElement>(`[${ROW_KEY_ATTR}="${CSS.escape(key)}"]`)?.scrollIntoView?.({ block: 'center' });
+    } finally {
+      moving = false;
+    }
+    return true;
+  }
+
+  /** The row a jump landed on, marked for a moment. */
+  const highlighted = ref<string | null>(null);
+  let highlightTimer: ReturnType<typeof setTimeout> | undefined;
+
+  /** Shows the message with this id, fetching older pages until it is loaded (or the history ends). */
+  async function jumpTo(messageId: string): Promise<boolean> {
+    for (let pages = 0; ; pages++) {
+      const found = messages.value.find((m) => m.id === messageId);
+      if (found) {
+        highlighted.value = found.key;
+        clearTimeout(highlightTimer);
+        highlightTimer = setTimeout(() => (highlighted.value = null), HIGHLIGHT_MS);
+        return reveal(found.key);
+      }
+      if (pages >= MAX_JUMP_PAGES || !(await options.loadOlder())) return false;
+    }
+  }
+
   // New messages at the end. Followed down when the reader was at the bottom or sent them;
   // otherwise counted, and rendered only if the window already reaches the end (widened by as
   // many, so nothing above shifts).
@@ -151,7 +194,10 @@ export function useMessageWindow(
     });
     for (const el of [scroller.value, content.value]) if (el) resizes.observe(el);
   });
-  onBeforeUnmount(() => resizes?.disconnect());
+  onBeforeUnmount(() => {
+    resizes?.disconnect();
+    clearTimeout(highlightTimer);
+  });
 
-  return { rendered, onScroll, scrollToBottom, unseenBelow, hiddenAbove, hiddenBelow };
+  return { rendered, onScroll, scrollToBottom, unseenBelow, hiddenAbove, hiddenBelow, jumpTo, highlighted };
 }

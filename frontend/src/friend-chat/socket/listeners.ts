@@ -6,6 +6,7 @@ import { useChatStore } from '../stores/chat';
 import { useConversationsStore } from '../stores/conversations';
 import { useFriendsStore } from '../stores/friends';
 import { useGroupsStore } from '../stores/groups';
+import { useLifecycleStore } from '../stores/lifecycle';
 import { useMutesStore } from '../stores/mutes';
 import { useMessagesStore } from '../stores/messages';
 import { useNotificationsStore } from '../stores/notifications';
@@ -33,6 +34,7 @@ export function registerListeners(socket: SocketLike, pinia: Pinia, hooks: Realt
   const conversations = useConversationsStore(pinia);
   const friends = useFriendsStore(pinia);
   const groups = useGroupsStore(pinia);
+  const lifecycle = useLifecycleStore(pinia);
   const mutes = useMutesStore(pinia);
   const messages = useMessagesStore(pinia);
   const notifications = useNotificationsStore(pinia);
@@ -85,6 +87,9 @@ export function registerListeners(socket: SocketLike, pinia: Pinia, hooks: Realt
   });
   on('chat:read', (receipt) => messages.applyReadReceipt(receipt));
   on('chat:deleted', (d) => chat.remove(d.messageId, 'groupId' in d ? groupKey(d.groupId) : d.peerId));
+  on('chat:delivered', (d) => lifecycle.applyDelivered(d));
+  on('chat:edited', ({ message }) => lifecycle.applyEdited(message));
+  on('chat:reaction', (r) => lifecycle.applyReaction(r));
   on('chat:typing', ({ from, groupId, typing: on }) => typing.set(groupId ? groupKey(groupId) : from, from, on));
   on('group:update', ({ group }) => groups.applyGroup(group));
   on('group:member', (e) => void groups.applyMemberEvent(e).catch(() => {}));

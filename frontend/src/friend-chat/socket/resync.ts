@@ -7,9 +7,11 @@
 // cursor. Old messages that come back this way are harmless: a conversation only accepts messages
 // that join its loaded range (see MergeMode 'contiguous'), so they never sit behind a gap.
 //
-// Sync cannot tell about recalls and read receipts that happened while we were away, so after a
-// *re*connect the latest page of each open window, the unread counts and any loaded lists are
-// fetched again over HTTP.
+// Sync brings a message again when it changed after the cursor (edited, recalled — with
+// `deletedAt` —, reacted to, delivered, read): the stores replace it in place or take it out,
+// never add it twice. A server of round 1 does not, and counts and lists are not messages, so
+// after a *re*connect the latest page of each open window, the unread counts and any loaded lists
+// are still fetched again over HTTP.
 import type { Pinia } from 'pinia';
 import { useChatStore } from '../stores/chat';
 import { useConversationsStore } from '../stores/conversations';

@@ -7,6 +7,7 @@ import { useConversationsStore } from './conversations';
 import { useGroupsStore } from './groups';
 import { useMessagesStore } from './messages';
 import { useSessionStore } from './session';
+import { isRecalled } from './thread';
 import { useTypingStore } from './typing';
 import { useWindowsStore } from './windows';
 
@@ -52,8 +53,11 @@ export const useChatStore = defineStore('friendChat', () => {
   function ingest(list: ThreadWireMessage[]): void {
     // People named by group events: senders who may have left since.
     for (const m of list) if (isGroupEvent(m)) groups.meet([m.metadata.actor, ...(m.metadata.users ?? [])].filter(Boolean), false);
+    // Sync brings recalled messages again: they leave the list like a live recall.
+    for (const m of list) if (isRecalled(m)) conversations.forget(m.id);
     for (const batch of messages.ingest(list).values()) {
-      const last = batch[batch.length - 1]!;
+      const last = batch.filter((m) => !isRecalled(m)).at(-1);
+      if (!last) continue;
       conversations.note(last);
       if (last.groupId) groups.note(last);
     }

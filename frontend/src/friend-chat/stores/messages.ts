@@ -3,8 +3,9 @@ import { ref, shallowRef } from 'vue';
 import { chatApi, groupsApi, type Page } from '../api/endpoints';
 import { conversationOf, groupIdOf, type ConversationKey } from '../utils/conversation';
 import type { ThreadWireMessage } from '../utils/messageKinds';
+import { useDeliveryStore } from './delivery';
 import { useSessionStore } from './session';
-import { applyLatestPage, compareMessages, emptyThread, markRead, mergeMessages, type Thread } from './thread';
+import { applyLatestPage, compareMessages, emptyThread, isRecalled, markRead, mergeMessages, type ChatMessage, type Thread } from './thread';
 
 const toChatMessage = (m: ThreadWireMessage) => ({ ...m, key: m.id });
 
@@ -14,6 +15,7 @@ const MAX_REFRESH_PAGES = 40;
 /** Each conversation's loaded messages (by conversation key), and loading them: latest page, older pages, merges. */
 export const useMessagesStore = defineStore('friendChatMessages', () => {
   const session = useSessionStore();
+  const delivery = useDeliveryStore();
   // Immutable arrays in a shallow ref: cheap with thousands of messages.
   const threads = shallowRef<Record<string, Thread>>({});
   const loadingOlder = ref<Record<string, boolean>>({});
@@ -22,6 +24,11 @@ export const useMessagesStore = defineStore('friendChatMessages', () => {
   // Messages pushed while a latest page is on its way: the page may have been read before they
   // were stored, so they are merged in after it (never lost to the race, never duplicated).
   const arrivedDuringLoad = new Map<ConversationKey, Map<string, ThreadWireMessage>>();
+  /** Ids of messages seen recalled (live or by sync), so a reply quoting one says so. */
+  const recalled = ref<Record<string, true>>({});
+  function noteRecalled(ids: string[]): void {
+    if (ids.length) recalled.value = { ...recalled.value, ...Object.fromEntries(ids.map((id) => [id, true as const])) };
+  }
   // Bumped by reset: a page that arrives for a previous user is dropped.
   let generation = 0;
 
@@ -54,6 +61,8 @@ export const useMessagesStore = defineStore('friendChatMessages', () => {
 
   /** Messages from a sync page or a push, by conversation; answers them grouped. */
   function ingest(messages: ThreadWireMessage[]): Map<ConversationKey, ThreadWireMessage[]> {
+    delivery.note(messages);
+    noteRecalled(messages.filter(isRecalled).map((m) => m.id));
     const byKey = new Map<ConversationKey, ThreadWireMessage[]>();
     for (const m of messages) {
       const key = keyOf(m);
@@ -77,6 +86,7 @@ export const useMessagesStore = defineStore('friendChatMessages', () => {
     const job = history(key)
       .then(({ messages, nextCursor }) => {
         if (gen !== generation) return;
+        delivery.note(messages);
         // Within the page's range the page is the truth (a message missing there was recalled);
         // what arrived newer than its newest message was stored after the page was read.
         const newest = messages.at(-1);
@@ -113,6 +123,7 @@ export const useMessagesStore = defineStore('friendChatMessages', () => {
       const gen = generation;
       const page = await history(key, t.olderCursor);
       if (gen !== generation) return false;
+      delivery.note(page.messages);
       updateThread(key, (cur) =>
         // Skip if a refresh replaced the list meanwhile: this page may no longer join it.
         cur.olderCursor !== t.olderCursor ? cur : { ...cur, messages: mergeMessages(cur.messages, page.messages, 'all'), olderCursor: page.nextCursor },
@@ -161,14 +172,32 @@ export const useMessagesStore = defineStore('friendChatMessages', () => {
     else markReadFrom(by, session.userId, readAt);
   }
 
+  /** Change one loaded message wherever it is (a push names the message, not its conversation). */
+  function patchMessage(messageId: string, fn: (m: ChatMessage) => ChatMessage): void {
+    for (const [key, t] of Object.entries(threads.value)) {
+      if (!t.messages.some((m) => m.id === messageId)) continue;
+      updateThread(key, (cur) => ({ ...cur, messages: cur.messages.map((m) => (m.id === messageId ? fn(m) : m)) }));
+    }
+  }
+
+  const find = (messageId: string): ChatMessage | undefined => {
+    for (const t of Object.values(threads.value)) {
+      const m = t.messages.find((x) => x.id === messageId);
+      if (m) return m;
+    }
+    return undefined;
+  };
+
   function remove(messageId: string, key: ConversationKey): void {
     arrivedDuringLoad.get(key)?.delete(messageId);
+    noteRecalled([messageId]);
     updateThread(key, (t) => ({ ...t, messages: t.messages.filter((m) => m.id !== messageId) }));
   }
 
   function reset(): void {
     generation++;
     threads.value = {};
+    recalled.value = {};
     loadingOlder.value = {};
     loadFailed.value = {};
     inFlight.clear();
@@ -177,7 +206,7 @@ export const useMessagesStore = defineStore('friendChatMessages', () => {
   }
 
   return {
-    threads, loadingOlder, loadFailed,
-    keyOf, updateThread, ingestInto, ingest, has, loadLatest, ensureLoaded, loadOlder, refresh, markReadFrom, applyReadReceipt, remove, reset,
+    threads, loadingOlder, loadFailed, recalled,
+    keyOf, updateThread, patchMessage, find, ingestInto, ingest, has, loadLatest, ensureLoaded, loadOlder, refresh, markReadFrom, applyReadReceipt, remove, reset,
   };
 });

@@ -5,7 +5,7 @@ import { request, SocketRequestError } from '../socket/client';
 import { groupIdOf, type ConversationKey } from '../utils/conversation';
 import { isThreadMessage } from '../utils/messageKinds';
 import { load, save } from '../utils/storage';
-import type { AttachmentKind, WireAttachment, WireLocation, WireMessage } from '../wire';
+import type { AttachmentKind, WireAttachment, WireLocation, WireMessage, WireReplyTo } from '../wire';
 import { useChatStore } from './chat';
 import { useMessagesStore } from './messages';
 import { useSessionStore } from './session';
@@ -32,8 +32,15 @@ export const useOutboxStore = defineStore('friendChatOutbox', () => {
   const drafts = ref<Record<string, string>>({});
   const setDraft = (key: ConversationKey, text: string) => (drafts.value = { ...drafts.value, [key]: text });
 
-  /** An optimistic message at the end of its conversation, on its way to the server. */
-  function post(key: ConversationKey, fields: Pick<ChatMessage, 'content' | 'kind' | 'attachment' | 'location'>, file?: { file: File; previewUrl: string | null }): boolean {
+  /**
+   * An optimistic message at the end of its conversation, on its way to the server. A reply keeps
+   * what it answers (`replyTo`) with it, so a retry or a reload sends it as a reply too.
+   */
+  function post(
+    key: ConversationKey,
+    fields: Pick<ChatMessage, 'content' | 'kind' | 'attachment' | 'location'> & { replyTo?: WireReplyTo | null },
+    file?: { file: File; previewUrl: string | null },
+  ): boolean {
     const me = session.userId;
     if (!me || fields.content.length > MAX_CONTENT) return false;
     const clientId = crypto.randomUUID();
@@ -52,10 +59,10 @@ export const useOutboxStore = defineStore('friendChatOutbox', () => {
       deliveredAt: null,
       editedAt: null,
       deletedAt: null,
-      replyTo: null,
       reactions: [],
       pending: 'sending',
       ...fields,
+      replyTo: fields.replyTo ?? null,
     };
     if (file) uploads.hold(clientId, file.file, file.previewUrl);
     messages.updateThread(key, (t) => ({ ...t, messages: [...t.messages, local] }), true);
@@ -64,16 +71,20 @@ export const useOutboxStore = defineStore('friendChatOutbox', () => {
     return true;
   }
 
-  function send(key: ConversationKey, text: string): boolean {
+  function send(key: ConversationKey, text: string, replyTo?: WireReplyTo | null): boolean {
     const content = text.trim();
-    return !!content && post(key, { content, kind: 'text', attachment: null, location: null });
+    return !!content && post(key, { content, kind: 'text', attachment: null, location: null, replyTo });
   }
 
   /** A file, an image or a recording, with an optional caption: uploaded first, then sent. */
-  function sendFile(key: ConversationKey, file: File, options: { kind: AttachmentKind; caption?: string; durationMs?: number; previewUrl?: string | null }): boolean {
-    const { kind, durationMs } = options;
+  function sendFile(
+    key: ConversationKey,
+    file: File,
+    options: { kind: AttachmentKind; caption?: string; durationMs?: number; previewUrl?: string | null; replyTo?: WireReplyTo | null },
+  ): boolean {
+    const { kind, durationMs, replyTo } = options;
     const attachment: WireAttachment = { id: '', kind, name: file.name, mime: file.type, size: file.size, url: '', ...(durationMs ? { durationMs } : {}) };
-    return post(key, { content: options.caption?.trim() ?? '', kind, attachment, location: null }, { file, previewUrl: options.previewUrl ?? null });
+    return post(key, { content: options.caption?.trim() ?? '', kind, attachment, location: null, replyTo }, { file, previewUrl: options.previewUrl ?? null });
   }
 
   function sendLocation(key: ConversationKey, location: WireLocation): boolean {
@@ -99,7 +110,11 @@ export const useOutboxStore = defineStore('friendChatOutbox', () => {
         patch(key, clientId, { attachment: stored });
       }
       const to = m.groupId ? { groupId: m.groupId } : { to: m.toUserId! };
-      const rich = { ...(attachmentId ? { attachmentId } : {}), ...(m.location ? { location: m.location } : {}) };
+      const rich = {
+        ...(attachmentId ? { attachmentId } : {}),
+        ...(m.location ? { location: m.location } : {}),
+        ...(m.replyTo ? { replyToId: m.replyTo.id } : {}),
+      };
       const { message } = await request('chat:send', { ...to, content: m.content, clientId, ...rich }, { onLate: (a) => confirm(a.message) });
       confirm(message);
     } catch (err) {

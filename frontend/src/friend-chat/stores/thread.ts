@@ -1,8 +1,9 @@
 // Pure functions over one conversation's message list, so merge rules are testable and shared
 // by live messages, sync pages and HTTP pages.
 import type { ThreadWireMessage } from '../utils/messageKinds';
+import type { WireReaction } from '../wire';
 
-export type MessageStatus = 'sending' | 'sent' | 'read' | 'failed';
+export type MessageStatus = 'sending' | 'sent' | 'delivered' | 'read' | 'failed';
 
 /** A message of a conversation's timeline (chat, or a group event) as the window shows it. */
 export type ChatMessage = ThreadWireMessage & {
@@ -12,6 +13,9 @@ export type ChatMessage = ThreadWireMessage & {
   pending?: 'sending' | 'failed';
   /** Error code of the last failed attempt (e.g. NOT_FRIENDS, RATE_LIMITED, TIMEOUT). */
   error?: string;
+  /** A group message: how many members read it / received it, when the server tells (shown as counts). */
+  readBy?: number;
+  deliveredTo?: number;
 };
 
 export interface Thread {
@@ -24,8 +28,11 @@ export interface Thread {
 
 export const emptyThread = (): Thread => ({ messages: [], olderCursor: null, loaded: false });
 
+/** Read wins over delivered; an unconfirmed send is sending or failed whatever else it says. */
 export function statusOf(m: ChatMessage): MessageStatus {
-  return m.pending ?? (m.isRead ? 'read' : 'sent');
+  if (m.pending) return m.pending;
+  if (m.isRead) return 'read';
+  return m.deliveredAt ? 'delivered' : 'sent';
 }
 
 /** Server order (time, then id); unconfirmed messages stay last, in the order they were sent. */
@@ -38,8 +45,20 @@ export function compareMessages(a: ChatMessage, b: ChatMessage): number {
 const ownKey = (m: { fromUserId: string | null; clientId: string | null }) =>
   m.clientId ? `${m.fromUserId ?? ''}:${m.clientId}` : null;
 
-// The same key before and after the server confirms a send, so Vue keeps the bubble's DOM.
-const toChat = (m: ThreadWireMessage): ChatMessage => ({ ...m, key: m.clientId ?? m.id });
+// The same key before and after the server confirms a send, so Vue keeps the bubble's DOM. A
+// server of round 1 leaves out the lifecycle fields: they get their empty values here.
+const toChat = (m: ThreadWireMessage): ChatMessage => ({
+  ...m,
+  deliveredAt: m.deliveredAt ?? null,
+  editedAt: m.editedAt ?? null,
+  deletedAt: m.deletedAt ?? null,
+  replyTo: m.replyTo ?? null,
+  reactions: m.reactions ?? [],
+  key: m.clientId ?? m.id,
+});
+
+/** Sync carries recalled messages again, with `deletedAt` set: they leave the list. */
+export const isRecalled = (m: { deletedAt?: string | null }) => !!m.deletedAt;
 
 /**
  * How to treat messages that are not in the list yet:
@@ -62,9 +81,14 @@ export function mergeMessages(current: ChatMessage[], incoming: ThreadWireMessag
   });
   const oldest = next.find((m) => !m.pending);
   let changed = false;
+  const recalled = new Set<string>();
   for (const m of incoming) {
     const k = ownKey(m);
     const at = byId.get(m.id) ?? (k ? byClient.get(k) : undefined);
+    if (isRecalled(m)) {
+      if (at !== undefined) recalled.add(m.id);
+      continue;
+    }
     if (at !== undefined) {
       next[at] = toChat(m);
       byId.set(m.id, at);
@@ -78,6 +102,7 @@ export function mergeMessages(current: ChatMessage[], incoming: ThreadWireMessag
     if (k) byClient.set(k, next.length - 1);
     changed = true;
   }
+  if (recalled.size) return next.filter((m) => !recalled.has(m.id)).sort(compareMessages);
   return changed ? next.sort(compareMessages) : current;
 }
 
@@ -101,7 +126,7 @@ export function applyLatestPage(thread: Thread, page: ThreadWireMessage[], nextC
       olderCursor = thread.olderCursor;
     }
   }
-  const fresh = page.map(toChat);
+  const fresh = page.filter((m) => !isRecalled(m)).map(toChat);
   const confirmedKeys = new Set(fresh.map(ownKey));
   const messages = [...older, ...fresh, ...pending.filter((p) => !confirmedKeys.has(ownKey(p)))];
   return { messages: messages.sort(compareMessages), olderCursor, loaded: true };
@@ -116,4 +141,28 @@ export function markRead(messages: ChatMessage[], from: string, readAt: string):
     return { ...m, isRead: true, readAt };
   });
   return changed ? next : messages;
+}
+
+/** Messages in `ids` were received by their recipient at `at` (the first time counts). */
+export function markDelivered(messages: ChatMessage[], ids: ReadonlySet<string>, at: string): ChatMessage[] {
+  let changed = false;
+  const next = messages.map((m) => {
+    if (!ids.has(m.id) || m.deliveredAt) return m;
+    changed = true;
+    return { ...m, deliveredAt: at };
+  });
+  return changed ? next : messages;
+}
+
+/**
+ * One reaction added (`on`) or taken back. `mine`: it is the current user's, whose state the
+ * list knows, so a repeat (an optimistic change, then the server's echo) changes nothing.
+ */
+export function withReaction(list: WireReaction[], emoji: string, on: boolean, mine: boolean): WireReaction[] {
+  const at = list.findIndex((r) => r.emoji === emoji);
+  const current = list[at] ?? { emoji, count: 0, mine: false };
+  if (mine && current.mine === on) return list;
+  const next: WireReaction = { emoji, count: Math.max(0, current.count + (on ? 1 : -1)), mine: mine ? on : current.mine };
+  if (next.count === 0) return list.filter((r) => r.emoji !== emoji);
+  return at === -1 ? [...list, next] : list.map((r, i) => (i === at ? next : r));
 }

@@ -57,3 +57,6 @@ export const IconPlay = icon('M6 3l14 9-14 9V3z');
 export const IconPause = icon('M6 4h4v16H6z', 'M14 4h4v16h-4z');
 export const IconStop = icon('M6 6h12v12H6z');
 export const IconImageOff = icon('M3 3l18 18', 'M21 15V5a2 2 0 0 0-2-2H9', 'M3 7v12a2 2 0 0 0 2 2h12', 'M8.5 13.5 5 17h9');
+export const IconReply = icon('M9 17 4 12l5-5', 'M20 18v-2a4 4 0 0 0-4-4H4');
+export const IconEdit = icon('M12 20h9', 'M16.5 3.5a2.12 2.12 0 0 1 3 3L7 19l-4 1 1-4z');
+export const IconSmile = icon(circle(12, 12, 10), 'M8 14s1.5 2 4 2 4-2 4-2', 'M9 9h.01', 'M15 9h.01');
