@@ -36,6 +36,7 @@ import { createFriendList } from './chat/friends.ts';
 import { createDeletedUsers, forgetUser } from './chat/deletedUsers.ts';
 import { ClientId, Content } from './chat/schemas.ts';
 import { chatRoutes } from './chat/routes.ts';
+import { createSearchService, searchRoutes, type SearchService } from './chat/search.ts';
 import { registerChatHandlers } from './chat/socket.ts';
 import { createRichMessages } from './chat/rich.ts';
 import { createUploads, type UploadLimits, type UploadsOption } from './uploads/index.ts';
@@ -177,6 +178,7 @@ export interface FriendChat {
       groups: GroupService;
       mutes: MuteService;
       attachments: AttachmentService;
+      search: SearchService;
     };
   };
 }
@@ -248,10 +250,11 @@ export async function createFriendChat(options: FriendChatOptions): Promise<Frie
       present: uploads.attachments.present,
     });
     const mutes = createMuteService({ db, users, unread });
+    const search = createSearchService(db, uploads.attachments.present);
 
     const router = Router();
     router.use(['/messages', '/friends', '/groups', '/mutes'], express.json({ limit: limits.jsonBody ?? '64kb' }), requireIdentity(options.identify));
-    router.use(notificationRoutes(inbox), chatRoutes(messages, unread, friendList, groups), groupRoutes(groups, mutes, messages));
+    router.use(notificationRoutes(inbox), searchRoutes(search), chatRoutes(messages, unread, friendList, groups), groupRoutes(groups, mutes, messages));
     router.use(uploads.router);
     const onHttpError: ErrorRequestHandler = (err, req, res, _next) => {
       const e = toAppError(err);
@@ -406,7 +409,7 @@ export async function createFriendChat(options: FriendChatOptions): Promise<Frie
         db,
         bus,
         io: () => io,
-        services: { messages, notifications, unread, presence, groups, mutes, attachments: uploads.attachments },
+        services: { messages, notifications, unread, presence, groups, mutes, attachments: uploads.attachments, search },
       },
     };
   } catch (err) {

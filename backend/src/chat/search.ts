@@ -1,0 +1,203 @@
+// Message search (DESIGN.md, "Message lifecycle" → Search): GET /api/messages/search over what the
+// caller can read — direct chat messages to or from them, and the chat messages of the groups they
+// are a current member of (the whole history, as group history shows it to a member; a group they
+// left is not searched) — matching the text (a caption too) or an attachment's file name, newest
+// first, with the matched parts of `content` as highlights.
+//
+// How it stays fast (bench/README.md, "Search"): the candidates are read per source (messages I
+// sent, messages sent to me, each of my groups), each in `createdAt` order through the index on the
+// caller's own columns, and the page is the newest `limit` of them. A query that matches often
+// stops after a few rows; one that matches rarely reads at most the caller's own messages, and
+// PostgreSQL may instead take the trigram index on `content` (migration
+// 20261220000000_message_search, when pg_trgm is installed) and keep the caller's rows of it. A
+// trigram index cannot help a query of under three characters (two Chinese characters): that one
+// always reads the caller's own messages, bounded by them, never the whole table.
+import { Router } from 'express';
+import { z } from 'zod';
+import type { Message } from '../generated/prisma/client.ts';
+import type { Database } from '../db/database.ts';
+import type { MessageKind, WireMessage } from '../realtime/events.ts';
+import { decodeCursor, encodeCursor } from './cursor.ts';
+import { MESSAGE_COLUMNS } from './sql.ts';
+import { requireMember } from '../groups/sql.ts';
+import { currentUser } from '../http/identity.ts';
+import { parse, userId, uuid } from '../http/validate.ts';
+import { Cursor, noNul, wellFormed } from './schemas.ts';
+
+const KINDS = ['text', 'image', 'file', 'voice', 'location'] as const satisfies readonly MessageKind[];
+
+/**
+ * The query string: `q` trimmed, 1–100 characters (UTF-16 code units, as content is counted);
+ * `peerId` or `groupId` (not both); `kind`; `before` a cursor from an earlier page; `limit` 1–50.
+ */
+export const SearchQuery = z
+  .object({
+    q: z
+      .string({ message: 'required' })
+      .trim()
+      .min(1, 'must not be empty')
+      .max(100, 'at most 100 characters')
+      .refine(noNul, 'must not contain NUL characters')
+      .refine(wellFormed, 'must be well-formed text (no lone surrogates)'),
+    peerId: userId.optional(),
+    groupId: uuid.optional(),
+    kind: z.enum(KINDS).optional(),
+    before: Cursor.optional(),
+    limit: z.coerce.number().int().min(1).max(50).default(20),
+  })
+  .refine((v) => v.peerId === undefined || v.groupId === undefined, { message: 'peerId or groupId, not both', path: ['groupId'] });
+
+export interface SearchInput {
+  q: string;
+  peerId?: string;
+  groupId?: string;
+  kind?: MessageKind;
+  before?: string;
+  limit: number;
+}
+
+/** `[start, end)` of a match in `message.content`, in UTF-16 code units. */
+export type Highlight = [number, number];
+
+export interface SearchPage {
+  results: { message: WireMessage; highlights: Highlight[] }[];
+  nextCursor: string | null;
+}
+
+/** `q` as a LIKE pattern that matches it literally anywhere: `%`, `_` and `\` escaped. */
+export const likePattern = (q: string) => `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+
+/**
+ * Where `q` occurs in `content`, case-insensitively (simple case folding, as the database's ILIKE
+ * does for Latin letters), without overlaps. Empty when the match was in the file name only.
+ */
+export function highlightsOf(content: string, q: string): Highlight[] {
+  const re = new RegExp(q.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&'), 'giu');
+  return [...content.matchAll(re)].map((m) => [m.index, m.index + m[0].length]);
+}
+
+export interface SearchOptions {
+  /** At most this many matches of the whole table are read by the index-first plan (see `search`). */
+  indexFirstCap?: number;
+}
+
+export function createSearchService(db: Database, present: (rows: Message[]) => Promise<WireMessage[]>, options: SearchOptions = {}) {
+  const cap = (options.indexFirstCap ?? 500) + 1;
+  const M = db.table('Message');
+  const A = db.table('Attachment');
+  const GM = db.table('GroupMember');
+  // Whether the migration could create the trigram index (pg_trgm installed); asked once.
+  let trigramIndex: Promise<boolean> | null = null;
+  const hasTrigramIndex = () =>
+    (trigramIndex ??= db
+      .sql(`SELECT 1 FROM pg_indexes WHERE schemaname = $1 AND indexname = 'Message_content_trgm_idx'`, [db.schema])
+      .then((r) => r.length > 0));
+
+  /** The statement's parameters: $1 me, $2 the pattern, $3 the page size + 1, then the filters. */
+  function build(me: string, input: SearchInput) {
+    const { q, peerId, groupId, kind, limit } = input;
+    const cursor = input.before ? decodeCursor(input.before) : null;
+    const params: unknown[] = [me, likePattern(q), limit + 1];
+    const param = (v: unknown) => `$${params.push(v)}`;
+    // A query without letters that have a case (Chinese, digits) is matched byte for byte: the
+    // same answer as ILIKE, several times cheaper (ILIKE lowercases every row's text first).
+    const like = q.toLowerCase() === q.toUpperCase() ? 'LIKE' : 'ILIKE';
+    const contentMatches = `m.content ${like} $2 ESCAPE '\\'`;
+    const nameMatches = (name: string) => `${name} ${like} $2 ESCAPE '\\'`;
+    let common = `m."deletedAt" IS NULL AND m."messageType" = 'CHAT'`;
+    if (kind) common += ` AND m.kind = ${param(kind)}::text`;
+    if (cursor) {
+      const t = `(${param(cursor.createdAt.toISOString())}::timestamptz AT TIME ZONE 'UTC')`;
+      const id = `${param(cursor.id)}::uuid`;
+      common += ` AND m."createdAt" <= ${t} AND (m."createdAt" < ${t} OR m.id < ${id})`;
+    }
+    const peer = peerId === undefined ? null : param(peerId);
+    const group = groupId === undefined ? null : param(groupId);
+    return { params, contentMatches, nameMatches, common, peer, group };
+  }
+
+  /**
+   * Caller first: each source read newest first through the index on the caller's columns,
+   * stopping at a page of matches. Always right; reads at most the caller's own messages.
+   */
+  async function callerFirst(me: string, input: SearchInput): Promise<Message[]> {
+    const { params, contentMatches, nameMatches, common, peer, group } = build(me, input);
+    // The text, or the name of the file the message carries (looked up only for those).
+    const matches = `(${contentMatches} OR (m."attachmentId" IS NOT NULL AND ${nameMatches(`(SELECT a.name FROM ${A} a WHERE a.id = m."attachmentId")`)}))`;
+    const newest = (where: string) =>
+      `(SELECT m.* FROM ${M} m WHERE ${where} AND ${common} AND ${matches} ORDER BY m."createdAt" DESC, m.id DESC LIMIT $3)`;
+    const sources: string[] = [];
+    if (!group) {
+      // Sent by me (a direct message has a recipient) and sent to me.
+      sources.push(newest(`m."fromUserId" = $1::text AND m."toUserId" ${peer ? `= ${peer}::text` : 'IS NOT NULL'}`));
+      sources.push(newest(`m."toUserId" = $1::text${peer ? ` AND m."fromUserId" = ${peer}::text` : ''}`));
+    }
+    if (!peer) {
+      sources.push(`(SELECT g.* FROM ${GM} gm CROSS JOIN LATERAL ${newest(`m."groupId" = gm."groupId"`)} g
+        WHERE gm."userId" = $1::text AND gm."leftAt" IS NULL ${group ? `AND gm."groupId" = ${group}::uuid` : ''})`);
+    }
+    return db.sql<Message>(`SELECT ${MESSAGE_COLUMNS} FROM (${sources.join(' UNION ALL ')}) m ORDER BY "createdAt" DESC, id DESC LIMIT $3`, params);
+  }
+
+  /**
+   * Index first: every match in the whole table through the trigram indexes, then the caller's
+   * among them. Right only when the table holds at most `indexFirstCap` matches (null otherwise).
+   */
+  async function indexFirst(me: string, input: SearchInput): Promise<Message[] | null> {
+    const { params, contentMatches, nameMatches, common, peer, group } = build(me, input);
+    const readable = peer
+      ? `m."groupId" IS NULL AND ((m."fromUserId" = $1::text AND m."toUserId" = ${peer}::text) OR (m."fromUserId" = ${peer}::text AND m."toUserId" = $1::text))`
+      : `${group ? 'false' : `(m."groupId" IS NULL AND (m."fromUserId" = $1::text OR m."toUserId" = $1::text))`}
+           OR m."groupId" IN (SELECT "groupId" FROM ${GM} WHERE "userId" = $1::text AND "leftAt" IS NULL ${group ? `AND "groupId" = ${group}::uuid` : ''})`;
+    // One row at least: the counts, with the page's messages beside them (none: null columns).
+    const text = `WITH byText AS MATERIALIZED (SELECT m.* FROM ${M} m WHERE ${contentMatches} AND ${common} LIMIT ${cap}),
+      byName AS MATERIALIZED (SELECT m.* FROM (SELECT a.id FROM ${A} a WHERE ${nameMatches('a.name')} AND a."sentAt" IS NOT NULL LIMIT ${cap}) a
+        JOIN ${M} m ON m."attachmentId" = a.id WHERE ${common}),
+      hits AS (SELECT * FROM byText UNION ALL SELECT * FROM byName WHERE id NOT IN (SELECT id FROM byText))
+      SELECT greatest((SELECT count(*) FROM byText), (SELECT count(*) FROM byName)) AS "scanned", p.*
+      FROM (SELECT 1) one LEFT JOIN (SELECT ${MESSAGE_COLUMNS} FROM hits m WHERE ${readable} ORDER BY "createdAt" DESC, id DESC LIMIT $3) p ON true
+      ORDER BY p."createdAt" DESC, p.id DESC`;
+    // The trigram index is the plan: a sequential scan that stops at the cap would read the
+    // whole table for a word the statistics think common but which is not.
+    const rows = await db.transaction(async (sql) => {
+      await sql(`SET LOCAL enable_seqscan = off`);
+      return sql<Message & { scanned: string | number }>(text, params);
+    });
+    if (Number(rows[0]?.scanned ?? cap) >= cap) return null;
+    return rows.filter((r) => r.id !== null).map(({ scanned: _, ...m }) => m as Message);
+  }
+
+  return {
+    /**
+     * A page of matches, newest first. Two plans give the same answer: a query of three letters
+     * or more in a row, when the trigram index exists, first tries the index (fast for rare
+     * words); a word too common for it (more than `indexFirstCap` matches in the table), a shorter
+     * query, or no index reads the caller's own messages newest first (fast for common words,
+     * bounded by the caller's messages for rare short ones).
+     */
+    async search(me: string, input: SearchInput): Promise<SearchPage> {
+      const { q, groupId, limit } = input;
+      // Searching one group needs its current membership: 404 / 403 NOT_MEMBER otherwise.
+      if (groupId) await requireMember(db, groupId, me);
+      const indexable = /[\p{L}\p{N}]{3}/u.test(q) && (await hasTrigramIndex());
+      const rows = (indexable ? await indexFirst(me, input) : null) ?? (await callerFirst(me, input));
+      const page = rows.slice(0, limit);
+      const last = page.at(-1);
+      const messages = await present(page);
+      return {
+        results: messages.map((message) => ({ message, highlights: highlightsOf(message.content, q) })),
+        nextCursor: rows.length > limit && last ? encodeCursor({ createdAt: last.createdAt, id: last.id }) : null,
+      };
+    },
+  };
+}
+export type SearchService = ReturnType<typeof createSearchService>;
+
+/** GET /api/messages/search; mounted before `/messages/:userId`, which would take "search" for a user id. */
+export function searchRoutes(search: SearchService): Router {
+  const r = Router();
+  r.get('/messages/search', async (req, res) => {
+    res.json(await search.search(currentUser(res), parse(SearchQuery, req.query)));
+  });
+  return r;
+}
