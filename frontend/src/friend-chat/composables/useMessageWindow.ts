@@ -96,6 +96,28 @@ export function useMessageWindow(
     });
   }
 
+  /**
+   * Renders the message with render key `key` (a search result) with some context on both sides,
+   * and scrolls it to the middle of the view. Answers its row, or null when it is not loaded.
+   */
+  async function reveal(key: string): Promise<HTMLElement | null> {
+    const i = messages.value.findIndex((m) => m.key === key);
+    if (i < 0) return null;
+    const stop = Math.min(messages.value.length, i + 1 + RENDER_STEP / 2);
+    below.value = messages.value.length - stop;
+    count.value = Math.min(MAX_RENDERED, stop - Math.max(0, i - RENDER_STEP));
+    atBottom.value = false;
+    await nextTick();
+    const row = content.value?.querySelector<HTMLElement>(`[${ROW_KEY_ATTR}="${CSS.escape(key)}"]`) ?? null;
+    const el = scroller.value;
+    if (row && el) {
+      // The list scrolls, never the page around it (as scrollIntoView would).
+      const r = row.getBoundingClientRect();
+      el.scrollTop += r.top - el.getBoundingClientRect().top - (el.clientHeight - r.height) / 2;
+    }
+    return row;
+  }
+
   async function onScroll(): Promise<void> {
     const el = scroller.value;
     if (!el || moving) return;
@@ -153,5 +175,5 @@ export function useMessageWindow(
   });
   onBeforeUnmount(() => resizes?.disconnect());
 
-  return { rendered, onScroll, scrollToBottom, unseenBelow, hiddenAbove, hiddenBelow };
+  return { rendered, onScroll, scrollToBottom, reveal, unseenBelow, hiddenAbove, hiddenBelow };
 }
