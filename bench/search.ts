@@ -153,7 +153,9 @@ const trgmIndexes = (schema: string) => [
 const DROP_TRGM = [`DROP INDEX IF EXISTS "Message_content_trgm_idx"`, `DROP INDEX IF EXISTS "Attachment_name_trgm_idx"`];
 
 async function benchPostgres(log: (s: string) => void) {
-  const db = await createBenchDatabase();
+  // BENCH_SEARCH_DB: a database a kept run (BENCH_SEARCH_KEEP=1) seeded already; used as it is.
+  const reuse = process.env.BENCH_SEARCH_DB;
+  const db = reuse ? { url: reuse, drop: async () => {} } : await createBenchDatabase();
   const chat = await createFriendChat({ database: { url: db.url }, ...friendChatOptions });
   const c = new pg.Client({ connectionString: db.url });
   c.on('error', () => {});
@@ -163,12 +165,14 @@ async function benchPostgres(log: (s: string) => void) {
     const { rows } = await c.query<{ s: string }>(`SELECT n.nspname AS s FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE extname = 'pg_trgm'`);
     const trgmSchema = rows[0]?.s;
     if (!trgmSchema) throw new Error('the migration did not install pg_trgm');
-    // The trigram indexes are built once after the load rather than row by row.
-    for (const s of DROP_TRGM) await c.query(s);
     const t0 = performance.now();
-    for (const s of seedStatements(TOTAL)) await c.query(s);
-    for (const s of trgmIndexes(trgmSchema)) await c.query(s);
-    await c.query('VACUUM ANALYZE');
+    if (!reuse) {
+      // The trigram indexes are built once after the load rather than row by row.
+      for (const s of DROP_TRGM) await c.query(s);
+      for (const s of seedStatements(TOTAL)) await c.query(s);
+      for (const s of trgmIndexes(trgmSchema)) await c.query(s);
+      await c.query('VACUUM ANALYZE');
+    }
     const count = Number((await c.query(`SELECT count(*) FROM "Message"`)).rows[0].count);
     const readable = Number(
       (
@@ -190,7 +194,7 @@ async function benchPostgres(log: (s: string) => void) {
     await c.end().catch(() => {});
     await chat.close();
     // BENCH_SEARCH_KEEP=1 keeps the database, to look at plans afterwards.
-    if (process.env.BENCH_SEARCH_KEEP === '1') log(`kept ${db.url}`);
+    if (process.env.BENCH_SEARCH_KEEP === '1' || reuse) log(`kept ${db.url}`);
     else await db.drop();
   }
 }

@@ -4,14 +4,15 @@
 // left is not searched) — matching the text (a caption too) or an attachment's file name, newest
 // first, with the matched parts of `content` as highlights.
 //
-// How it stays fast (bench/README.md, "Search"): the candidates are read per source (messages I
-// sent, messages sent to me, each of my groups), each in `createdAt` order through the index on the
-// caller's own columns, and the page is the newest `limit` of them. A query that matches often
-// stops after a few rows; one that matches rarely reads at most the caller's own messages, and
-// PostgreSQL may instead take the trigram index on `content` (migration
-// 20261220000000_message_search, when pg_trgm is installed) and keep the caller's rows of it. A
-// trigram index cannot help a query of under three characters (two Chinese characters): that one
-// always reads the caller's own messages, bounded by them, never the whole table.
+// How it stays fast (bench/README.md, "Message search"), two plans with the same answer:
+// - caller first: each source (messages I sent, messages sent to me, each of my groups) read
+//   newest first through the index on the caller's own columns, stopping at a page of matches.
+//   Fast for common words; a rare one reads at most the caller's own messages, never the table.
+// - index first: every match in the table through the trigram index on `content` (migration
+//   20261220000000_message_search, when pg_trgm is installed), then the caller's among them. Fast
+//   for rare words; used for queries with three letters in a row (a trigram index cannot help a
+//   shorter one, such as two Chinese characters), and given up for the caller-first plan when the
+//   table holds more than `indexFirstCap` matches.
 import { Router } from 'express';
 import { z } from 'zod';
 import type { Message } from '../generated/prisma/client.ts';
@@ -77,12 +78,15 @@ export function highlightsOf(content: string, q: string): Highlight[] {
 }
 
 export interface SearchOptions {
-  /** At most this many matches of the whole table are read by the index-first plan (see `search`). */
+  /** Messages per source the first, budgeted caller-first read looks at (see `callerFirst`; default 1000). */
+  callerBudget?: number;
+  /** At most this many matches of the whole table are read by the index-first plan (see `search`; default 500). */
   indexFirstCap?: number;
 }
 
 export function createSearchService(db: Database, present: (rows: Message[]) => Promise<WireMessage[]>, options: SearchOptions = {}) {
   const cap = (options.indexFirstCap ?? 500) + 1;
+  const budget = options.callerBudget ?? 1000;
   const M = db.table('Message');
   const A = db.table('Attachment');
   const GM = db.table('GroupMember');
@@ -91,7 +95,11 @@ export function createSearchService(db: Database, present: (rows: Message[]) => 
   const hasTrigramIndex = () =>
     (trigramIndex ??= db
       .sql(`SELECT 1 FROM pg_indexes WHERE schemaname = $1 AND indexname = 'Message_content_trgm_idx'`, [db.schema])
-      .then((r) => r.length > 0));
+      .then((r) => r.length > 0)
+      .catch((err: unknown) => {
+        trigramIndex = null; // asked again next time (the database was away)
+        throw err;
+      }));
 
   /** The statement's parameters: $1 me, $2 the pattern, $3 the page size + 1, then the filters. */
   function build(me: string, input: SearchInput) {
@@ -119,13 +127,22 @@ export function createSearchService(db: Database, present: (rows: Message[]) => 
   /**
    * Caller first: each source read newest first through the index on the caller's columns,
    * stopping at a page of matches. Always right; reads at most the caller's own messages.
+   *
+   * With a `budget`, each source reads at most its newest `budget` messages, and the answer is
+   * null unless it is sure: a source cut short (it has an older message, its "edge") may hide
+   * matches older than its edge, so the page counts only if a whole page plus one is newer than
+   * every edge. A common word is answered from the budget; a rare one goes on to the next plan.
    */
-  async function callerFirst(me: string, input: SearchInput): Promise<Message[]> {
+  async function callerFirst(me: string, input: SearchInput, budget?: number): Promise<Message[] | null> {
     const { params, contentMatches, nameMatches, common, peer, group } = build(me, input);
     // The text, or the name of the file the message carries (looked up only for those).
     const matches = `(${contentMatches} OR (m."attachmentId" IS NOT NULL AND ${nameMatches(`(SELECT a.name FROM ${A} a WHERE a.id = m."attachmentId")`)}))`;
+    const order = `ORDER BY m."createdAt" DESC, m.id DESC`;
     const newest = (where: string) =>
-      `(SELECT m.* FROM ${M} m WHERE ${where} AND ${common} AND ${matches} ORDER BY m."createdAt" DESC, m.id DESC LIMIT $3)`;
+      budget === undefined
+        ? `(SELECT m.*, false AS edge FROM ${M} m WHERE ${where} AND ${common} AND ${matches} ${order} LIMIT $3)`
+        : `(SELECT m.*, false AS edge FROM (SELECT m.* FROM ${M} m WHERE ${where} AND ${common} ${order} LIMIT ${budget}) m WHERE ${matches} ${order} LIMIT $3)
+           UNION ALL (SELECT m.*, true AS edge FROM ${M} m WHERE ${where} AND ${common} ${order} OFFSET ${budget} LIMIT 1)`;
     const sources: string[] = [];
     if (!group) {
       // Sent by me (a direct message has a recipient) and sent to me.
@@ -133,10 +150,21 @@ export function createSearchService(db: Database, present: (rows: Message[]) => 
       sources.push(newest(`m."toUserId" = $1::text${peer ? ` AND m."fromUserId" = ${peer}::text` : ''}`));
     }
     if (!peer) {
-      sources.push(`(SELECT g.* FROM ${GM} gm CROSS JOIN LATERAL ${newest(`m."groupId" = gm."groupId"`)} g
+      sources.push(`(SELECT g.* FROM ${GM} gm CROSS JOIN LATERAL (${newest(`m."groupId" = gm."groupId"`)}) g
         WHERE gm."userId" = $1::text AND gm."leftAt" IS NULL ${group ? `AND gm."groupId" = ${group}::uuid` : ''})`);
     }
-    return db.sql<Message>(`SELECT ${MESSAGE_COLUMNS} FROM (${sources.join(' UNION ALL ')}) m ORDER BY "createdAt" DESC, id DESC LIMIT $3`, params);
+    const text = `SELECT ${MESSAGE_COLUMNS}, edge FROM (${sources.join(' UNION ALL ')}) m ORDER BY "createdAt" DESC, id DESC`;
+    // In time order, through the caller's indexes: left to itself, PostgreSQL would AND the
+    // trigram index of a common word into each group's scan (bench/README.md: ~10× slower).
+    const rows = await db.transaction(async (sql) => {
+      await sql(`SET LOCAL enable_bitmapscan = off`);
+      return sql<Message & { edge: boolean }>(text, params);
+    });
+    // Newest first: the matches before the first edge are sure.
+    const firstEdge = rows.findIndex((r) => r.edge);
+    const sure = (firstEdge === -1 ? rows : rows.slice(0, firstEdge)).slice(0, input.limit + 1);
+    if (firstEdge !== -1 && sure.length <= input.limit) return null;
+    return sure.map(({ edge: _, ...m }) => m as Message);
   }
 
   /**
@@ -170,17 +198,18 @@ export function createSearchService(db: Database, present: (rows: Message[]) => 
   return {
     /**
      * A page of matches, newest first. Two plans give the same answer: a query of three letters
-     * or more in a row, when the trigram index exists, first tries the index (fast for rare
-     * words); a word too common for it (more than `indexFirstCap` matches in the table), a shorter
-     * query, or no index reads the caller's own messages newest first (fast for common words,
-     * bounded by the caller's messages for rare short ones).
+     * or more in a row, when the trigram index exists, tries the index (fast for rare words; on
+     * PostgreSQL racing the other plan); a word too common for it (more than `indexFirstCap`
+     * matches in the table), a shorter query, or no index reads the caller's own messages newest
+     * first (fast for common words, bounded by the caller's messages for rare short ones).
      */
     async search(me: string, input: SearchInput): Promise<SearchPage> {
       const { q, groupId, limit } = input;
       // Searching one group needs its current membership: 404 / 403 NOT_MEMBER otherwise.
       if (groupId) await requireMember(db, groupId, me);
       const indexable = /[\p{L}\p{N}]{3}/u.test(q) && (await hasTrigramIndex());
-      const rows = (indexable ? await indexFirst(me, input) : null) ?? (await callerFirst(me, input));
+      const rows =
+        (await callerFirst(me, input, budget)) ?? (indexable ? await indexFirst(me, input) : null) ?? (await callerFirst(me, input))!;
       const page = rows.slice(0, limit);
       const last = page.at(-1);
       const messages = await present(page);
