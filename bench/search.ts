@@ -222,7 +222,8 @@ async function benchPglite(log: (s: string) => void) {
 }
 
 export async function benchSearch(log: (s: string) => void) {
-  const postgres = (await pgAvailable()) ? await benchPostgres(log) : (log('PostgreSQL not reachable: skipped'), null);
+  const postgres =
+    process.env.BENCH_SEARCH_POSTGRES === 'false' ? null : (await pgAvailable()) ? await benchPostgres(log) : (log('PostgreSQL not reachable: skipped'), null);
   const pgliteResult = process.env.BENCH_SEARCH_PGLITE === 'false' ? null : await benchPglite(log);
   return { runs: RUNS, postgres, pglite: pgliteResult };
 }
