@@ -1,7 +1,7 @@
 // Message search in the Vue module (issue 14): the box in the conversations menu and in a window,
 // results with their matched parts marked (as text, never HTML), and a click that opens the
 // conversation at the message, loading older history until it is there.
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { defineComponent, h } from 'vue';
 import { FriendChatConversationsMenu, FriendChatDock, useFriendChat } from 'friend-chat/vue';
 import { alice, bob, endSession, flush, group, groupWire, listEntry, startSession, wire } from './helpers/session';
@@ -65,11 +65,10 @@ describe('message search', () => {
     expect(result!.textContent).toContain('Bob');
 
     result!.click();
-    await flush();
-    await flush();
-    // The window for bob opened; the message was on the older page, which got loaded.
+    // The window for bob opens; the message was on the older page, which gets loaded.
+    const found = () => $(`[data-testid="chat-window"][data-peer-id="${bob.id}"] [data-row-key="${wanted.id}"]`);
+    await vi.waitFor(() => expect(found()?.classList.contains('fc-found')).toBe(true), { timeout: 5000 });
     const win = $(`[data-testid="chat-window"][data-peer-id="${bob.id}"]`);
-    expect(win).not.toBeNull();
     expect(s.http.calls.filter((c) => c.path === `/api/messages/${bob.id}`).map((c) => new URL(c.url, 'http://x').searchParams.get('before'))).toEqual([
       null,
       'older',
