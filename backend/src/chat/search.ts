@@ -204,19 +204,18 @@ export function createSearchService(db: Database, present: (rows: Message[]) => 
 
   return {
     /**
-     * A page of matches, newest first. Two plans give the same answer: a query of three letters
-     * or more in a row, when the trigram index exists, tries the index (fast for rare words; on
-     * PostgreSQL racing the other plan); a word too common for it (more than `indexFirstCap`
-     * matches in the table), a shorter query, or no index reads the caller's own messages newest
-     * first (fast for common words, bounded by the caller's messages for rare short ones).
+     * A page of matches, newest first. Three reads give the same answer, tried in turn until one
+     * is sure: the caller's newest messages within a budget (common words), the trigram index for
+     * a query of three letters or more in a row when it exists (rare words), all the caller's
+     * messages (rare short queries, or no index).
      */
     async search(me: string, input: SearchInput): Promise<SearchPage> {
       const { q, groupId, limit } = input;
       // Searching one group needs its current membership: 404 / 403 NOT_MEMBER otherwise.
       if (groupId) await requireMember(db, groupId, me);
-      const indexable = /[\p{L}\p{N}]{3}/u.test(q) && (await hasTrigramIndex());
+      const indexable = async () => /[\p{L}\p{N}]{3}/u.test(q) && (await hasTrigramIndex());
       const rows =
-        (await callerFirst(me, input, budget)) ?? (indexable ? await indexFirst(me, input) : null) ?? (await callerFirst(me, input))!;
+        (await callerFirst(me, input, budget)) ?? ((await indexable()) ? await indexFirst(me, input) : null) ?? (await callerFirst(me, input))!;
       const page = rows.slice(0, limit);
       const last = page.at(-1);
       const messages = await present(page);
