@@ -36,6 +36,7 @@ import { createFriendList } from './chat/friends.ts';
 import { createDeletedUsers, forgetUser } from './chat/deletedUsers.ts';
 import { ClientId, Content } from './chat/schemas.ts';
 import { chatRoutes } from './chat/routes.ts';
+import { createSearchService, searchRoutes, type SearchService } from './chat/search.ts';
 import { registerChatHandlers } from './chat/socket.ts';
 import { createLifecycle } from './chat/lifecycle.ts';
 import { lifecycleRoutes } from './chat/lifecycleRoutes.ts';
@@ -194,6 +195,7 @@ export interface FriendChat {
       groups: GroupService;
       mutes: MuteService;
       attachments: AttachmentService;
+      search: SearchService;
     };
   };
 }
@@ -283,10 +285,11 @@ export async function createFriendChat(options: FriendChatOptions): Promise<Frie
       filter,
     });
     const mutes = createMuteService({ db, users, unread });
+    const search = createSearchService(db, uploads.attachments.present);
 
     const router = Router();
     router.use(['/messages', '/friends', '/groups', '/mutes'], express.json({ limit: limits.jsonBody ?? '64kb' }), requireIdentity(options.identify));
-    router.use(notificationRoutes(inbox), lifecycleRoutes(lifecycle), chatRoutes(messages, unread, friendList, groups), groupRoutes(groups, mutes, messages));
+    router.use(notificationRoutes(inbox), searchRoutes(search), lifecycleRoutes(lifecycle), chatRoutes(messages, unread, friendList, groups), groupRoutes(groups, mutes, messages));
     router.use(uploads.router);
     const onHttpError: ErrorRequestHandler = (err, req, res, _next) => {
       const e = toAppError(err);
@@ -442,7 +445,7 @@ export async function createFriendChat(options: FriendChatOptions): Promise<Frie
         db,
         bus,
         io: () => io,
-        services: { messages, notifications, unread, presence, groups, mutes, attachments: uploads.attachments },
+        services: { messages, notifications, unread, presence, groups, mutes, attachments: uploads.attachments, search },
       },
     };
   } catch (err) {

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { PGlite } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { migrate, readMigrations, type MigrateResult, type SqlSession } from 'friend-chat/server';
@@ -58,7 +59,9 @@ export async function openHostDatabase(config: Pick<Config, 'databaseUrl' | 'pgl
     const dir = config.pgliteDir;
     const inMemory = dir.startsWith('memory://');
     if (!inMemory) mkdirSync(dir, { recursive: true });
-    const pglite = inMemory ? new PGlite() : new PGlite(dir);
+    // pg_trgm lets the chat module index message search (its migration uses it when loaded).
+    const extensions = { pg_trgm };
+    const pglite = inMemory ? new PGlite({ extensions }) : new PGlite(dir, { extensions });
     await pglite.waitReady;
     await pglite.exec(`SET TIME ZONE 'UTC'`);
     prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite) });

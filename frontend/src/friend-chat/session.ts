@@ -13,6 +13,7 @@ import { useMutesStore } from './stores/mutes';
 import { useNotificationsStore } from './stores/notifications';
 import { useOutboxStore } from './stores/outbox';
 import { useReadingStore } from './stores/reading';
+import { useSearchStore } from './stores/search';
 import { useSessionStore } from './stores/session';
 import { useTypingStore } from './stores/typing';
 import { useUnreadStore } from './stores/unread';
@@ -57,6 +58,7 @@ export function stopChatSession(pinia: Pinia): void {
     useNotificationsStore(pinia),
     useOutboxStore(pinia),
     useReadingStore(pinia),
+    useSearchStore(pinia),
     useTypingStore(pinia),
     useUnreadStore(pinia),
     useUploadsStore(pinia),

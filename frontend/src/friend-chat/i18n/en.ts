@@ -197,6 +197,16 @@ export default {
     achievement: 'Achievement unlocked: {achievement}',
     fallback: '{text}',
   },
+  search: {
+    label: 'Search messages',
+    placeholder: 'Search messages',
+    placeholderHere: 'Search this conversation',
+    inConversation: 'Search in this conversation',
+    none: 'No messages found.',
+    failed: 'Search failed. Try again.',
+    more: 'More results',
+    group: 'Group',
+  },
   time: {
     justNow: 'just now',
     minutesAgo: '{n} min ago',

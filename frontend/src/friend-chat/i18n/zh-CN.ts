@@ -198,6 +198,16 @@ const zhCN: typeof en = {
     achievement: '解锁成就：{achievement}',
     fallback: '{text}',
   },
+  search: {
+    label: '搜索消息',
+    placeholder: '搜索消息',
+    placeholderHere: '搜索本会话',
+    inConversation: '在本会话中搜索',
+    none: '没有找到相关消息。',
+    failed: '搜索失败，请重试。',
+    more: '更多结果',
+    group: '群聊',
+  },
   time: {
     justNow: '刚刚',
     minutesAgo: '{n} 分钟前',

@@ -1,0 +1,238 @@
+// Message search (DESIGN.md, "Message lifecycle" → Search): GET /api/messages/search over what the
+// caller can read — direct chat messages to or from them, and the chat messages of the groups they
+// are a current member of (the whole history, as group history shows it to a member; a group they
+// left is not searched) — matching the text (a caption too) or an attachment's file name, newest
+// first, with the matched parts of `content` as highlights.
+//
+// How it stays fast (bench/README.md, "Message search"), two plans with the same answer:
+// - caller first: each source (messages I sent, messages sent to me, each of my groups) read
+//   newest first through the index on the caller's own columns, stopping at a page of matches.
+//   Fast for common words; a rare one reads at most the caller's own messages, never the table.
+// - index first: every match in the table through the trigram index on `content` (migration
+//   20261221000000_message_search, when pg_trgm is installed), then the caller's among them. Fast
+//   for rare words; used for queries with three letters in a row (a trigram index cannot help a
+//   shorter one, such as two Chinese characters), and given up for the caller-first plan when the
+//   table holds more than `indexFirstCap` matches.
+import { Router } from 'express';
+import { z } from 'zod';
+import type { Message } from '../generated/prisma/client.ts';
+import type { Database } from '../db/database.ts';
+import type { MessageKind, WireMessage } from '../realtime/events.ts';
+import { decodeCursor, encodeCursor } from './cursor.ts';
+import { MESSAGE_COLUMNS } from './sql.ts';
+import { requireMember } from '../groups/sql.ts';
+import { currentUser } from '../http/identity.ts';
+import { parse, userId, uuid } from '../http/validate.ts';
+import { Cursor, noNul, wellFormed } from './schemas.ts';
+
+const KINDS = ['text', 'image', 'file', 'voice', 'location'] as const satisfies readonly MessageKind[];
+
+/**
+ * The query string: `q` trimmed, 1–100 characters (UTF-16 code units, as content is counted);
+ * `peerId` or `groupId` (not both); `kind`; `before` a cursor from an earlier page; `limit` 1–50.
+ */
+export const SearchQuery = z
+  .object({
+    q: z
+      .string({ message: 'required' })
+      .trim()
+      .min(1, 'must not be empty')
+      .max(100, 'at most 100 characters')
+      .refine(noNul, 'must not contain NUL characters')
+      .refine(wellFormed, 'must be well-formed text (no lone surrogates)'),
+    peerId: userId.optional(),
+    groupId: uuid.optional(),
+    kind: z.enum(KINDS).optional(),
+    before: Cursor.optional(),
+    limit: z.coerce.number().int().min(1).max(50).default(20),
+  })
+  .refine((v) => v.peerId === undefined || v.groupId === undefined, { message: 'peerId or groupId, not both', path: ['groupId'] });
+
+export interface SearchInput {
+  q: string;
+  peerId?: string;
+  groupId?: string;
+  kind?: MessageKind;
+  before?: string;
+  limit: number;
+}
+
+/** `[start, end)` of a match in `message.content`, in UTF-16 code units. */
+export type Highlight = [number, number];
+
+export interface SearchPage {
+  results: { message: WireMessage; highlights: Highlight[] }[];
+  nextCursor: string | null;
+}
+
+/** `q` as a LIKE pattern that matches it literally anywhere: `%`, `_` and `\` escaped. */
+export const likePattern = (q: string) => `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+
+/**
+ * Where `q` occurs in `content`, case-insensitively (simple case folding, as the database's ILIKE
+ * does for Latin letters), without overlaps. Empty when the match was in the file name only.
+ */
+export function highlightsOf(content: string, q: string): Highlight[] {
+  const re = new RegExp(q.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&'), 'giu');
+  return [...content.matchAll(re)].map((m) => [m.index, m.index + m[0].length]);
+}
+
+export interface SearchOptions {
+  /** Messages per source the first, budgeted caller-first read looks at (see `callerFirst`; default 1000). */
+  callerBudget?: number;
+  /** At most this many matches of the whole table are read by the index-first plan (see `search`; default 1000). */
+  indexFirstCap?: number;
+}
+
+export function createSearchService(db: Database, present: (rows: Message[]) => Promise<WireMessage[]>, options: SearchOptions = {}) {
+  const cap = (options.indexFirstCap ?? 1000) + 1;
+  const budget = options.callerBudget ?? 1000;
+  const M = db.table('Message');
+  const A = db.table('Attachment');
+  const GM = db.table('GroupMember');
+  // Whether the migration could create the trigram index (pg_trgm installed); asked once.
+  let trigramIndex: Promise<boolean> | null = null;
+  const hasTrigramIndex = () =>
+    (trigramIndex ??= db
+      .sql(`SELECT 1 FROM pg_indexes WHERE schemaname = $1 AND indexname = 'Message_content_trgm_idx'`, [db.schema])
+      .then((r) => r.length > 0)
+      .catch((err: unknown) => {
+        trigramIndex = null; // asked again next time (the database was away)
+        throw err;
+      }));
+
+  /** The statement's parameters: $1 me, $2 the pattern, $3 the page size + 1, then the filters. */
+  function build(me: string, input: SearchInput) {
+    const { q, peerId, groupId, kind, limit } = input;
+    const cursor = input.before ? decodeCursor(input.before) : null;
+    const params: unknown[] = [me, likePattern(q), limit + 1];
+    const param = (v: unknown) => `$${params.push(v)}`;
+    // A query without letters that have a case (Chinese, digits) is matched byte for byte: the
+    // same answer as ILIKE, several times cheaper (ILIKE lowercases every row's text first).
+    const like = q.toLowerCase() === q.toUpperCase() ? 'LIKE' : 'ILIKE';
+    const contentMatches = `m.content ${like} $2 ESCAPE '\\'`;
+    const nameMatches = (name: string) => `${name} ${like} $2 ESCAPE '\\'`;
+    let common = `m."deletedAt" IS NULL AND m."messageType" = 'CHAT'`;
+    // Kept apart: a budgeted read counts the source's messages of every kind (see `callerFirst`).
+    const ofKind = kind ? `m.kind = ${param(kind)}::text` : 'true';
+    if (cursor) {
+      const t = `(${param(cursor.createdAt.toISOString())}::timestamptz AT TIME ZONE 'UTC')`;
+      const id = `${param(cursor.id)}::uuid`;
+      common += ` AND m."createdAt" <= ${t} AND (m."createdAt" < ${t} OR m.id < ${id})`;
+    }
+    const peer = peerId === undefined ? null : param(peerId);
+    const group = groupId === undefined ? null : param(groupId);
+    return { params, contentMatches, nameMatches, common, ofKind, peer, group };
+  }
+
+  /**
+   * Caller first: each source read newest first through the index on the caller's columns,
+   * stopping at a page of matches. Always right; reads at most the caller's own messages.
+   *
+   * With a `budget`, each source reads at most its newest `budget` messages, and the answer is
+   * null unless it is sure: a source cut short (it has an older message, its "edge") may hide
+   * matches older than its edge, so the page counts only if a whole page plus one is newer than
+   * every edge. A common word is answered from the budget; a rare one goes on to the next plan.
+   */
+  async function callerFirst(me: string, input: SearchInput, budget?: number): Promise<Message[] | null> {
+    const { params, contentMatches, nameMatches, common, ofKind, peer, group } = build(me, input);
+    // The text, or the name of the file the message carries (looked up only for those).
+    const matches = `${ofKind} AND (${contentMatches} OR (m."attachmentId" IS NOT NULL AND ${nameMatches(`(SELECT a.name FROM ${A} a WHERE a.id = m."attachmentId")`)}))`;
+    const order = `ORDER BY m."createdAt" DESC, m.id DESC`;
+    // The edge is looked for only when the source found less than a page plus one.
+    const newest = (where: string) =>
+      budget === undefined
+        ? `(SELECT m.*, false AS edge FROM ${M} m WHERE ${where} AND ${common} AND ${matches} ${order} LIMIT $3)`
+        : `(WITH hits AS MATERIALIZED (
+              SELECT m.* FROM (SELECT m.* FROM ${M} m WHERE ${where} AND ${common} ${order} LIMIT ${budget}) m WHERE ${matches} ${order} LIMIT $3)
+            SELECT *, false AS edge FROM hits
+            UNION ALL (SELECT m.*, true AS edge FROM ${M} m WHERE ${where} AND ${common} AND (SELECT count(*) FROM hits) < $3 ${order} OFFSET ${budget} LIMIT 1))`;
+    const sources: string[] = [];
+    if (!group) {
+      // Sent by me (a direct message has a recipient) and sent to me.
+      sources.push(newest(`m."fromUserId" = $1::text AND m."toUserId" ${peer ? `= ${peer}::text` : 'IS NOT NULL'}`));
+      sources.push(newest(`m."toUserId" = $1::text${peer ? ` AND m."fromUserId" = ${peer}::text` : ''}`));
+    }
+    if (!peer) {
+      sources.push(`(SELECT g.* FROM ${GM} gm CROSS JOIN LATERAL (${newest(`m."groupId" = gm."groupId"`)}) g
+        WHERE gm."userId" = $1::text AND gm."leftAt" IS NULL ${group ? `AND gm."groupId" = ${group}::uuid` : ''})`);
+    }
+    const text = `SELECT ${MESSAGE_COLUMNS}, edge FROM (${sources.join(' UNION ALL ')}) m ORDER BY "createdAt" DESC, id DESC`;
+    // In time order, through the caller's indexes only: left to itself, PostgreSQL would AND the
+    // trigram index of a common word into each group's scan (~10× slower), or read the whole
+    // table for a filter it thinks rare (`kind`).
+    const rows = await db.transaction(async (sql) => {
+      await sql(`SET LOCAL enable_bitmapscan = off`);
+      await sql(`SET LOCAL enable_seqscan = off`);
+      return sql<Message & { edge: boolean }>(text, params);
+    });
+    // Newest first: the matches before the first edge are sure.
+    const firstEdge = rows.findIndex((r) => r.edge);
+    const sure = (firstEdge === -1 ? rows : rows.slice(0, firstEdge)).slice(0, input.limit + 1);
+    if (firstEdge !== -1 && sure.length <= input.limit) return null;
+    return sure.map(({ edge: _, ...m }) => m as Message);
+  }
+
+  /**
+   * Index first: every match in the whole table through the trigram indexes, then the caller's
+   * among them. Right only when the table holds at most `indexFirstCap` matches (null otherwise).
+   */
+  async function indexFirst(me: string, input: SearchInput): Promise<Message[] | null> {
+    const { params, contentMatches, nameMatches, ofKind, peer, group, ...rest } = build(me, input);
+    const common = `${rest.common} AND ${ofKind}`;
+    const readable = peer
+      ? `m."groupId" IS NULL AND ((m."fromUserId" = $1::text AND m."toUserId" = ${peer}::text) OR (m."fromUserId" = ${peer}::text AND m."toUserId" = $1::text))`
+      : `${group ? 'false' : `(m."groupId" IS NULL AND (m."fromUserId" = $1::text OR m."toUserId" = $1::text))`}
+           OR m."groupId" IN (SELECT "groupId" FROM ${GM} WHERE "userId" = $1::text AND "leftAt" IS NULL ${group ? `AND "groupId" = ${group}::uuid` : ''})`;
+    // One row at least: the counts, with the page's messages beside them (none: null columns).
+    const text = `WITH byText AS MATERIALIZED (SELECT m.* FROM ${M} m WHERE ${contentMatches} AND ${common} LIMIT ${cap}),
+      byName AS MATERIALIZED (SELECT m.* FROM (SELECT a.id FROM ${A} a WHERE ${nameMatches('a.name')} AND a."sentAt" IS NOT NULL LIMIT ${cap}) a
+        JOIN ${M} m ON m."attachmentId" = a.id WHERE ${common}),
+      hits AS (SELECT * FROM byText UNION ALL SELECT * FROM byName WHERE id NOT IN (SELECT id FROM byText))
+      SELECT greatest((SELECT count(*) FROM byText), (SELECT count(*) FROM byName)) AS "scanned", p.*
+      FROM (SELECT 1) one LEFT JOIN (SELECT ${MESSAGE_COLUMNS} FROM hits m WHERE ${readable} ORDER BY "createdAt" DESC, id DESC LIMIT $3) p ON true
+      ORDER BY p."createdAt" DESC, p.id DESC`;
+    // The trigram index is the plan: a sequential scan that stops at the cap would read the
+    // whole table for a word the statistics think common but which is not.
+    const rows = await db.transaction(async (sql) => {
+      await sql(`SET LOCAL enable_seqscan = off`);
+      return sql<Message & { scanned: string | number }>(text, params);
+    });
+    if (Number(rows[0]?.scanned ?? cap) >= cap) return null;
+    return rows.filter((r) => r.id !== null).map(({ scanned: _, ...m }) => m as Message);
+  }
+
+  return {
+    /**
+     * A page of matches, newest first. Three reads give the same answer, tried in turn until one
+     * is sure: the caller's newest messages within a budget (common words), the trigram index for
+     * a query of three letters or more in a row when it exists (rare words), all the caller's
+     * messages (rare short queries, or no index).
+     */
+    async search(me: string, input: SearchInput): Promise<SearchPage> {
+      const { q, groupId, limit } = input;
+      // Searching one group needs its current membership: 404 / 403 NOT_MEMBER otherwise.
+      if (groupId) await requireMember(db, groupId, me);
+      const indexable = async () => /[\p{L}\p{N}]{3}/u.test(q) && (await hasTrigramIndex());
+      const rows =
+        (await callerFirst(me, input, budget)) ?? ((await indexable()) ? await indexFirst(me, input) : null) ?? (await callerFirst(me, input))!;
+      const page = rows.slice(0, limit);
+      const last = page.at(-1);
+      const messages = await present(page);
+      return {
+        results: messages.map((message) => ({ message, highlights: highlightsOf(message.content, q) })),
+        nextCursor: rows.length > limit && last ? encodeCursor({ createdAt: last.createdAt, id: last.id }) : null,
+      };
+    },
+  };
+}
+export type SearchService = ReturnType<typeof createSearchService>;
+
+/** GET /api/messages/search; mounted before `/messages/:userId`, which would take "search" for a user id. */
+export function searchRoutes(search: SearchService): Router {
+  const r = Router();
+  r.get('/messages/search', async (req, res) => {
+    res.json(await search.search(currentUser(res), parse(SearchQuery, req.query)));
+  });
+  return r;
+}
