@@ -67,7 +67,7 @@ describe('message search', () => {
     result!.click();
     // The window for bob opens; the message was on the older page, which gets loaded.
     const found = () => $(`[data-testid="chat-window"][data-peer-id="${bob.id}"] [data-row-key="${wanted.id}"]`);
-    await vi.waitFor(() => expect(found()?.closest('[data-highlighted]')).not.toBeNull(), { timeout: 5000 });
+    await vi.waitFor(() => expect(found()?.closest('[data-highlighted]')).toBeTruthy(), { timeout: 5000 });
     const win = $(`[data-testid="chat-window"][data-peer-id="${bob.id}"]`);
     expect(s.http.calls.filter((c) => c.path === `/api/messages/${bob.id}`).map((c) => new URL(c.url, 'http://x').searchParams.get('before'))).toEqual([
       null,
