@@ -90,25 +90,33 @@ describe('delivered', () => {
 describe('delivered and read in a group', () => {
   const team = group(1, 'Weekend hikers');
 
-  it('shows counts on my messages when the server gives them, nothing when it does not', async () => {
-    const readByTwo = groupWire(alice, team, 'read by two', { readBy: 2, deliveredTo: 2 } as object);
-    const deliveredToOne = groupWire(alice, team, 'delivered to one', { deliveredTo: 1 } as object);
-    const plain = groupWire(alice, team, 'no counts');
-    const theirs = groupWire(carol, team, 'not mine', { readBy: 1 } as object);
+  it("shows on my messages how many other members read them, from their read positions, live", async () => {
+    const early = groupWire(alice, team, 'early', { createdAt: '2026-12-01T10:00:00.000Z' });
+    const late = groupWire(alice, team, 'late', { createdAt: '2026-12-01T10:05:00.000Z' });
+    const theirs = groupWire(carol, team, 'not mine', { createdAt: '2026-12-01T10:06:00.000Z' });
+    const member = (u: typeof alice, readAt: string) => ({ user: u, role: 'member', joinedAt: '2026-12-01T09:00:00.000Z', readAt });
     const s = await startSession({
       'GET /api/groups': () => ({ groups: [listEntry(team)] }),
-      'GET /api/groups/:groupId': () => ({ group: team, members: [] }),
-      'GET /api/groups/:groupId/messages': () => ({ messages: [readByTwo, deliveredToOne, plain, theirs], nextCursor: null }),
+      // Carol read up to between the two; bob before both; my own position never counts.
+      'GET /api/groups/:groupId': () => ({
+        group: team,
+        members: [member(alice, '2026-12-01T11:00:00.000Z'), member(carol, '2026-12-01T10:01:00.000Z'), member(bob, '2026-12-01T09:30:00.000Z')],
+      }),
+      'GET /api/groups/:groupId/messages': () => ({ messages: [early, late, theirs], nextCursor: null }),
     });
     s.socket.serverConnect();
     const wrapper = s.mountInApp(FriendChatDock);
     useChatStore().openGroup(team);
     await flush();
     const receipts = (id: string) => wrapper.find(`[data-message-id="${id}"] [data-testid="message-receipts"]`);
-    expect(receipts(readByTwo.id).text()).toBe('Read by 2');
-    expect(receipts(deliveredToOne.id).text()).toBe('Delivered to 1');
-    expect(receipts(plain.id).exists()).toBe(false);
+    expect(receipts(early.id).text()).toBe('Read by 1');
+    expect(receipts(late.id).exists()).toBe(false);
     expect(receipts(theirs.id).exists()).toBe(false);
+
+    s.socket.serverEmit('group:read', { groupId: team.id, userId: bob.id, readAt: '2026-12-01T10:07:00.000Z' });
+    await flush();
+    expect(receipts(early.id).text()).toBe('Read by 2');
+    expect(receipts(late.id).text()).toBe('Read by 1');
     // Group messages are not acked one by one.
     await new Promise((r) => setTimeout(r, DELIVERED_FLUSH_MS + 20));
     expect(s.socket.emitsOf('chat:delivered')).toEqual([]);

@@ -165,7 +165,6 @@ export default {
     unreact: 'Take back your reaction',
     reactSame: 'React with this too',
     readBy: 'Read by {n}',
-    deliveredTo: 'Delivered to {n}',
     editErrors: {
       EDIT_WINDOW_CLOSED: 'This message can no longer be edited: messages can be edited for 15 minutes after sending.',
       FORBIDDEN: 'You can only edit your own messages.',

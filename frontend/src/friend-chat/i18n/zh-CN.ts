@@ -166,7 +166,6 @@ const zhCN: typeof en = {
     unreact: '取消我的回应',
     reactSame: '我也回应这个',
     readBy: '{n} 人已读',
-    deliveredTo: '已送达 {n} 人',
     editErrors: {
       EDIT_WINDOW_CLOSED: '这条消息已无法编辑：消息发送后 15 分钟内才可编辑。',
       FORBIDDEN: '只能编辑自己的消息。',

@@ -93,9 +93,10 @@ export function registerListeners(socket: SocketLike, pinia: Pinia, hooks: Realt
   on('chat:typing', ({ from, groupId, typing: on }) => typing.set(groupId ? groupKey(groupId) : from, from, on));
   on('group:update', ({ group }) => groups.applyGroup(group));
   on('group:member', (e) => void groups.applyMemberEvent(e).catch(() => {}));
-  on('group:read', ({ groupId, userId }) => {
-    // Another tab of mine read the group (other members' positions are not shown yet).
+  on('group:read', ({ groupId, userId, readAt }) => {
+    // Another tab of mine read the group; anyone's read position counts in "read by N".
     if (userId === session.userId) unread.clearGroup(groupId);
+    groups.applyRead(groupId, userId, readAt);
   });
   on('presence:update', (update) => friends.setPresence(update));
   on('unread:update', (counts) => unread.set(counts));

@@ -162,6 +162,14 @@ export const useGroupsStore = defineStore('friendChatGroups', () => {
     }
   }
 
+  /** `group:read`: a member's read position moved ("read by N" on my messages follows it). */
+  function applyRead(groupId: string, userId: string, readAt: string): void {
+    const list = members.value[groupId];
+    if (list?.some((m) => m.user.id === userId)) {
+      members.value = { ...members.value, [groupId]: list.map((m) => (m.user.id === userId ? { ...m, readAt } : m)) };
+    }
+  }
+
   /** A message passed by: the group's latest activity, for the order of the list. */
   function note(m: GroupWireMessage): void {
     const e = entries.value[m.groupId];
@@ -181,6 +189,6 @@ export const useGroupsStore = defineStore('friendChatGroups', () => {
   return {
     entries, loaded, known, members, people, list,
     byId, isMember, roleIn, remember, meet, load, fetchMembers, create, join, leave, addMembers, removeMember,
-    setRole, update, applyGroup, applyMemberEvent, note, reset,
+    setRole, update, applyGroup, applyMemberEvent, applyRead, note, reset,
   };
 });

@@ -13,9 +13,6 @@ export type ChatMessage = ThreadWireMessage & {
   pending?: 'sending' | 'failed';
   /** Error code of the last failed attempt (e.g. NOT_FRIENDS, RATE_LIMITED, TIMEOUT). */
   error?: string;
-  /** A group message: how many members read it / received it, when the server tells (shown as counts). */
-  readBy?: number;
-  deliveredTo?: number;
 };
 
 export interface Thread {
