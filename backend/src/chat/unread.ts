@@ -1,8 +1,9 @@
 // What counts as unread, in one place. Direct chat: messages to me, not read, not deleted,
 // counted per sender (`byPeer`); system messages apart (`system`). Groups: each current
-// membership's chat messages from others after my read position (`byGroup`) — computed from the
-// position with the (groupId, createdAt) index, never a row per recipient; GROUP_EVENT notices
-// never count. `total` sums byPeer and byGroup over the conversations that are not muted.
+// membership's chat messages from others after my read position (`byGroup`) — arithmetic on the
+// group's message numbers and my read position (groups/seq.ts), never a row per recipient nor a
+// count over the messages; GROUP_EVENT notices never count. `total` sums byPeer and byGroup over
+// the conversations that are not muted.
 //
 // Pushes are coalesced: every user asked for while a recount is running joins the next one,
 // and one grouped query recounts them all. Under load a stream of messages to the same people
@@ -14,6 +15,7 @@
 import type { Database } from '../db/database.ts';
 import type { Bus } from '../realtime/bus.ts';
 import type { UnreadCounts } from '../realtime/events.ts';
+import { unreadSql } from '../groups/seq.ts';
 
 /** Unread counts for users with none of anything. */
 export const emptyCounts = (): UnreadCounts => ({ total: 0, byPeer: {}, byGroup: {}, system: 0, muted: { users: [], groups: [] } });
@@ -30,10 +32,8 @@ export function createUnreadService(db: Database, bus: Bus, onError: (err: unkno
      GROUP BY "toUserId", "fromUserId"
     UNION ALL
     SELECT 'g', gm."userId", gm."groupId"::text, c.n FROM ${member} gm
-     CROSS JOIN LATERAL (
-       SELECT count(*)::int AS n FROM ${message} m
-        WHERE m."groupId" = gm."groupId" AND m."createdAt" > gm."readAt" AND m."messageType" = 'CHAT'
-          AND m."deletedAt" IS NULL AND m."fromUserId" <> gm."userId") c
+     JOIN ${db.table('Group')} g ON g.id = gm."groupId"
+     CROSS JOIN LATERAL (SELECT ${unreadSql(message)} AS n) c
      WHERE gm."userId" = ANY($1::text[]) AND gm."leftAt" IS NULL AND c.n > 0
     UNION ALL
     SELECT 'm', "userId", kind || ':' || "targetId", 0 FROM ${mute}
