@@ -8,8 +8,11 @@
 //    receipt's p99 under 1 s). Targets, in one run: the bare relay (same events, one emit to a
 //    room, no database) and the app (PostgreSQL; PGlite too).
 // 2. Service: group history and unread counts with 1,000 groups × 1,000 messages, at the
-//    service (no HTTP), on PostgreSQL.
+//    service (no HTTP), on PostgreSQL and PGlite.
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import pg from 'pg';
 import { connectClients, disconnectAll, percentile, type Client } from './lib/load.ts';
 import { startTarget, type Target } from './lib/process.ts';
@@ -175,61 +178,84 @@ async function timeIt(runs: number, fn: () => Promise<unknown>) {
   return { runs, p50: round(percentile(t, 50)), p99: round(percentile(t, 99)), max: round(t.at(-1)!) };
 }
 
-/** Group history and unread counts at the service, 1,000 groups × 1,000 messages on PostgreSQL. */
-async function benchGroupService(log: (s: string) => void) {
-  const db = await createBenchDatabase();
-  const config = loadConfig({}, { databaseUrl: db.url, jwtSecret: 'bench-secret-bench-secret-0123456789', logLevel: 'error' });
+/** The group part of the unread counts before the message numbers (a count over the messages after readAt). */
+const PREVIOUS_GROUP_COUNT = `
+  SELECT gm."userId", gm."groupId"::text, c.n FROM friendchat."GroupMember" gm
+   CROSS JOIN LATERAL (
+     SELECT count(*)::int AS n FROM friendchat."Message" m
+      WHERE m."groupId" = gm."groupId" AND m."createdAt" > gm."readAt" AND m."messageType" = 'CHAT'
+        AND m."deletedAt" IS NULL AND m."fromUserId" <> gm."userId") c
+   WHERE gm."userId" = ANY($1::text[]) AND gm."leftAt" IS NULL AND c.n > 0`;
+
+/** Group history and unread counts at the service, 1,000 groups × 1,000 messages, on PostgreSQL or PGlite. */
+async function benchGroupService(log: (s: string) => void, target: 'postgres' | 'pglite') {
+  const pgDb = target === 'postgres' ? await createBenchDatabase() : null;
+  const dir = target === 'pglite' ? mkdtempSync(path.join(tmpdir(), 'fc-bench-groups-')) : null;
+  const config = loadConfig(
+    {},
+    { databaseUrl: pgDb?.url, pgliteDir: dir ? path.join(dir, 'pglite') : undefined, jwtSecret: 'bench-secret-bench-secret-0123456789', logLevel: 'error' },
+  );
   const app = await createApp(config, { seed: false, staticDir: null });
-  const c = new pg.Client({ connectionString: db.url });
-  c.on('error', () => {});
+  // Seeding and read positions: a connection of its own on PostgreSQL, the app's one on PGlite.
+  const c = pgDb ? new pg.Client({ connectionString: pgDb.url }) : null;
+  c?.on('error', () => {});
+  const q = async (text: string, params: unknown[] = []) =>
+    c ? (await c.query(text, params)).rows : await app.chat.internals.db.sql<Record<string, unknown>>(text, params);
+  const name = target === 'postgres' ? 'PostgreSQL' : 'PGlite';
   try {
-    await c.connect();
+    await c?.connect();
     const t0 = performance.now();
     const { groups, unread } = app.chat.internals.services;
     // 1,000 users; 1,000 groups of 20 members each (a window of users), 1,000 messages each from
-    // its members, one a second; user 0 ("me") is a member of every group.
+    // its members, one a second, numbered 1…1,000 as the writers number them; user 0 ("me") is a
+    // member of every group.
     const users = Array.from({ length: 1000 }, (_, i) => `bench-user-${i}`);
     const me = users[0]!;
-    await c.query(`SET search_path TO friendchat`);
-    await c.query(
-      `INSERT INTO "Group" (id, name, "ownerId", "memberCount", "createdAt")
-       SELECT gen_random_uuid(), 'group ' || g, 'bench-user-0', 20, now() - interval '2 days' FROM generate_series(1, $1::int) g`,
-      [GROUPS],
+    await q(
+      `INSERT INTO friendchat."Group" (id, name, "ownerId", "memberCount", "createdAt", "lastSeq")
+       SELECT gen_random_uuid(), 'group ' || g, 'bench-user-0', 20, now() - interval '2 days', $2::int FROM generate_series(1, $1::int) g`,
+      [GROUPS, PER_GROUP],
     );
-    const { rows: gs } = await c.query<{ id: string }>(`SELECT id FROM "Group" ORDER BY name`);
-    await c.query(
-      `INSERT INTO "GroupMember" ("groupId", "userId", role, "joinedAt", "readAt")
+    const gs = (await q(`SELECT id FROM friendchat."Group" ORDER BY name`)) as { id: string }[];
+    await q(
+      `INSERT INTO friendchat."GroupMember" ("groupId", "userId", role, "joinedAt", "readAt")
        SELECT g.id, 'bench-user-' || CASE WHEN k = 0 THEN 0 ELSE 1 + ((g.n * 7 + k) % 999) END,
               CASE WHEN k = 0 THEN 'owner' ELSE 'member' END, now() - interval '2 days', now() - interval '2 days'
-       FROM (SELECT id, row_number() OVER (ORDER BY name) AS n FROM "Group") g, generate_series(0, 19) k`,
+       FROM (SELECT id, row_number() OVER (ORDER BY name) AS n FROM friendchat."Group") g, generate_series(0, 19) k`,
     );
-    await c.query(
-      `INSERT INTO "Message" (id, "fromUserId", "groupId", content, "createdAt")
+    await q(
+      `INSERT INTO friendchat."Message" (id, "fromUserId", "groupId", content, "createdAt", seq)
        SELECT gen_random_uuid(), 'bench-user-' || CASE WHEN i % 20 = 0 THEN 0 ELSE 1 + ((g.n * 7 + i % 20) % 999) END,
-              g.id, 'message number ' || i, now() - interval '1 day' + make_interval(secs => i + g.n / 1000.0)
-       FROM (SELECT id, row_number() OVER (ORDER BY name) AS n FROM "Group") g, generate_series(1, $1::int) i`,
+              g.id, 'message number ' || i, now() - interval '1 day' + make_interval(secs => i + g.n / 1000.0), i
+       FROM (SELECT id, row_number() OVER (ORDER BY name) AS n FROM friendchat."Group") g, generate_series(1, $1::int) i`,
       [PER_GROUP],
     );
-    await c.query('ANALYZE');
-    const total = Number((await c.query(`SELECT count(*) FROM "Message"`)).rows[0].count);
-    log(`seeded ${GROUPS} groups × ${PER_GROUP} messages (${total.toLocaleString('en')} messages) in ${Math.round((performance.now() - t0) / 1000)} s`);
+    await q('ANALYZE');
+    const total = Number(((await q(`SELECT count(*)::int AS n FROM friendchat."Message"`)) as { n: number }[])[0]!.n);
+    log(`${name}: seeded ${GROUPS} groups × ${PER_GROUP} messages (${total.toLocaleString('en')} messages) in ${Math.round((performance.now() - t0) / 1000)} s`);
 
-    /** My read position in every group: `unreadPerGroup` messages from its end (random 0…n when `random`). */
+    /**
+     * My read position in every group: `unreadPerGroup` messages from its end (random 0…n when
+     * `random`), as a read leaves it (readSeq, readAt, and my own messages after it in sentSinceRead).
+     */
     const setReadPositions = async (unreadPerGroup: number, random: boolean) => {
-      await c.query(
-        `UPDATE "GroupMember" gm SET "readAt" = coalesce((
-           SELECT m."createdAt" FROM "Message" m WHERE m."groupId" = gm."groupId"
-           ORDER BY m."createdAt" DESC OFFSET ${random ? `floor(random() * ${unreadPerGroup + 1})::int` : unreadPerGroup} LIMIT 1), gm."joinedAt")
-         WHERE gm."userId" = $1`,
+      await q(
+        `WITH k AS (
+           SELECT gm."groupId", g."lastSeq" - ${random ? `floor(random() * ${unreadPerGroup + 1})::int` : unreadPerGroup} AS pos
+           FROM friendchat."GroupMember" gm JOIN friendchat."Group" g ON g.id = gm."groupId" WHERE gm."userId" = $1)
+         UPDATE friendchat."GroupMember" gm SET "readSeq" = k.pos,
+           "readAt" = coalesce((SELECT m."createdAt" FROM friendchat."Message" m WHERE m."groupId" = gm."groupId" AND m.seq = k.pos), gm."joinedAt"),
+           "sentSinceRead" = (SELECT count(*) FROM friendchat."Message" m WHERE m."groupId" = gm."groupId" AND m.seq > k.pos AND m."fromUserId" = gm."userId")
+         FROM k WHERE gm."groupId" = k."groupId" AND gm."userId" = $1`,
         [me],
       );
-      await c.query('VACUUM ANALYZE "GroupMember"');
+      await q('VACUUM ANALYZE friendchat."GroupMember"');
     };
     /** Makes me a member of only the first `n` groups (the rest: left). */
     const memberOf = async (n: number) => {
-      await c.query(
-        `UPDATE "GroupMember" gm SET "leftAt" = CASE WHEN g.n <= $2 THEN NULL ELSE now() END
-         FROM (SELECT id, row_number() OVER (ORDER BY name) AS n FROM "Group") g WHERE gm."groupId" = g.id AND gm."userId" = $1`,
+      await q(
+        `UPDATE friendchat."GroupMember" gm SET "leftAt" = CASE WHEN g.n <= $2 THEN NULL ELSE now() END
+         FROM (SELECT id, row_number() OVER (ORDER BY name) AS n FROM friendchat."Group") g WHERE gm."groupId" = g.id AND gm."userId" = $1`,
         [me, n],
       );
     };
@@ -238,7 +264,7 @@ async function benchGroupService(log: (s: string) => void) {
     const history = await timeIt(RUNS, () => groups.history(me, busiest, undefined, 50));
     const { nextCursor } = await groups.history(me, busiest, undefined, 50);
     const historyDeep = await timeIt(RUNS, () => groups.history(me, busiest, nextCursor ?? undefined, 50));
-    log(`group history page (50 of ${PER_GROUP}): service p50 ${history.p50} ms, p99 ${history.p99} ms; an older page p50 ${historyDeep.p50} ms, p99 ${historyDeep.p99} ms`);
+    log(`${name}: group history page (50 of ${PER_GROUP}): service p50 ${history.p50} ms, p99 ${history.p99} ms; an older page p50 ${historyDeep.p50} ms, p99 ${historyDeep.p99} ms`);
 
     const unreadCases: Record<string, unknown> = {};
     const all = GROUPS.toLocaleString('en');
@@ -254,16 +280,22 @@ async function benchGroupService(log: (s: string) => void) {
       const counts = await unread.counts(me);
       const unreadTotal = Object.values(counts.byGroup).reduce((a, b) => a + b, 0);
       const r = await timeIt(RUNS, () => unread.counts(me));
-      unreadCases[label] = { ...r, groupsWithUnread: Object.keys(counts.byGroup).length, unreadMessages: unreadTotal };
-      log(`unread counts, ${label} (${unreadTotal} unread in ${Object.keys(counts.byGroup).length} groups): service p50 ${r.p50} ms, p99 ${r.p99} ms`);
+      // For comparison on the same data in the same minute (the machine is shared): the group
+      // part as the previous version counted it, a count over the messages after readAt.
+      const previous = await timeIt(RUNS, () => app.chat.internals.db.sql(PREVIOUS_GROUP_COUNT, [[me]]));
+      unreadCases[label] = { ...r, groupsWithUnread: Object.keys(counts.byGroup).length, unreadMessages: unreadTotal, previousGroupCount: previous };
+      log(
+        `${name}: unread counts, ${label} (${unreadTotal} unread in ${Object.keys(counts.byGroup).length} groups): service p50 ${r.p50} ms, p99 ${r.p99} ms; the previous version's group count p50 ${previous.p50} ms, p99 ${previous.p99} ms`,
+      );
     }
     const list = await timeIt(50, () => groups.list(me));
-    log(`GET /api/groups at the service, member of ${all} groups: p50 ${list.p50} ms, p99 ${list.p99} ms`);
-    return { groups: GROUPS, messagesPerGroup: PER_GROUP, historyPage: history, historyOlderPage: historyDeep, unreadCounts: unreadCases, groupListAll: list };
+    log(`${name}: GET /api/groups at the service, member of ${all} groups: p50 ${list.p50} ms, p99 ${list.p99} ms`);
+    return { target: name, groups: GROUPS, messagesPerGroup: PER_GROUP, historyPage: history, historyOlderPage: historyDeep, unreadCounts: unreadCases, groupListAll: list };
   } finally {
-    await c.end().catch(() => {});
+    await c?.end().catch(() => {});
     await app.close();
-    await db.drop();
+    await pgDb?.drop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
   }
 }
 
@@ -294,6 +326,10 @@ export async function benchGroups(log: (s: string) => void) {
     if (f.target.startsWith('relay') || !relayBest || !f.saturation) continue;
     log(`${f.target}: fan-out at saturation ${f.saturation.receiptsPerSecond} receipts/s = ${Math.round((f.saturation.receiptsPerSecond / relayBest) * 100)}% of the relay's best ${relayBest}`);
   }
-  const service = PARTS.includes('service') && (await pgAvailable()) ? await benchGroupService(log) : null;
+  const service = [];
+  if (PARTS.includes('service')) {
+    if (await pgAvailable()) service.push(await benchGroupService(log, 'postgres'));
+    if (process.env.BENCH_GROUP_PGLITE !== 'false') service.push(await benchGroupService(log, 'pglite'));
+  }
   return { fanout, service };
 }

@@ -30,8 +30,14 @@ for (const name of which) {
   const mod = await import(`./${name}.ts`);
   const fn = mod[`bench${name.replace(/(^|-)(\w)/g, (_m: string, _d: string, c: string) => c.toUpperCase())}`] as (log: (s: string) => void) => Promise<unknown>;
   const result = await fn(log);
-  // A partial chat run (BENCH_TARGETS) does not overwrite the full one.
-  const file = name === 'chat' && process.env.BENCH_TARGETS ? 'chat-partial.json' : `${name}.json`;
+  // A partial chat run (BENCH_TARGETS) does not overwrite the full one; a groups run of one part
+  // (BENCH_GROUP_PARTS) writes groups-<part>.json.
+  const file =
+    name === 'chat' && process.env.BENCH_TARGETS
+      ? 'chat-partial.json'
+      : name === 'groups' && process.env.BENCH_GROUP_PARTS
+        ? `groups-${process.env.BENCH_GROUP_PARTS.replaceAll(',', '-')}.json`
+        : `${name}.json`;
   writeFileSync(path.join(resultsDir, file), JSON.stringify({ machine, result }, null, 2));
   log(`wrote bench/results/${file}`);
 }

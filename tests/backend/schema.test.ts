@@ -108,7 +108,9 @@ describe.each(dbTargets())('migrated schemas on %s', (target) => {
   it('round-trips the group models (Group, GroupMember, Mute) and group messages through the client', async () => {
     const p = db.prisma;
     const at = new Date('2026-02-03T04:05:06.789Z');
-    const group = await p.group.create({ data: { name: 'G', avatarUrl: 'https://x/g.png', visibility: 'public', ownerId: '42', memberCount: 2, createdAt: at } });
+    const group = await p.group.create({
+      data: { name: 'G', avatarUrl: 'https://x/g.png', visibility: 'public', ownerId: '42', memberCount: 2, createdAt: at, lastSeq: 9_007_199_254_740_993n, recalledSeq: 5n },
+    });
     expect(await p.group.findUniqueOrThrow({ where: { id: group.id } })).toEqual({
       id: group.id,
       name: 'G',
@@ -117,19 +119,22 @@ describe.each(dbTargets())('migrated schemas on %s', (target) => {
       ownerId: '42',
       memberCount: 2,
       createdAt: at,
+      lastSeq: 9_007_199_254_740_993n,
+      recalledSeq: 5n,
     });
-    expect(await p.group.create({ data: { name: 'Defaults', ownerId: '7' } })).toMatchObject({ visibility: 'private', memberCount: 0, avatarUrl: null });
-    await p.groupMember.create({ data: { groupId: group.id, userId: '42', role: 'owner', joinedAt: at, readAt: at } });
+    expect(await p.group.create({ data: { name: 'Defaults', ownerId: '7' } })).toMatchObject({ visibility: 'private', memberCount: 0, avatarUrl: null, lastSeq: 0n, recalledSeq: 0n });
+    await p.groupMember.create({ data: { groupId: group.id, userId: '42', role: 'owner', joinedAt: at, readAt: at, readSeq: 4n, sentSinceRead: 2 } });
     await p.groupMember.create({ data: { groupId: group.id, userId: '7', leftAt: at } });
     const members = await p.groupMember.findMany({ where: { groupId: group.id }, orderBy: { userId: 'asc' } });
     expect(members).toEqual([
-      { groupId: group.id, userId: '42', role: 'owner', joinedAt: at, leftAt: null, readAt: at },
-      { groupId: group.id, userId: '7', role: 'member', joinedAt: expect.any(Date), leftAt: at, readAt: expect.any(Date) },
+      { groupId: group.id, userId: '42', role: 'owner', joinedAt: at, leftAt: null, readAt: at, readSeq: 4n, sentSinceRead: 2 },
+      { groupId: group.id, userId: '7', role: 'member', joinedAt: expect.any(Date), leftAt: at, readAt: expect.any(Date), readSeq: 0n, sentSinceRead: 0 },
     ]);
     // One membership per user and group.
     await expect(p.groupMember.create({ data: { groupId: group.id, userId: '42' } })).rejects.toMatchObject({ code: 'P2002' });
-    const m = await p.message.create({ data: { fromUserId: '42', groupId: group.id, content: 'to the group' } });
-    expect(m).toMatchObject({ toUserId: null, groupId: group.id, messageType: 'CHAT' });
+    const m = await p.message.create({ data: { fromUserId: '42', groupId: group.id, content: 'to the group', seq: 7n } });
+    expect(m).toMatchObject({ toUserId: null, groupId: group.id, messageType: 'CHAT', seq: 7n });
+    expect(await p.message.findUniqueOrThrow({ where: { id: m.id } })).toMatchObject({ seq: 7n });
     const mute = await p.mute.create({ data: { userId: '7', kind: 'group', targetId: group.id, until: at } });
     expect(await p.mute.findUniqueOrThrow({ where: { userId_kind_targetId: { userId: '7', kind: 'group', targetId: group.id } } })).toEqual(mute);
     expect(mute).toMatchObject({ until: at, createdAt: expect.any(Date) });
@@ -209,8 +214,10 @@ describe.each(dbTargets())('migrated schemas on %s', (target) => {
   it('has the indexes DESIGN.md requires on Message', async () => {
     const rows = await db.sql<{ indexdef: string }>(`SELECT indexdef FROM pg_indexes WHERE schemaname = 'friendchat' AND tablename = 'Message'`);
     const defs = rows.map((r) => r.indexdef.replace(/"/g, ''));
-    for (const cols of ['(toUserId, isRead)', '(fromUserId, toUserId, createdAt)', '(toUserId, createdAt)', '(messageType)', '(groupId, createdAt)']) {
+    for (const cols of ['(toUserId, isRead)', '(fromUserId, toUserId, createdAt)', '(toUserId, createdAt)', '(messageType)', '(groupId, createdAt, id)']) {
       expect(defs.some((d) => d.endsWith(cols))).toBe(true);
     }
+    // Recalled group messages, for the unread counts (migration 20261206000000_group_read_seq).
+    expect(defs.some((d) => d.endsWith('(groupId, seq) WHERE (deletedAt IS NOT NULL)'))).toBe(true);
   });
 });

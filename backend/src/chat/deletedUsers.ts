@@ -24,36 +24,63 @@ export interface ForgetOptions {
   messages?: 'keep' | 'delete';
 }
 
-/**
- * Removes or anonymises everything the module stores of `userId`, in one statement (so it all
- * happens or none of it). Answers the users whose unread counts changed: they received chat
- * messages from the deleted user, now counted under the tombstone or not at all.
- */
 /** Their mutes, and everyone's mutes of them. */
 const deleteMutes = (db: Database) =>
   `DELETE FROM ${db.table('Mute')} WHERE "userId" = $1::text OR (kind = 'user' AND "targetId" = $1::text)`;
 
+/**
+ * Group messages of theirs deleted outright (`gone`, with "groupId", seq and "deletedAt"): for
+ * every other member who had not read up to one, it becomes one of the messages after the read
+ * position that never count (groups/seq.ts), whether it counted as unread (now it does not) or
+ * was recalled (no longer found as a recall). Answers the members whose unread count went down.
+ */
+const skipGone = (db: Database) => `skipped AS (
+             UPDATE ${db.table('GroupMember')} gm SET "sentSinceRead" = gm."sentSinceRead" + s.n
+             FROM (SELECT o."groupId", o."userId", count(*)::int AS n, count(*) FILTER (WHERE gone."deletedAt" IS NULL)::int AS unread
+                   FROM gone JOIN ${db.table('GroupMember')} o ON o."groupId" = gone."groupId" AND gone.seq > o."readSeq"
+                   WHERE o."userId" <> $1::text GROUP BY o."groupId", o."userId") s
+             WHERE gm."groupId" = s."groupId" AND gm."userId" = s."userId"
+             RETURNING gm."userId", gm."leftAt", s.unread
+           )`;
+const recountedMembers = `SELECT "userId" FROM skipped WHERE "leftAt" IS NULL AND unread > 0`;
+
+/**
+ * Removes or anonymises everything the module stores of `userId`, in one statement (so it all
+ * happens or none of it), after locking the groups whose numbered messages of theirs go (in id
+ * order, as senders do: no read or send moves a read position meanwhile). Answers the users whose
+ * unread counts changed: they received chat messages from the deleted user, now counted under
+ * the tombstone or not at all.
+ */
 export async function forgetUser(db: Database, userId: string, opts: ForgetOptions = {}): Promise<string[]> {
   const m = db.table('Message');
-  const rows =
-    opts.messages === 'delete'
-      ? await db.sql<{ peer: string }>(
+  const deleting = opts.messages === 'delete';
+  return db.transaction(async (sql) => {
+    await sql(
+      `SELECT id FROM ${db.table('Group')} WHERE id IN (
+         SELECT "groupId" FROM ${m} WHERE "fromUserId" = $1::text AND seq IS NOT NULL ${deleting ? '' : 'AND "deletedAt" IS NOT NULL'})
+       ORDER BY id FOR UPDATE`,
+      [userId],
+    );
+    const rows = deleting
+      ? await sql<{ peer: string }>(
           `WITH gone AS (
-             DELETE FROM ${m} WHERE "toUserId" = $1::text OR "fromUserId" = $1::text RETURNING "toUserId", "isRead", "deletedAt"
-           ), presence AS (DELETE FROM ${db.table('UserPresence')} WHERE "userId" = $1::text
+             DELETE FROM ${m} WHERE "toUserId" = $1::text OR "fromUserId" = $1::text RETURNING "toUserId", "isRead", "deletedAt", "groupId", seq
+           ), ${skipGone(db)}, presence AS (DELETE FROM ${db.table('UserPresence')} WHERE "userId" = $1::text
            ), memberships AS (DELETE FROM ${db.table('GroupMember')} WHERE "userId" = $1::text
            ), mutes AS (${deleteMutes(db)})
-           SELECT DISTINCT "toUserId" AS peer FROM gone
-           WHERE "toUserId" IS NOT NULL AND "toUserId" <> $1::text AND NOT "isRead" AND "deletedAt" IS NULL`,
+           SELECT "toUserId" AS peer FROM gone
+           WHERE "toUserId" IS NOT NULL AND "toUserId" <> $1::text AND NOT "isRead" AND "deletedAt" IS NULL
+           UNION ${recountedMembers}`,
           [userId],
         )
       : // The three row sets are disjoint (one statement may not change a row twice): what goes
         // is sent to them by the system, or sent by them and recalled; what stays is the rest.
-        await db.sql<{ peer: string }>(
+        await sql<{ peer: string }>(
           `WITH gone AS (
              DELETE FROM ${m}
              WHERE ("toUserId" = $1::text AND "fromUserId" IS NULL) OR ("fromUserId" = $1::text AND "deletedAt" IS NOT NULL)
-           ), sent AS (
+             RETURNING "groupId", seq, "deletedAt"
+           ), ${skipGone(db)}, sent AS (
              UPDATE ${m} SET "fromUserId" = $2::text, "clientId" = NULL
              WHERE "fromUserId" = $1::text AND "deletedAt" IS NULL RETURNING "toUserId", "isRead"
            ), received AS (
@@ -65,10 +92,12 @@ export async function forgetUser(db: Database, userId: string, opts: ForgetOptio
              -- id must not read those groups' history.
              UPDATE ${db.table('GroupMember')} SET "userId" = $2::text WHERE "userId" = $1::text
            ), mutes AS (${deleteMutes(db)})
-           SELECT DISTINCT "toUserId" AS peer FROM sent WHERE "toUserId" IS NOT NULL AND NOT "isRead"`,
+           SELECT "toUserId" AS peer FROM sent WHERE "toUserId" IS NOT NULL AND NOT "isRead"
+           UNION ${recountedMembers}`,
           [userId, DELETED_USER_PREFIX + randomUUID()],
         );
-  return rows.map((r) => r.peer);
+    return rows.map((r) => r.peer);
+  });
 }
 
 /**

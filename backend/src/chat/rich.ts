@@ -1,15 +1,17 @@
 // Messages that carry an upload or a location (DESIGN.md, "Rich messages"). They are stored one
 // by one rather than through the batch writer (writer.ts): each refers to an upload, and a
 // statement that fails on one (an upload sent twice at once, or deleted meanwhile) must fail only
-// that message, not a whole batch of others'.
+// that message, not a whole batch of others'. A group message is numbered in its group like any
+// other (groups/seq.ts).
 import type { Message } from '../generated/prisma/client.ts';
-import type { Database } from '../db/database.ts';
+import type { Database, SqlFn } from '../db/database.ts';
+import { storeNumbered } from '../groups/seq.ts';
 import { AppError, conflict, notFound } from '../http/errors.ts';
 import type { MessageKind, WireLocation } from '../realtime/events.ts';
 import type { AttachmentService } from '../uploads/service.ts';
 import { uuidv7 } from './ids.ts';
 import { MESSAGE_COLUMNS } from './sql.ts';
-import type { Written } from './writer.ts';
+import { refusal, type Written } from './writer.ts';
 
 export interface RichParts {
   attachmentId?: string;
@@ -47,8 +49,8 @@ export function createRichMessages(db: Database, attachments: AttachmentService)
   // holds the upload's row while it runs, so the cleanup job cannot delete it underneath.
   const INSERT = `
     WITH ins AS (
-      INSERT INTO ${M} (id, "fromUserId", "toUserId", "groupId", content, "clientId", kind, "attachmentId", location, "replyToId")
-      VALUES ($1::uuid, $2::text, $3::text, $4::uuid, $5::text, $6::text, $7::text, $8::uuid, $9::text::jsonb, $10::uuid)
+      INSERT INTO ${M} (id, "fromUserId", "toUserId", "groupId", content, "clientId", kind, "attachmentId", location, "replyToId", seq)
+      VALUES ($1::uuid, $2::text, $3::text, $4::uuid, $5::text, $6::text, $7::text, $8::uuid, $9::text::jsonb, $10::uuid, $11::bigint)
       ON CONFLICT ("fromUserId", "clientId") DO NOTHING
       RETURNING *
     ), sent AS (
@@ -67,10 +69,10 @@ export function createRichMessages(db: Database, attachments: AttachmentService)
     },
 
     async write(d: RichDraft): Promise<Written> {
-      let rows: Message[];
-      try {
-        rows = await db.sql<Message>(INSERT, [
-          uuidv7(),
+      const id = uuidv7();
+      const insert = (sql: SqlFn, seq: number | null) =>
+        sql<Message>(INSERT, [
+          id,
           d.fromUserId,
           d.toUserId,
           d.groupId,
@@ -80,7 +82,18 @@ export function createRichMessages(db: Database, attachments: AttachmentService)
           d.attachmentId,
           d.location === null ? null : JSON.stringify(d.location),
           d.replyToId ?? null,
+          seq,
         ]);
+      let rows: Message[];
+      let refused: AppError | undefined;
+      try {
+        if (d.groupId === null) rows = await insert(db.sql, null);
+        else {
+          const stored = await storeNumbered(db, [{ id, groupId: d.groupId, fromUserId: d.fromUserId }], (sql, [n]) => insert(sql, n!.seq));
+          rows = stored.rows;
+          const why = stored.refused.values().next().value;
+          refused = why && refusal(why);
+        }
       } catch (err) {
         const { code, constraint } = dbError(err);
         // Another send of the same upload got there first.
@@ -90,9 +103,11 @@ export function createRichMessages(db: Database, attachments: AttachmentService)
         throw err;
       }
       if (rows[0]) return { message: rows[0], created: true };
-      // The clientId was already stored: the first message is the answer.
-      const first = await db.prisma.message.findUnique({ where: { fromUserId_clientId: { fromUserId: d.fromUserId, clientId: d.clientId! } } });
-      if (!first) throw new AppError('INTERNAL', 'message was neither inserted nor found');
+      // The clientId was already stored: the first message is the answer (also to a sender who
+      // is no longer a member).
+      const first =
+        d.clientId === null ? null : await db.prisma.message.findUnique({ where: { fromUserId_clientId: { fromUserId: d.fromUserId, clientId: d.clientId } } });
+      if (!first) throw refused ?? new AppError('INTERNAL', 'message was neither inserted nor found');
       return { message: first, created: false };
     },
   };

@@ -13,6 +13,7 @@ import { createMessageWriter } from './writer.ts';
 import { historyRows, syncHorizon, syncRows } from './sql.ts';
 import { deletedUser, isDeletedUserId } from './deletedUsers.ts';
 import { groupAccess, notMember } from '../groups/sql.ts';
+import { recallGroupMessage } from '../groups/seq.ts';
 import { groupRoom } from '../groups/rooms.ts';
 import type { RichMessages, RichParts } from './rich.ts';
 import type { AttachmentService } from '../uploads/service.ts';
@@ -135,14 +136,16 @@ export function createMessageService(deps: MessageServiceDeps) {
       }
       throw notFound('Message');
     }
-    const deletedAt = await recall(m.id);
+    const { count, deletedAt } = await recallGroupMessage(db, m.id);
+    if (count === 0) throw notFound('Message');
+    await lifecycle.touchReplies(m.id);
     // A recalled message's upload goes with it, for everyone.
     if (m.attachmentId) await attachments.discard(m.attachmentId).catch(onError);
     bus.emit([groupRoom(groupId), me], 'chat:deleted', { messageId: m.id, groupId, deletedAt });
     const unreadBy = await db.sql<{ userId: string }>(
       `SELECT "userId" FROM ${db.table('GroupMember')}
-       WHERE "groupId" = $1::uuid AND "leftAt" IS NULL AND "readAt" < ($2::timestamptz AT TIME ZONE 'UTC') AND "userId" <> $3::text`,
-      [groupId, m.createdAt.toISOString(), me],
+       WHERE "groupId" = $1::uuid AND "leftAt" IS NULL AND "readSeq" < $2::bigint AND "userId" <> $3::text`,
+      [groupId, m.seq === null ? null : String(m.seq), me],
     );
     await unread.push(unreadBy.map((r) => r.userId));
   }

@@ -1,8 +1,9 @@
 // What counts as unread, in one place. Direct chat: messages to me, not read, not deleted,
 // counted per sender (`byPeer`); system messages apart (`system`). Groups: each current
-// membership's chat messages from others after my read position (`byGroup`) — computed from the
-// position with the (groupId, createdAt) index, never a row per recipient; GROUP_EVENT notices
-// never count. `total` sums byPeer and byGroup over the conversations that are not muted.
+// membership's chat messages from others after my read position (`byGroup`) — arithmetic on the
+// group's message numbers and my read position (groups/seq.ts), never a row per recipient nor a
+// count over the messages; GROUP_EVENT notices never count. `total` sums byPeer and byGroup over
+// the conversations that are not muted.
 //
 // Pushes are coalesced: every user asked for while a recount is running joins the next one,
 // and one grouped query recounts them all. Under load a stream of messages to the same people
@@ -14,6 +15,7 @@
 import type { Database } from '../db/database.ts';
 import type { Bus } from '../realtime/bus.ts';
 import type { UnreadCounts } from '../realtime/events.ts';
+import { unreadSql } from '../groups/seq.ts';
 
 /** Unread counts for users with none of anything. */
 export const emptyCounts = (): UnreadCounts => ({ total: 0, byPeer: {}, byGroup: {}, system: 0, muted: { users: [], groups: [] } });
@@ -23,18 +25,19 @@ export function createUnreadService(db: Database, bus: Bus, onError: (err: unkno
   const member = db.table('GroupMember');
   const mute = db.table('Mute');
   // Runs after every direct message: plain SQL, one round trip for the three parts, no ORM.
-  // `k`: p = direct chat by sender (null sender = system), g = group, m = a mute (key kind:id).
+  // `k`: p = direct chat by sender (null sender = system), g = a user's groups with unread (key:
+  // a JSON object of group id → count, one row rather than one per group: on PGlite, rows cost
+  // more to hand over than the counts cost to compute), m = a mute (key kind:id).
   const COUNTS = `
     SELECT 'p' AS k, "toUserId" AS u, "fromUserId" AS key, count(*)::int AS n FROM ${message}
      WHERE "toUserId" = ANY($1::text[]) AND "isRead" = false AND "deletedAt" IS NULL
      GROUP BY "toUserId", "fromUserId"
     UNION ALL
-    SELECT 'g', gm."userId", gm."groupId"::text, c.n FROM ${member} gm
-     CROSS JOIN LATERAL (
-       SELECT count(*)::int AS n FROM ${message} m
-        WHERE m."groupId" = gm."groupId" AND m."createdAt" > gm."readAt" AND m."messageType" = 'CHAT'
-          AND m."deletedAt" IS NULL AND m."fromUserId" <> gm."userId") c
+    SELECT 'g', gm."userId", json_object_agg(gm."groupId", c.n)::text, 0 FROM ${member} gm
+     JOIN ${db.table('Group')} g ON g.id = gm."groupId"
+     CROSS JOIN LATERAL (SELECT ${unreadSql(message)} AS n) c
      WHERE gm."userId" = ANY($1::text[]) AND gm."leftAt" IS NULL AND c.n > 0
+     GROUP BY gm."userId"
     UNION ALL
     SELECT 'm', "userId", kind || ':' || "targetId", 0 FROM ${mute}
      WHERE "userId" = ANY($1::text[]) AND ("until" IS NULL OR "until" > (now() AT TIME ZONE 'UTC'))`;
@@ -48,7 +51,7 @@ export function createUnreadService(db: Database, bus: Bus, onError: (err: unkno
       if (r.k === 'p') {
         if (r.key === null) c.system += r.n;
         else c.byPeer[r.key] = r.n;
-      } else if (r.k === 'g') c.byGroup[r.key!] = r.n;
+      } else if (r.k === 'g') Object.assign(c.byGroup, JSON.parse(r.key!) as Record<string, number>);
       else {
         const [kind, ...rest] = r.key!.split(':');
         (kind === 'user' ? c.muted.users : c.muted.groups).push(rest.join(':'));

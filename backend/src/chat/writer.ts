@@ -4,11 +4,18 @@
 // wait (it is written on the next turn of the event loop).
 //
 // Each send still resolves only once its own row is committed, so "stored before it is
-// acknowledged or pushed" holds message by message.
+// acknowledged or pushed" holds message by message. Group messages of a batch are numbered in
+// their groups and stored in one transaction with the membership re-checked (groups/seq.ts).
 import type { Message, PrismaClient } from '../generated/prisma/client.ts';
-import type { Database } from '../db/database.ts';
+import type { Database, SqlFn } from '../db/database.ts';
+import { notFound } from '../http/errors.ts';
+import { notMember } from '../groups/sql.ts';
+import { storeNumbered, type Refusal } from '../groups/seq.ts';
 import { uuidv7 } from './ids.ts';
 import { MESSAGE_COLUMNS } from './sql.ts';
+
+/** The error a refused group message answers. */
+export const refusal = (why: Refusal) => (why === 'gone' ? notFound('Group') : notMember());
 
 export interface Draft {
   fromUserId: string;
@@ -38,13 +45,14 @@ export function createMessageWriter(db: Database, maxBatch = 500) {
   // The batch insert in one statement: arrays in, one row per message out. Written in SQL rather
   // than through Prisma because it runs for every message and the ORM's per-query cost dominated
   // it (see bench/README.md). ON CONFLICT skips a clientId the sender already used.
+  // `seq`: a group message's number (groups/seq.ts), null for a direct one.
   const INSERT = `
-    INSERT INTO ${db.table('Message')} (id, "fromUserId", "toUserId", "groupId", content, "clientId", "replyToId")
-    SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::uuid[], $5::text[], $6::text[], $7::uuid[])
+    INSERT INTO ${db.table('Message')} (id, "fromUserId", "toUserId", "groupId", content, "clientId", "replyToId", seq)
+    SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::uuid[], $5::text[], $6::text[], $7::uuid[], $8::bigint[])
     ON CONFLICT ("fromUserId", "clientId") DO NOTHING
     RETURNING ${MESSAGE_COLUMNS}`;
-  const insert = (data: (Draft & { id: string })[]) =>
-    db.sql<Message>(INSERT, [
+  const insert = (sql: SqlFn, data: (Draft & { id: string; seq?: number })[]) =>
+    sql<Message>(INSERT, [
       data.map((d) => d.id),
       data.map((d) => d.fromUserId),
       data.map((d) => d.toUserId),
@@ -52,7 +60,28 @@ export function createMessageWriter(db: Database, maxBatch = 500) {
       data.map((d) => d.content),
       data.map((d) => d.clientId),
       data.map((d) => d.replyToId ?? null),
+      data.map((d) => d.seq ?? null),
     ]);
+  /**
+   * Direct messages in one statement, then group messages numbered in one transaction. Answers
+   * the rows stored, and why the group messages not stored were refused (or what failed them).
+   */
+  async function store(drafts: (Draft & { id: string })[]): Promise<{ rows: Message[]; failed: Map<string, unknown> }> {
+    const direct = drafts.filter((d) => d.groupId === null);
+    const grouped = drafts.flatMap((d) => (d.groupId === null ? [] : [{ ...d, groupId: d.groupId }]));
+    const rows = direct.length ? await insert(db.sql, direct) : [];
+    const failed = new Map<string, unknown>();
+    if (grouped.length === 0) return { rows, failed };
+    try {
+      const numbered = await storeNumbered(db, grouped, insert);
+      for (const [d, why] of numbered.refused) failed.set(d.id, refusal(why));
+      return { rows: [...rows, ...numbered.rows], failed };
+    } catch (err) {
+      // The direct messages are stored: only the group messages fail.
+      for (const d of grouped) failed.set(d.id, err);
+      return { rows, failed };
+    }
+  }
   let queue: Pending[] = [];
   let writing = false;
   let scheduled = false;
@@ -72,11 +101,12 @@ export function createMessageWriter(db: Database, maxBatch = 500) {
       }
     }
 
-    const rows = await insert(unique.map((p) => p.draft));
+    const { rows, failed } = await store(unique.map((p) => p.draft));
 
     const byId = new Map(rows.map((r) => [r.id, r]));
-    // Rows not returned conflicted on (fromUserId, clientId): answer with the stored ones.
-    const missing = unique.filter((p) => !byId.has(p.draft.id));
+    // Rows not returned conflicted on (fromUserId, clientId), or were refused (the sender is no
+    // longer a member): answer with the stored ones.
+    const missing = unique.filter((p) => !byId.has(p.draft.id) && p.draft.clientId !== null);
     const existing = missing.length
       ? await prisma.message.findMany({
           where: { OR: missing.map((p) => ({ fromUserId: p.draft.fromUserId, clientId: p.draft.clientId })) },
@@ -84,18 +114,20 @@ export function createMessageWriter(db: Database, maxBatch = 500) {
       : [];
     const byKey = new Map(existing.map((m) => [`${m.fromUserId}\u0000${m.clientId}`, m]));
     const answers = new Map<Pending, Written>();
+    const failures = new Map<Pending, unknown>();
     for (const p of unique) {
       const row = byId.get(p.draft.id);
       const old = byKey.get(`${p.draft.fromUserId}\u0000${p.draft.clientId}`);
       if (row) answers.set(p, { message: row, created: true });
       else if (old) answers.set(p, { message: old, created: false });
-      else p.reject(new Error('message was neither inserted nor found'));
+      else failures.set(p, failed.get(p.draft.id) ?? new Error('message was neither inserted nor found'));
     }
     for (const [p, first] of followers) {
       const a = answers.get(first);
       if (a) answers.set(p, { message: a.message, created: false });
-      else p.reject(new Error('message was neither inserted nor found'));
+      else failures.set(p, failures.get(first) ?? new Error('message was neither inserted nor found'));
     }
+    for (const [p, err] of failures) p.reject(err);
     for (const [p, w] of answers) p.resolve(w);
   }
 

@@ -35,6 +35,7 @@ import { toWire } from '../chat/wire.ts';
 import { groupColumns, groupAccess, notMember, requireMember, toGroupInfo, type GroupRow } from './sql.ts';
 import { groupRoom, type GroupRooms } from './rooms.ts';
 import { noContentFilter, type ContentFilter } from '../chat/contentFilter.ts';
+import { unreadSql } from './seq.ts';
 
 export interface GroupServiceDeps {
   db: Database;
@@ -141,13 +142,16 @@ export function createGroupService(deps: GroupServiceDeps) {
     return m;
   }
 
-  /** Adds (or re-adds, for former members) these users as plain members, at the transaction's time. */
+  /**
+   * Adds (or re-adds, for former members) these users as plain members, at the transaction's time,
+   * having read everything so far (the group's row is locked: its lastSeq is the newest number).
+   */
   async function insertMembers(sql: SqlFn, groupId: string, userIds: string[], role: GroupRole = 'member'): Promise<GroupMemberEntryRow[]> {
     return sql<GroupMemberEntryRow>(
-      `INSERT INTO ${MEMBER} ("groupId", "userId", role, "joinedAt", "readAt")
-       SELECT $1::uuid, u, $3::text, ${now}, ${now} FROM unnest($2::text[]) u
+      `INSERT INTO ${MEMBER} ("groupId", "userId", role, "joinedAt", "readAt", "readSeq", "sentSinceRead")
+       SELECT $1::uuid, u, $3::text, ${now}, ${now}, (SELECT "lastSeq" FROM ${GROUP} WHERE id = $1::uuid), 0 FROM unnest($2::text[]) u
        ON CONFLICT ("groupId", "userId") DO UPDATE SET role = EXCLUDED.role, "joinedAt" = EXCLUDED."joinedAt",
-         "readAt" = EXCLUDED."readAt", "leftAt" = NULL
+         "readAt" = EXCLUDED."readAt", "readSeq" = EXCLUDED."readSeq", "sentSinceRead" = 0, "leftAt" = NULL
        RETURNING "userId", role, "joinedAt" AT TIME ZONE 'UTC' AS "joinedAt"`,
       [groupId, userIds, role],
     );
@@ -163,7 +167,7 @@ export function createGroupService(deps: GroupServiceDeps) {
     return g;
   }
 
-  /** Stores a GROUP_EVENT notice in the group's timeline, at the transaction's time. */
+  /** Stores a GROUP_EVENT notice in the group's timeline, at the transaction's time. It takes no number (seq.ts): notices never count as unread. */
   async function insertNotice(sql: SqlFn, groupId: string, metadata: GroupEventMetadata): Promise<GroupWireMessage> {
     const [row] = await sql<Message>(
       `INSERT INTO ${MESSAGE} (id, "groupId", "messageType", content, metadata, "createdAt")
@@ -212,36 +216,46 @@ export function createGroupService(deps: GroupServiceDeps) {
 
   // ---- reads ----
 
+  // My current groups, each with my role, my unread count, whether I muted it, and its newest
+  // message (its columns as they are, the group's prefixed "g."), newest activity first: one
+  // statement, a probe per group for the newest message, the unread count from numbers (seq.ts).
+  const LIST = `
+    SELECT g.id AS "g.id", g.name AS "g.name", g."avatarUrl" AS "g.avatarUrl", g.visibility AS "g.visibility",
+           g."ownerId" AS "g.ownerId", g."memberCount" AS "g.memberCount", g."createdAt" AT TIME ZONE 'UTC' AS "g.createdAt",
+           gm.role AS "g.role", ${unreadSql(MESSAGE)} AS "g.unread",
+           EXISTS (SELECT 1 FROM ${db.table('Mute')} mu WHERE mu."userId" = $1::text AND mu.kind = 'group' AND mu."targetId" = g.id::text
+                     AND (mu."until" IS NULL OR mu."until" > ${now})) AS "g.muted",
+           last.*
+    FROM ${MEMBER} gm JOIN ${GROUP} g ON g.id = gm."groupId"
+    LEFT JOIN LATERAL (
+      SELECT ${MESSAGE_COLUMNS} FROM ${MESSAGE} m WHERE m."groupId" = g.id AND m."deletedAt" IS NULL
+      ORDER BY m."createdAt" DESC, m.id DESC LIMIT 1) last ON true
+    WHERE gm."userId" = $1::text AND gm."leftAt" IS NULL
+    ORDER BY coalesce(last."createdAt", g."createdAt" AT TIME ZONE 'UTC') DESC, g.id DESC`;
+
   /** My current groups with role, unread, newest message and mute, newest activity first. */
   async function list(me: string): Promise<GroupListEntry[]> {
-    const rows = await db.sql<GroupRow & { role: GroupRole; last: string | null; activity: Date }>(
-      `SELECT ${groupColumns('g.')}, gm.role, last.id::text AS last,
-              coalesce(last."createdAt", g."createdAt") AT TIME ZONE 'UTC' AS activity
-       FROM ${MEMBER} gm JOIN ${GROUP} g ON g.id = gm."groupId"
-       LEFT JOIN LATERAL (
-         SELECT m.id, m."createdAt" FROM ${MESSAGE} m WHERE m."groupId" = g.id AND m."deletedAt" IS NULL
-         ORDER BY m."createdAt" DESC, m.id DESC LIMIT 1) last ON true
-       WHERE gm."userId" = $1::text AND gm."leftAt" IS NULL
-       ORDER BY activity DESC, g.id DESC`,
-      [me],
-    );
-    if (rows.length === 0) return [];
-    const lastIds = rows.flatMap((r) => (r.last ? [r.last] : []));
-    const [messages, counts] = await Promise.all([
-      lastIds.length
-        ? db.sql<Message>(`SELECT ${MESSAGE_COLUMNS} FROM ${MESSAGE} WHERE id = ANY($1::uuid[])`, [lastIds])
-        : Promise.resolve([] as Message[]),
-      unread.counts(me),
-    ]);
+    const rows = await db.sql<Record<string, unknown>>(LIST, [me]);
+    const group = (r: Record<string, unknown>) => ({
+      row: {
+        id: r['g.id'],
+        name: r['g.name'],
+        avatarUrl: r['g.avatarUrl'],
+        visibility: r['g.visibility'],
+        ownerId: r['g.ownerId'],
+        memberCount: r['g.memberCount'],
+        createdAt: r['g.createdAt'],
+      } as GroupRow,
+      role: r['g.role'] as GroupRole,
+      unread: r['g.unread'] as number,
+      muted: r['g.muted'] as boolean,
+    });
+    const messages = rows.flatMap((r) => (r.id === null ? [] : [Object.fromEntries(Object.entries(r).filter(([k]) => !k.startsWith('g.'))) as unknown as Message]));
     const byId = new Map((await present(messages)).map((m) => [m.id, m as GroupWireMessage]));
-    const muted = new Set(counts.muted.groups);
-    return rows.map(({ role, last, activity: _activity, ...g }) => ({
-      group: toGroupInfo(g),
-      role,
-      unread: counts.byGroup[g.id] ?? 0,
-      lastMessage: (last && byId.get(last)) || null,
-      muted: muted.has(g.id),
-    }));
+    return rows.map((r) => {
+      const { row, role, unread: n, muted } = group(r);
+      return { group: toGroupInfo(row), role, unread: Math.max(n, 0), lastMessage: (r.id !== null && byId.get(r.id as string)) || null, muted };
+    });
   }
 
   return {
@@ -403,7 +417,9 @@ export function createGroupService(deps: GroupServiceDeps) {
           if (theirs.role === 'owner') throw new AppError('FORBIDDEN', 'The owner cannot be removed');
           if (theirs.role === 'admin' && mine.role !== 'owner') throw new AppError('FORBIDDEN', 'Only the owner removes an admin');
         }
-        await sql(`UPDATE ${MEMBER} SET "leftAt" = ${now} WHERE "groupId" = $1::uuid AND "userId" = $2::text`, [groupId, userId]);
+        // The time it happened, taken now that the group is locked: the messages sent before it
+        // (stored under the same lock) are in the history the former member keeps.
+        await sql(`UPDATE ${MEMBER} SET "leftAt" = (clock_timestamp() AT TIME ZONE 'UTC') WHERE "groupId" = $1::uuid AND "userId" = $2::text`, [groupId, userId]);
         const [g] = await sql<GroupRow>(`UPDATE ${GROUP} SET "memberCount" = "memberCount" - 1 WHERE id = $1::uuid RETURNING ${COLS}`, [groupId]);
         if (g!.memberCount === 0) {
           // No members left: the group, its memberships, its messages and its mutes are gone.
@@ -520,20 +536,26 @@ export function createGroupService(deps: GroupServiceDeps) {
     },
 
     /**
-     * Moves my read position to now. The members (my other tabs among them) get `group:read`
-     * when it passed messages of others; my counts are pushed again.
+     * Moves my read position to the newest message (and `readAt` to now). The members (my other
+     * tabs among them) get `group:read` when it passed messages of others; my counts are pushed again.
      */
     async markRead(me: string, groupId: string, originSocketId?: string): Promise<{ readAt: string; updated: number }> {
-      const [row] = await db.sql<{ readAt: Date; updated: number }>(
-        `UPDATE ${MEMBER} gm SET "readAt" = greatest(gm."readAt", ${now})
-         FROM (SELECT "readAt" AS prev FROM ${MEMBER} WHERE "groupId" = $1::uuid AND "userId" = $2::text) p
-         WHERE gm."groupId" = $1::uuid AND gm."userId" = $2::text AND gm."leftAt" IS NULL
-         RETURNING gm."readAt" AT TIME ZONE 'UTC' AS "readAt",
-           (SELECT count(*)::int FROM ${MESSAGE} m WHERE m."groupId" = $1::uuid AND m."createdAt" > p.prev
-              AND m."createdAt" <= gm."readAt" AND m."messageType" = 'CHAT' AND m."deletedAt" IS NULL
-              AND m."fromUserId" <> $2::text) AS updated`,
-        [groupId, me],
-      );
+      const row = await db.transaction(async (sql) => {
+        // The group's row, shared: a send in flight (it holds the row, seq.ts) is committed first,
+        // so lastSeq is the newest number stored, and my own sends are all in sentSinceRead.
+        const [g] = await sql<{ lastSeq: string }>(`SELECT "lastSeq"::text AS "lastSeq" FROM ${GROUP} WHERE id = $1::uuid FOR SHARE`, [groupId]);
+        if (!g) return undefined;
+        // `updated`: the unread count the read clears (from the position before it).
+        const [r] = await sql<{ readAt: Date; updated: number }>(
+          `UPDATE ${MEMBER} gm SET "readAt" = greatest(gm."readAt", ${now}), "readSeq" = g."lastSeq", "sentSinceRead" = 0
+           FROM ${GROUP} g, (SELECT "groupId", "userId", "readSeq", "sentSinceRead" FROM ${MEMBER} WHERE "groupId" = $1::uuid AND "userId" = $2::text) p
+           WHERE g.id = $1::uuid AND gm."groupId" = $1::uuid AND gm."userId" = $2::text AND gm."leftAt" IS NULL
+           RETURNING gm."readAt" AT TIME ZONE 'UTC' AS "readAt",
+             ${unreadSql(MESSAGE, 'p', 'g')} AS updated`,
+          [groupId, me],
+        );
+        return r;
+      });
       if (!row) {
         await requireMember(db, groupId, me); // throws 404 or NOT_MEMBER
         throw notMember();
