@@ -55,15 +55,44 @@ export function percentile(sorted: number[], p: number): number {
  * Offers `rate` messages per second for `seconds`, spread evenly over the senders, then waits
  * up to `drainMs` for stragglers. Returns what was delivered and how fast.
  */
-export async function runPhase(clients: Client[], rate: number, seconds: number, drainMs = 3000, tag = 'p'): Promise<PhaseResult> {
+export async function runPhase(
+  clients: Client[],
+  rate: number,
+  seconds: number,
+  drainMs = 3000,
+  tag = 'p',
+  opts: { deliveredAcks?: boolean } = {},
+): Promise<PhaseResult> {
   const pending = new Map<string, number>();
   const latencies: number[] = [];
   const errors: Record<string, number> = {};
   let acked = 0;
-  const listeners: [Socket, (p: { message: { clientId: string | null; toUserId: string } }) => void][] = [];
+  type Pushed = { message: { id: string; clientId: string | null; toUserId: string } };
+  const listeners: [Socket, (p: Pushed) => void][] = [];
+  // With `deliveredAcks`, each client acknowledges what it received as the Vue client does: the
+  // ids of 150 ms (or 100 ids) in one `chat:delivered`.
+  const flushers: (() => void)[] = [];
   for (const c of clients) {
-    const fn = (p: { message: { clientId: string | null; toUserId: string } }) => {
+    let batch: string[] = [];
+    let timer: ReturnType<typeof setTimeout> | null = null;
+    const flushAcks = () => {
+      if (timer) clearTimeout(timer);
+      timer = null;
+      if (batch.length === 0) return;
+      const messageIds = batch;
+      batch = [];
+      c.socket.emit('chat:delivered', { messageIds }, (res: { ok: boolean; error?: { code: string } }) => {
+        if (!res.ok) errors[`delivered:${res.error?.code ?? 'UNKNOWN'}`] = (errors[`delivered:${res.error?.code ?? 'UNKNOWN'}`] ?? 0) + 1;
+      });
+    };
+    flushers.push(flushAcks);
+    const fn = (p: Pushed) => {
       if (p.message.toUserId !== c.id || !p.message.clientId) return;
+      if (opts.deliveredAcks) {
+        batch.push(p.message.id);
+        if (batch.length >= 100) flushAcks();
+        else timer ??= setTimeout(flushAcks, 150);
+      }
       const t0 = pending.get(p.message.clientId);
       if (t0 === undefined) return;
       pending.delete(p.message.clientId);
@@ -106,6 +135,7 @@ export async function runPhase(clients: Client[], rate: number, seconds: number,
   while (pending.size > 0 && performance.now() < drainUntil) await new Promise((r) => setTimeout(r, 20));
   const lastDelivery = performance.now();
   for (const [s, fn] of listeners) s.off('chat:message', fn);
+  for (const f of flushers) f();
 
   latencies.sort((a, b) => a - b);
   const elapsed = (pending.size === 0 ? lastDelivery : drainUntil) - start;
