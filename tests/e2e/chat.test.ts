@@ -245,7 +245,7 @@ describe('friend chat in the browser', () => {
       // A background tab does not run transitions: in front, let them finish before the picture.
       await carol.page.bringToFront();
       const status = carol.page.getByTestId('connection-status');
-      await expect.poll(() => status.evaluate((e) => getComputedStyle(e).opacity)).toBe('1');
+      await expect.poll(() => status.evaluate((e) => e.ownerDocument.defaultView!.getComputedStyle(e).opacity)).toBe('1');
       await carol.page.waitForTimeout(500);
       await carol.page.screenshot({ path: `${SHOTS}/closed-tab.png` });
 
