@@ -310,13 +310,22 @@ describe.skipIf(noRedis).each(dbTargets())('budgets shared over Redis on %s', (t
   });
 
   it('refuses the attempt beyond the budget whichever node it reaches', async () => {
-    const limits = { loginRateLimit: 3, registerRateLimit: 2 };
+    const limits = { loginRateLimit: 3, registerRateLimit: 2, loginAddressRateLimit: 4, loginUsernameRateLimit: 5 };
     const a = await node(limits);
     const b = await node(limits);
     const victim = name('v');
     const codes = [];
     for (const s of [a, b, a, b, a]) codes.push((await login(s, victim.toUpperCase(), 'a-wrong-guess', '198.51.100.90')).status);
     expect(codes).toEqual([401, 401, 401, 429, 429]);
+
+    // One address across usernames, and one username across addresses, over both nodes.
+    const perAddress = [];
+    for (const s of [a, b, a, b, a, b]) perAddress.push((await login(s, name('nobody'), 'a-wrong-guess', '198.51.100.92')).status);
+    expect(perAddress).toEqual([401, 401, 401, 401, 429, 429]);
+    const target = name('t');
+    const perName = [];
+    for (const [i, s] of [a, b, a, b, a, b, a].entries()) perName.push((await login(s, target, 'a-wrong-guess', `198.51.100.${100 + i}`)).status);
+    expect(perName).toEqual([401, 401, 401, 401, 401, 429, 429]);
 
     expect((await register(a, name(), 'password123', '198.51.100.91')).status).toBe(201);
     expect((await register(b, name(), 'password123', '198.51.100.91')).status).toBe(201);

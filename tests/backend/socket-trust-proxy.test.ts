@@ -68,6 +68,60 @@ function tryConnect(url: string, token: string, more: Partial<ManagerOptions & S
 const headers = (h: Record<string, string>) => ({ extraHeaders: h });
 
 describe.each(dbTargets())('sockets and TRUST_PROXY on %s', (target) => {
+  /** Wrong-password sign-ins one after the other, each with that X-Forwarded-For: the HTTP statuses. */
+  async function logins(s: TestServer, username: string, chains: string[]): Promise<number[]> {
+    const statuses: number[] = [];
+    for (const chain of chains) {
+      const r = await fetch(`${s.url}/api/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-forwarded-for': chain },
+        body: JSON.stringify({ username, password: 'a-wrong-guess' }),
+      });
+      statuses.push(r.status);
+    }
+    return statuses;
+  }
+
+  describe('TRUST_PROXY=false: a forged X-Forwarded-For from loopback changes nothing', () => {
+    let s: TestServer;
+    beforeAll(async () => {
+      s = await startServer({ target, config: { trustProxy: trustProxy('false'), maxSocketsPerAddress: 2, loginAddressRateLimit: 2 } });
+    });
+    afterAll(async () => s.close());
+
+    it('every socket counts as the TCP peer whatever the header says, so the per-address cap still bites; HTTP agrees', async () => {
+      const u = await s.register();
+      const from = (chain: string) => tryConnect(s.url, u.token, headers({ 'x-forwarded-for': chain }));
+      const first = [await from('203.0.113.1'), await from('198.51.100.2, 203.0.113.2')];
+      expect(first.every((t) => !(t instanceof Error))).toBe(true);
+      expect(((await from('192.0.2.3')) as Error).message).toBe('too_many_connections');
+      expect(((await tryConnect(s.url, u.token)) as Error).message).toBe('too_many_connections');
+      for (const t of first) (t as ClientSocket).close();
+      expect(await logins(s, u.username, ['203.0.113.1', '203.0.113.2', '192.0.2.3'])).toEqual([401, 401, 429]);
+    });
+  });
+
+  describe('TRUST_PROXY=1 (one proxy hop): the last X-Forwarded-For address is the client', () => {
+    let s: TestServer;
+    beforeAll(async () => {
+      s = await startServer({ target, config: { trustProxy: trustProxy('1'), maxSocketsPerAddress: 2, loginAddressRateLimit: 2 } });
+    });
+    afterAll(async () => s.close());
+
+    it('counts sockets per forwarded client, as HTTP counts sign-ins', async () => {
+      const u = await s.register();
+      const from = (chain: string) => tryConnect(s.url, u.token, headers({ 'x-forwarded-for': chain }));
+      // Only the hop the proxy appended counts: what the client put before it is not believed.
+      const first = [await from('203.0.113.7'), await from('10.6.6.6, 203.0.113.7')];
+      expect(first.every((t) => !(t instanceof Error))).toBe(true);
+      expect(((await from('10.7.7.7, 203.0.113.7')) as Error).message).toBe('too_many_connections');
+      const other = await from('203.0.113.7, 198.51.100.9');
+      expect(other).not.toBeInstanceOf(Error);
+      for (const t of [...first, other]) (t as ClientSocket).close();
+      expect(await logins(s, u.username, ['203.0.113.7', '10.6.6.6, 203.0.113.7', '198.51.100.9', '203.0.113.7'])).toEqual([401, 401, 401, 429]);
+    });
+  });
+
   describe('TRUST_PROXY that does not trust loopback (10.0.0.0/8)', () => {
     let s: TestServer;
     beforeAll(async () => {

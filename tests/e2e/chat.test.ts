@@ -1,7 +1,8 @@
 // End to end in real Chromium against the app started as `npm start` starts it, on a fresh
 // PGlite with the demo users: two people (two browser contexts) chat live, badges appear and
 // clear, the dock keeps three windows, notifications arrive without reload, and a client that
-// was offline catches up. Screenshots of the main screens go to docs/screenshots/.
+// was offline catches up, and a tab closed as one too many (MAX_SOCKETS_PER_USER=2) says so and
+// reconnects when asked. Screenshots of the main screens go to docs/screenshots/.
 import { mkdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
@@ -16,7 +17,7 @@ describe('friend chat in the browser', () => {
 
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true });
-    app = await startAppProcess();
+    app = await startAppProcess({ MAX_SOCKETS_PER_USER: '2' });
     browser = await launchBrowser();
     for (const name of ['alice', 'bob', 'carol', 'dave', 'erin']) ids[name] = (await apiLogin(app.url, name)).id;
   });
@@ -217,6 +218,46 @@ describe('friend chat in the browser', () => {
     } finally {
       await alice.context.close();
       await dave.context.close();
+    }
+  });
+
+  it('a tab closed as one too many says so in its window, keeps the typed text unsent, and takes the connection back on Reconnect', async () => {
+    const carol = await loginAs(browser, app.url, 'carol');
+    try {
+      await openChatFromFriends(carol.page, 'bob');
+      const w = windowFor(carol.page, 'bob');
+      await w.getByTestId('chat-input').fill('Typed in the first tab');
+      // Two more tabs of the same signed-in browser: the server keeps two sockets per user and
+      // closes the oldest, this first tab.
+      const second = await carol.context.newPage();
+      await second.goto(app.url + '/friends');
+      await expect.poll(() => second.locator('[data-testid="friend-item"]').count()).toBeGreaterThan(0);
+      const third = await carol.context.newPage();
+      await third.goto(app.url + '/friends');
+      const notice = w.getByTestId('chat-closed-notice');
+      await expect.poll(() => notice.count(), { timeout: 15_000 }).toBe(1);
+      expect(await notice.getAttribute('data-reason')).toBe('too_many_sockets');
+      expect(await carol.page.getByTestId('connection-status').getAttribute('data-reason')).toBe('too_many_sockets');
+      expect(await w.getByTestId('chat-input').inputValue()).toBe('Typed in the first tab');
+      expect(await w.getByTestId('chat-send').isDisabled()).toBe(true);
+      await w.getByTestId('chat-input').press('Enter');
+      expect(await w.getByTestId('message-bubble').filter({ hasText: 'Typed in the first tab' }).count()).toBe(0);
+      // A background tab does not run transitions: in front, let them finish before the picture.
+      await carol.page.bringToFront();
+      const status = carol.page.getByTestId('connection-status');
+      await expect.poll(() => status.evaluate((e) => e.ownerDocument.defaultView!.getComputedStyle(e).opacity)).toBe('1');
+      await carol.page.waitForTimeout(500);
+      await carol.page.screenshot({ path: `${SHOTS}/closed-tab.png` });
+
+      // Reconnect here: this tab is back (and the oldest other one, the second, makes way).
+      await notice.getByTestId('chat-closed-reconnect').click();
+      await expect.poll(() => notice.count(), { timeout: 15_000 }).toBe(0);
+      await expect.poll(() => second.getByTestId('connection-status').getAttribute('data-reason'), { timeout: 15_000 }).toBe('too_many_sockets');
+      await w.getByTestId('chat-input').press('Enter');
+      const bubble = w.getByTestId('message-bubble').filter({ hasText: 'Typed in the first tab' });
+      await expect.poll(() => bubble.getAttribute('data-status'), { timeout: 15_000 }).toBe('sent');
+    } finally {
+      await carol.context.close();
     }
   });
 

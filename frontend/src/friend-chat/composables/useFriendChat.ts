@@ -26,9 +26,9 @@ export function useFriendChat() {
     user: computed(() => session.user),
     connected: computed(() => connectionState.value === 'connected'),
     connectionState: computed(() => connectionState.value),
-    /** Why the server closed this tab's socket (`too_many_sockets`, `token_expired`), until it is connected again. */
+    /** Why the server closed this tab's socket (`too_many_sockets`, `token_expired`, `user_deleted`, or `unauthorized`: a refused token), until it is connected again. */
     closedReason: computed(() => closedReason.value),
-    /** Connects again a tab closed as one too many (connectionState `closed`); the user's oldest other tab makes way. */
+    /** Connects again a tab the server closed (connectionState `closed`); after `too_many_sockets` the user's oldest other tab makes way. */
     reconnect: () => reconnect(),
     /**
      * `total` = chat (friends and groups, muted ones left out), `system` = notifications,

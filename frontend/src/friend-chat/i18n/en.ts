@@ -149,6 +149,8 @@ export default {
     tokenExpired: 'Your session expired. Reconnecting…',
     tooManySockets: 'Chat is open in too many tabs, so this one was disconnected.',
     reconnectHere: 'Reconnect here',
+    sessionEnded: 'Your session has ended, so chat was disconnected. Sign in again, then reconnect.',
+    draftKept: 'What you type is kept and can be sent once chat is connected again.',
   },
   lifecycle: {
     reply: 'Reply',

@@ -150,6 +150,8 @@ const zhCN: typeof en = {
     tokenExpired: '登录已过期，正在重新连接…',
     tooManySockets: '聊天已在太多标签页中打开，此标签页已断开连接。',
     reconnectHere: '在此重新连接',
+    sessionEnded: '登录已失效，聊天已断开连接。请重新登录后再连接。',
+    draftKept: '输入的内容会被保留，重新连接后即可发送。',
   },
   lifecycle: {
     reply: '回复',

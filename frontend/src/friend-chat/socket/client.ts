@@ -45,17 +45,21 @@ export function setSocketFactory(next: SocketFactory | null): void {
 }
 
 /**
- * `closed`: the server closed this tab's socket because the user has too many open (see
- * `session:closed`); it stays closed until `reconnect()`.
+ * `closed`: the server closed this tab's socket and it waits for the user (`closedReason` says
+ * why: too many tabs, or a token the server refused and `getToken` could not renew); it stays
+ * closed until `reconnect()` (or until the host signs the user out).
  */
 export type ConnectionState = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'closed';
 export const connectionState = ref<ConnectionState>('idle');
 /**
- * Why the server last closed this tab's socket on purpose (`session:closed`), until the socket is
- * connected again: `too_many_sockets` (state `closed`) or `token_expired` (state `reconnecting`,
- * with whatever token `getToken` answers now).
+ * Why the server last closed this tab's socket on purpose, until the socket is connected again:
+ * `too_many_sockets` (`session:closed`; state `closed`), `token_expired` (`session:closed`; state
+ * `reconnecting`, with whatever token `getToken` answers now), `user_deleted`, or `unauthorized`
+ * (the server refused the token `getToken` answered, e.g. an expired one that could not be
+ * renewed; state `closed`, and the host's `onUnauthorized` was called).
  */
-export const closedReason = ref<SessionClosedReason | null>(null);
+export type ClosedReason = SessionClosedReason | 'unauthorized';
+export const closedReason = ref<ClosedReason | null>(null);
 
 export class SocketRequestError extends Error {
   constructor(
@@ -67,7 +71,17 @@ export class SocketRequestError extends Error {
   }
 }
 
-const tooManyTabs = () => new SocketRequestError('CLOSED', 'Too many tabs open: this one was disconnected');
+const closedHere = () =>
+  new SocketRequestError('CLOSED', closedReason.value === 'unauthorized' ? 'Session ended: the server refused the token' : 'Too many tabs open: this one was disconnected');
+
+/** The server closed this tab for good: nothing reconnects by itself, waiting requests fail. */
+function stopHere(reason: ClosedReason): void {
+  clearTimeout(retryTimer);
+  closedReason.value = reason;
+  connectionState.value = 'closed';
+  // The server closed the socket: answers to what was sent on it will not come.
+  for (const w of [...waiting, ...inFlight]) w.fail(closedHere());
+}
 
 type AckEvent = { [E in keyof ClientToServerEvents]: Parameters<ClientToServerEvents[E]>[1] extends infer A
   ? undefined extends A ? never : E
@@ -85,6 +99,8 @@ let socket: SocketLike | null = null;
 let retryTimer: ReturnType<typeof setTimeout> | undefined;
 let attempts = 0;
 const waiting = new Set<Waiting>();
+/** Sent and not answered yet. */
+const inFlight = new Set<Waiting>();
 
 /** Delay before the n-th manual reconnect attempt (0-based): 1 s, 2 s, 4 s … capped at 30 s. */
 export function backoffDelay(attempt: number): number {
@@ -133,8 +149,7 @@ export function openSocket({ getToken, url, register, onUnauthorized }: OpenOpti
       // The user opened more tabs than the server keeps; this, the oldest, was let go.
       // Reconnecting by itself would push out the next oldest, and that one would come back for
       // this: it waits for the user (reconnect()).
-      connectionState.value = 'closed';
-      for (const w of [...waiting]) w.fail(tooManyTabs());
+      stopHere('too_many_sockets');
       return;
     }
     connectionState.value = 'reconnecting';
@@ -145,7 +160,9 @@ export function openSocket({ getToken, url, register, onUnauthorized }: OpenOpti
   });
   s.on('connect_error', (err: Error) => {
     if (err.message === 'unauthorized') {
-      closeSocket();
+      // The token was refused and getToken had no better one. The tab shows that it is closed
+      // (a host that signs the user out here stops the chat anyway); what was typed is kept.
+      stopHere('unauthorized');
       onUnauthorized();
     } else if (!s.active) {
       scheduleReconnect(s);
@@ -159,9 +176,10 @@ export function openSocket({ getToken, url, register, onUnauthorized }: OpenOpti
 }
 
 /**
- * Opens again a socket the server closed as one too many (state `closed`), at the user's
- * request ("Reconnect here"): the server then closes the user's oldest other tab instead. The
- * connection asks `getToken` for its token like any other. Does nothing in any other state.
+ * Opens again a socket the server closed (state `closed`), at the user's request ("Reconnect
+ * here"): after `too_many_sockets` the server then closes the user's oldest other tab instead.
+ * The connection asks `getToken` for its token like any other (a refused one closes the tab
+ * again). Does nothing in any other state.
  */
 export function reconnect(): void {
   const s = socket;
@@ -206,6 +224,7 @@ export function request<E extends AckEvent>(
     const entry: Waiting = {
       send: () => {
         waiting.delete(entry);
+        inFlight.add(entry);
         socket?.emit(event, payload, (answer: AckAnswer<E>) => {
           if (settled) {
             if (answer.ok) onLate?.(answer as AckOk<E>);
@@ -226,9 +245,10 @@ export function request<E extends AckEvent>(
       settled = true;
       clearTimeout(timer);
       waiting.delete(entry);
+      inFlight.delete(entry);
     }
     if (socket?.connected) entry.send();
-    else if (connectionState.value === 'closed') entry.fail(tooManyTabs());
+    else if (connectionState.value === 'closed') entry.fail(closedHere());
     else waiting.add(entry);
   });
 }

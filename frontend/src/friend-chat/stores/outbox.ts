@@ -1,7 +1,7 @@
 import { defineStore } from 'pinia';
-import { ref } from 'vue';
+import { ref, watch } from 'vue';
 import { ApiError } from '../api/http';
-import { request, SocketRequestError } from '../socket/client';
+import { connectionState, request, SocketRequestError } from '../socket/client';
 import { groupIdOf, type ConversationKey } from '../utils/conversation';
 import { isThreadMessage } from '../utils/messageKinds';
 import { load, save } from '../utils/storage';
@@ -169,6 +169,15 @@ export const useOutboxStore = defineStore('friendChatOutbox', () => {
     // Only while still unconfirmed: a sync may have confirmed it before the ack timed out.
     patch(key, clientId, { pending: state, error });
   }
+
+  // A message that failed only because this tab's connection was closed (too many tabs, a
+  // refused token; code CLOSED) goes again, with the same clientId, once the tab is connected.
+  watch(connectionState, (state, before) => {
+    if (state !== 'connected' || before === 'connected') return;
+    for (const t of Object.values(messages.threads)) {
+      for (const m of t.messages) if (m.pending === 'failed' && m.error === 'CLOSED') void retry(messages.keyOf(m), m.clientId!);
+    }
+  });
 
   let owner: string | null = null;
   function saveOutbox(): void {
