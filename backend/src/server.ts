@@ -28,6 +28,7 @@ import { createMemoryPresence, createRedisPresence } from './realtime/presence.t
 import { createMemoryRateLimiter, createRedisRateLimiter } from './realtime/rateLimiter.ts';
 import { createLastSeenStore, createPresenceService, type PresenceService } from './realtime/presenceService.ts';
 import { openRedis, type RedisConnections } from './realtime/redis.ts';
+import { watchAdapterReach } from './realtime/adapterReach.ts';
 import { adapterLinksNodes, attachChat, createSocketServer, type ChatNamespace } from './realtime/socketServer.ts';
 import { createUnreadService, type UnreadService } from './chat/unread.ts';
 import { createMessageService, type MessageService } from './chat/service.ts';
@@ -95,6 +96,12 @@ export interface FriendChatOptions {
     jsonBody?: string;
     /** How long a node's presence entries live in Redis without a refresh (default 60 s). */
     presenceTtlSeconds?: number;
+    /**
+     * With `redis`: how often a node compares the chat nodes live in Redis with the servers its
+     * Socket.IO adapter reaches (`serverCount()`); a shortfall lasting four rounds is logged as an
+     * error (default 30 s).
+     */
+    adapterCheckSeconds?: number;
     /** Sockets (tabs) one user may hold at once, all nodes; one more closes the oldest, telling it why (default 10). */
     socketsPerUser?: number;
     /** Sockets one client address may hold at once, all nodes; handshakes beyond are refused "too_many_connections" (default 50). */
@@ -379,6 +386,22 @@ export async function createFriendChat(options: FriendChatOptions): Promise<Frie
           onError,
           track,
         });
+        if (redis) {
+          // What the adapter does, not what it is: a shortfall of servers it reaches is logged.
+          const adapterOf = nsp;
+          const reach = watchAdapterReach({
+            store: redis.store,
+            prefix,
+            nodeId,
+            namespace,
+            serverCount: () => adapterOf.adapter.serverCount(),
+            intervalMs: (limits.adapterCheckSeconds ?? 30) * 1000,
+            warn: (m) => logger.error(m),
+            recovered: (m) => logger.info(m),
+            onError: onRedisError,
+          });
+          cleanups.unshift(() => reach.close());
+        }
         bus.attach(nsp, { multiNode });
         // After attachChat: its handshake middlewares (auth) run before the group lookup.
         groupRooms.attach(nsp, { multiNode });

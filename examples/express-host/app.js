@@ -138,7 +138,8 @@ export async function startHost({ port = 3100, host = '127.0.0.1', databaseUrl, 
     res.status(204).end();
   });
 
-  // 5. friend-chat's HTTP API beside the host's: /api/messages…, /api/friends (GET).
+  // 5. friend-chat's HTTP API beside the host's: /api/messages…, /api/friends (GET), /api/groups…,
+  //    /api/mutes…, /api/uploads, /api/attachments….
   app.use('/api', chat.router);
 
   // The page (npm run build → dist/).

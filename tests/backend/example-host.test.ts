@@ -5,7 +5,8 @@
 // socket.io-client clients on its '/chat' namespace; a real browser on its page when Chromium
 // is installed.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -96,9 +97,11 @@ beforeAll(async () => {
   await run('npm', ['run', 'build', '--silent'], exampleDir);
 }, SETUP_MS);
 
-afterAll(() => {
-  if (work) rmSync(work, { recursive: true, force: true });
-});
+// The copy holds the example's whole node_modules: on a loaded machine deleting it took over
+// the default 60 s hook timeout (seen with a load average of 16).
+afterAll(async () => {
+  if (work) await rm(work, { recursive: true, force: true });
+}, SETUP_MS);
 
 describe.each(dbTargets())('examples/express-host on %s', (target) => {
   let tdb: TestDatabase;

@@ -9,7 +9,7 @@ import express from 'express';
 import { PGlite } from '@electric-sql/pglite';
 import { Server } from 'socket.io';
 import { Adapter } from 'socket.io-adapter';
-import { createAdapter } from '@socket.io/redis-adapter';
+import { createAdapter, RedisAdapter } from '@socket.io/redis-adapter';
 import { createClient, type RedisClientType } from 'redis';
 import { io as ioClient } from 'socket.io-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -187,6 +187,60 @@ describe.skipIf(noRedis)('several nodes: redis given, the host’s Socket.IO ser
     await a.chat.userDeleted('44');
     expect(await closed).toEqual({ reason: 'user_deleted' });
     expect(await gone).toBe('io server disconnect');
+  });
+
+  it('takes a host’s own subclass of the Redis adapter, under another name, for what it does', async () => {
+    // The host's Redis pair, its adapter class of its own; the chat checks every 0.1 s what it reaches.
+    const pub = createClient({ url: process.env.REDIS_URL }) as RedisClientType;
+    const sub = pub.duplicate();
+    await Promise.all([pub.connect(), sub.connect()]);
+    clients.push(pub, sub);
+    class SiteBroker extends RedisAdapter {}
+    const errors: string[] = [];
+    const logger = { error: (m: string) => errors.push(m), info: () => {}, debug: () => {} };
+    const c = await startHost({
+      chat: { ...chatOptions(), logger, limits: { adapterCheckSeconds: 0.1 } },
+      // Socket.IO calls `new` on it: a function, as createAdapter's own answer is.
+      adapter: (io) =>
+        io.adapter(function siteBroker(nsp: unknown) {
+          return new SiteBroker(nsp, pub, sub, { key: `${prefix}host-io` });
+        } as never),
+    });
+    try {
+      expect(c.io.of('/').adapter).toBeInstanceOf(SiteBroker);
+      const bo = await connect(c.url, '43');
+      const arrived = waitFor<{ message: WireMessage }>(bo, 'chat:message');
+      const { message } = await a.chat.send({ from: '42', to: '43', content: 'to a site’s broker' });
+      expect((await arrived).message).toEqual(message);
+      // Well past the four rounds a shortfall must last: three chat nodes, three servers reached.
+      await new Promise((r) => setTimeout(r, 800));
+      expect(errors).toEqual([]);
+    } finally {
+      await c.close();
+    }
+  });
+
+  it('logs an adapter that claims to link nodes but reaches no other server', async () => {
+    // Looks like a linking adapter (its own serverSideEmit), so attach() lets it through; two
+    // nodes on it, under a chat prefix of their own: what it reaches (1 server) gives it away.
+    class LooksLinked extends Adapter {
+      override serverSideEmit(): void {}
+    }
+    const errors: string[] = [];
+    const logger = { error: (m: string) => errors.push(m), info: () => {}, debug: () => {} };
+    const own = { ...chatOptions(), redis: { url: process.env.REDIS_URL!, prefix: `${prefix}other:` }, logger, limits: { adapterCheckSeconds: 0.1 } };
+    const c = await startHost({ chat: own, adapter: (io) => io.adapter(LooksLinked) });
+    const d = await startHost({ chat: own, adapter: (io) => io.adapter(LooksLinked) });
+    try {
+      await vi.waitFor(() => expect(errors.length).toBeGreaterThan(0), { timeout: 5000, interval: 50 });
+      expect(errors[0]).toMatch(/2 chat nodes share the Redis prefix .* reaches only 1 server\(s\)/);
+      // Once a node (c and d each), not every round.
+      await new Promise((r) => setTimeout(r, 500));
+      expect(errors.filter((e) => /reaches only/.test(e))).toHaveLength(2);
+    } finally {
+      await c.close();
+      await d.close();
+    }
   });
 
   it('refuses to attach to a host server whose adapter links no nodes when redis is given', async () => {

@@ -58,6 +58,7 @@ describe.each(dbTargets())('a minimal host around createFriendChat on %s', (targ
       identify: async (token) => {
         await new Promise((r) => setTimeout(r, 1));
         if (token === 'boom') throw new Error('the host auth service is down');
+        if (token === 'numeric') return 42 as unknown as string; // a host that forgot String(id)
         return token.startsWith('tok-') ? token.slice(4) : null;
       },
       users: { byIds: async (ids) => USERS.filter((u) => ids.includes(u.id)) },
@@ -148,10 +149,23 @@ describe.each(dbTargets())('a minimal host around createFriendChat on %s', (targ
     expect((await emitAck(ada, 'chat:read', { peerId: long })).error.code).toBe('VALIDATION');
   });
 
+  it('answers 401 and connect_error "unauthorized" when identify answers an id over 64 characters or not a string', async () => {
+    for (const token of [`tok-${'7'.repeat(65)}`, 'numeric']) {
+      const r = await request('GET', '/api/messages/unread/count', token);
+      expect(r.status, token).toBe(401);
+      expect(r.body.error.code).toBe('UNAUTHORIZED');
+      await expect(connect(token)).rejects.toMatchObject({ message: 'unauthorized' });
+    }
+    expect((await request('GET', `/api/messages/unread/count`, `tok-${'7'.repeat(64)}`)).status).toBe(200);
+  });
+
   it('throws to the host for notify to an unknown user or with metadata JSON cannot carry, storing nothing', async () => {
     const before = await count('42');
     await expect(chat.notify('nobody', { type: 'SYSTEM_LIKE', metadata: {} })).rejects.toThrow(/unknown user/);
     await expect(chat.notifyMany(['42', 'nobody'], { type: 'SYSTEM_LIKE', metadata: {} })).rejects.toThrow(/unknown user/);
+    for (const id of ['4'.repeat(65), 42, null]) {
+      await expect(chat.notify(id as string, { type: 'SYSTEM_LIKE', metadata: {} }), String(id)).rejects.toThrow(/is not a user id/);
+    }
     const cycle: Record<string, unknown> = { a: 1 };
     cycle.self = cycle;
     for (const metadata of [{ f: () => 1 }, { n: 10n }, cycle, { d: new Date() }, { x: NaN }]) {

@@ -47,11 +47,26 @@ describe('desktop notifications', () => {
     s.socket.serverEmit('chat:message', { message: wire(bob, alice, 'hi') });
     await flush();
     expect(api.requestPermission).not.toHaveBeenCalled();
+    // The module's button, in the module's own words.
+    expect(wrapper.get('[data-testid="desktop-notify-button"]').attributes('aria-label')).toBe('Enable desktop notifications');
 
     await wrapper.get('[data-testid="desktop-notify-button"]').trigger('click');
     await flush();
     expect(api.requestPermission).toHaveBeenCalledTimes(1);
     expect(wrapper.find('[data-testid="desktop-notify-button"]').exists()).toBe(false);
+  });
+
+  it('shows a refused permission as a disabled button that says so', async () => {
+    const api = stubNotifications('denied');
+    const s = await startSession();
+    s.socket.serverConnect();
+    const wrapper = s.mountInApp(Page);
+    await flush();
+    const button = wrapper.get('[data-testid="desktop-notify-button"]');
+    expect(button.attributes('disabled')).toBeDefined();
+    expect(button.attributes('title')).toBe('Desktop notifications are blocked in your browser settings.');
+    await button.trigger('click');
+    expect(api.requestPermission).not.toHaveBeenCalled();
   });
 
   it('shows a message from a conversation that is not open; clicking it opens that window', async () => {

@@ -63,7 +63,9 @@ export function createSocketServer(http: HttpServer, opts: { corsOrigins: string
  * `SessionAwareAdapter`) only warns in `serverSideEmit`, which it defines right above
  * EventEmitter; every adapter that links nodes (Redis, sharded Redis, cluster, Postgres, …)
  * overrides it. Read from the prototype chain, not a class name or identity: a host's subclass
- * of the in-memory adapter, or its own copy of socket.io-adapter, answers the same.
+ * of the in-memory adapter, or its own copy of socket.io-adapter, answers the same. This is what
+ * the adapter is; what it does (how many servers it reaches) is checked while running, in
+ * adapterReach.ts.
  */
 export function adapterLinksNodes(adapter: object): boolean {
   for (let proto = Object.getPrototypeOf(adapter); proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {

@@ -9,6 +9,7 @@ export { default as FriendChatDock } from './components/FriendChatDock.vue';
 export { default as FriendChatButton } from './components/FriendChatButton.vue';
 export { default as FriendChatUnreadBadge } from './components/FriendChatUnreadBadge.vue';
 export { default as FriendChatNotificationBell } from './components/FriendChatNotificationBell.vue';
+export { default as FriendChatDesktopNotifyButton } from './components/FriendChatDesktopNotifyButton.vue';
 export { default as FriendChatNotificationList } from './components/FriendChatNotificationList.vue';
 export { default as FriendChatConversationsMenu } from './components/FriendChatConversationsMenu.vue';
 export { default as FriendChatAvatar } from './components/common/UserAvatar.vue';

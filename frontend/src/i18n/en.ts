@@ -17,10 +17,6 @@ export default {
     demoHint: 'Demo accounts: alice, bob, carol — password: password123',
     required: 'Please enter a username and a password.',
   },
-  notify: {
-    enable: 'Enable desktop notifications',
-    denied: 'Desktop notifications are blocked in your browser settings.',
-  },
   notifications: {
     title: 'Notifications',
     all: 'All',

@@ -19,10 +19,6 @@ const zhCN: typeof en = {
     demoHint: '演示账号：alice、bob、carol，密码：password123',
     required: '请输入用户名和密码。',
   },
-  notify: {
-    enable: '开启桌面通知',
-    denied: '桌面通知已在浏览器设置中被禁止。',
-  },
   notifications: {
     title: '通知',
     all: '全部',

@@ -180,6 +180,8 @@ export default {
     },
   },
   notify: {
+    enable: 'Enable desktop notifications',
+    denied: 'Desktop notifications are blocked in your browser settings.',
     newMessage: 'New message',
     someone: 'Someone',
     systemTitle: 'Friend Chat',

@@ -181,6 +181,8 @@ const zhCN: typeof en = {
     },
   },
   notify: {
+    enable: '开启桌面通知',
+    denied: '桌面通知已在浏览器设置中被禁止。',
     newMessage: '新消息',
     someone: '有人',
     systemTitle: '好友聊天',

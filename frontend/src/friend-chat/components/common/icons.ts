@@ -24,6 +24,7 @@ function icon(...paths: string[]): FunctionalComponent {
 const circle = (cx: number, cy: number, r: number) => `M${cx - r} ${cy}a${r} ${r} 0 1 0 ${2 * r} 0a${r} ${r} 0 1 0 ${-2 * r} 0z`;
 
 export const IconChat = icon('M21 15a2 2 0 0 1-2 2H7l-4 4V5a2 2 0 0 1 2-2h14a2 2 0 0 1 2 2z');
+export const IconMonitor = icon('M3 4h18v12H3z', 'M8 20h8', 'M12 16v4');
 export const IconBell = icon('M18 8A6 6 0 0 0 6 8c0 7-3 9-3 9h18s-3-2-3-9', 'M13.73 21a2 2 0 0 1-3.46 0');
 export const IconMinus = icon('M5 12h14');
 export const IconClose = icon('M18 6 6 18', 'M6 6l12 12');
