@@ -4,15 +4,17 @@
 // left is not searched) — matching the text (a caption too) or an attachment's file name, newest
 // first, with the matched parts of `content` as highlights.
 //
-// How it stays fast (bench/README.md, "Message search"), two plans with the same answer:
+// How it stays fast (bench/README.md, "Message search"), reads with the same answer:
 // - caller first: each source (messages I sent, messages sent to me, each of my groups) read
-//   newest first through the index on the caller's own columns, stopping at a page of matches.
-//   Fast for common words; a rare one reads at most the caller's own messages, never the table.
-// - index first: every match in the table through the trigram index on `content` (migration
-//   20261221000000_message_search, when pg_trgm is installed), then the caller's among them. Fast
-//   for rare words; used for queries with three letters in a row (a trigram index cannot help a
-//   shorter one, such as two Chinese characters), and given up for the caller-first plan when the
-//   table holds more than `indexFirstCap` matches.
+//   newest first through the index on the caller's own columns, stopping at a page of matches,
+//   first only back to a common edge (common words), at worst all of it. Never the table.
+// - index first: every match in the table through a text index, then the caller's among them.
+//   The trigram index on `content` (migration 20261221000000_message_search, when pg_trgm is
+//   installed) for queries with three letters in a row; the bigram index (`cjk_bigrams`, migration
+//   20261222000000_search_bigrams, no extension) for queries of non-ASCII characters without case
+//   (two Chinese characters, which no trigram index can answer). Fast for rare words; given up
+//   when the table holds more than `indexFirstCap` matching texts. File names matched by more
+//   than that many files are looked for among the caller's files instead.
 import { Router } from 'express';
 import { z } from 'zod';
 import type { Message } from '../generated/prisma/client.ts';
@@ -77,11 +79,27 @@ export function highlightsOf(content: string, q: string): Highlight[] {
   return [...content.matchAll(re)].map((m) => [m.index, m.index + m[0].length]);
 }
 
+/**
+ * The pairs of neighbouring characters of `q` the bigram index holds (`cjk_bigrams`, migration
+ * 20261222000000_search_bigrams), when it can answer `q`: every character non-ASCII and without
+ * case (so matched with LIKE, byte for byte), two or more of them. Null otherwise.
+ */
+export function bigrams(q: string): string[] | null {
+  const chars = [...q];
+  if (chars.length < 2 || chars.some((c) => c.codePointAt(0)! < 128) || q.toLowerCase() !== q.toUpperCase()) return null;
+  return [...new Set(chars.slice(1).map((c, i) => chars[i] + c))];
+}
+
+/** Which read answered a search (see `search`). */
+export type SearchPlan = 'recent' | 'trigram' | 'bigram' | 'all';
+
 export interface SearchOptions {
   /** Messages per source the first, budgeted caller-first read looks at (see `callerFirst`; default 1000). */
   callerBudget?: number;
   /** At most this many matches of the whole table are read by the index-first plan (see `search`; default 1000). */
   indexFirstCap?: number;
+  /** Told which read answered each search, and whether the caller's files answered for the names (tests). */
+  onPlan?: (plan: SearchPlan | 'files') => void;
 }
 
 export function createSearchService(db: Database, present: (rows: Message[]) => Promise<WireMessage[]>, options: SearchOptions = {}) {
@@ -113,43 +131,135 @@ export function createSearchService(db: Database, present: (rows: Message[]) => 
     const contentMatches = `m.content ${like} $2 ESCAPE '\\'`;
     const nameMatches = (name: string) => `${name} ${like} $2 ESCAPE '\\'`;
     let common = `m."deletedAt" IS NULL AND m."messageType" = 'CHAT'`;
+    let before: string | null = null;
     // Kept apart: a budgeted read counts the source's messages of every kind (see `callerFirst`).
     const ofKind = kind ? `m.kind = ${param(kind)}::text` : 'true';
     if (cursor) {
-      const t = `(${param(cursor.createdAt.toISOString())}::timestamptz AT TIME ZONE 'UTC')`;
+      const t = (before = `(${param(cursor.createdAt.toISOString())}::timestamptz AT TIME ZONE 'UTC')`);
       const id = `${param(cursor.id)}::uuid`;
       common += ` AND m."createdAt" <= ${t} AND (m."createdAt" < ${t} OR m.id < ${id})`;
     }
     const peer = peerId === undefined ? null : param(peerId);
     const group = groupId === undefined ? null : param(groupId);
-    return { params, contentMatches, nameMatches, common, ofKind, peer, group };
+    return { params, contentMatches, nameMatches, common, ofKind, peer, group, before };
   }
 
   /**
    * Caller first: each source read newest first through the index on the caller's columns,
    * stopping at a page of matches. Always right; reads at most the caller's own messages.
    *
-   * With a `budget`, each source reads at most its newest `budget` messages, and the answer is
-   * null unless it is sure: a source cut short (it has an older message, its "edge") may hide
-   * matches older than its edge, so the page counts only if a whole page plus one is newer than
-   * every edge. A common word is answered from the budget; a rare one goes on to the next plan.
+   * With a `budget`, the sources are read back to one time, their common edge, and no further:
+   * each source's `budget`-th newest message (through its index alone, whatever the message),
+   * the newest of those. Every match from the edge on is found, so the page is sure when it holds
+   * a page plus one of them (anything older comes after), or when no source reached its budget
+   * (no edge: everything was read). Otherwise null: a common word is answered here, a rare one
+   * goes on to the next plan. A source that is busier than the others sets the edge, and the
+   * others read only back to it (in the benchmark, my 10 groups ~1,000 messages in all, not
+   * 1,000 each).
    */
   async function callerFirst(me: string, input: SearchInput, budget?: number): Promise<Message[] | null> {
-    const { params, contentMatches, nameMatches, common, ofKind, peer, group } = build(me, input);
+    const { params, contentMatches, nameMatches, common, ofKind, peer, group, before } = build(me, input);
     // The text, or the name of the file the message carries (looked up only for those).
     const matches = `${ofKind} AND (${contentMatches} OR (m."attachmentId" IS NOT NULL AND ${nameMatches(`(SELECT a.name FROM ${A} a WHERE a.id = m."attachmentId")`)}))`;
     const order = `ORDER BY m."createdAt" DESC, m.id DESC`;
-    // The edge is looked for only when the source found less than a page plus one.
-    const newest = (where: string) =>
-      budget === undefined
-        ? `(SELECT m.*, false AS edge FROM ${M} m WHERE ${where} AND ${common} AND ${matches} ${order} LIMIT $3)`
-        : `(WITH hits AS MATERIALIZED (
-              SELECT m.* FROM (SELECT m.* FROM ${M} m WHERE ${where} AND ${common} ${order} LIMIT ${budget}) m WHERE ${matches} ${order} LIMIT $3)
-            SELECT *, false AS edge FROM hits
-            UNION ALL (SELECT m.*, true AS edge FROM ${M} m WHERE ${where} AND ${common} AND (SELECT count(*) FROM hits) < $3 ${order} OFFSET ${budget} LIMIT 1))`;
-    const sources: string[] = [];
+    // Each source: the condition it is read with, and the one its edge is looked up with (only
+    // the index's own columns: the edge bounds the work, any edge gives the same answer).
+    const sources: { where: string; edgeWhere: string; groups?: true }[] = [];
     if (!group) {
       // Sent by me (a direct message has a recipient) and sent to me.
+      sources.push({
+        where: `m."fromUserId" = $1::text AND m."toUserId" ${peer ? `= ${peer}::text` : 'IS NOT NULL'}`,
+        edgeWhere: peer ? `m."fromUserId" = $1::text AND m."toUserId" = ${peer}::text` : `m."fromUserId" = $1::text`,
+      });
+      sources.push({
+        where: `m."toUserId" = $1::text${peer ? ` AND m."fromUserId" = ${peer}::text` : ''}`,
+        edgeWhere: peer ? `m."fromUserId" = ${peer}::text AND m."toUserId" = $1::text` : `m."toUserId" = $1::text`,
+      });
+    }
+    if (!peer) sources.push({ where: `m."groupId" = gm."groupId"`, edgeWhere: `m."groupId" = gm."groupId"`, groups: true });
+    const ofMyGroups = `FROM ${GM} gm WHERE gm."userId" = $1::text AND gm."leftAt" IS NULL ${group ? `AND gm."groupId" = ${group}::uuid` : ''}`;
+    const each = (src: (typeof sources)[number], select: string) => (src.groups ? `(SELECT g.* ${ofMyGroups.replace('WHERE', `CROSS JOIN LATERAL (${select}) g WHERE`)})` : select);
+    let text: string;
+    if (budget === undefined) {
+      const newest = (where: string) => `(SELECT m.* FROM ${M} m WHERE ${where} AND ${common} AND ${matches} ${order} LIMIT $3)`;
+      text = `SELECT ${MESSAGE_COLUMNS}, null::timestamp AS edge FROM (${sources.map((src) => each(src, newest(src.where))).join(' UNION ALL ')}) m ORDER BY "createdAt" DESC, id DESC LIMIT $3`;
+    } else {
+      const edgeOf = (where: string) =>
+        `(SELECT m."createdAt" AS e FROM ${M} m WHERE ${where}${before ? ` AND m."createdAt" <= ${before}` : ''} ORDER BY m."createdAt" DESC OFFSET ${budget - 1} LIMIT 1)`;
+      const since = `m."createdAt" >= coalesce((SELECT t FROM edge), '-infinity'::timestamp)`;
+      const newest = (where: string) => `(SELECT m.* FROM ${M} m WHERE ${where} AND ${since} AND ${common} AND ${matches} ${order} LIMIT $3)`;
+      text = `WITH edge AS MATERIALIZED (SELECT max(e) AS t FROM (${sources.map((src) => each(src, edgeOf(src.edgeWhere))).join(' UNION ALL ')}) x)
+        SELECT (SELECT t FROM edge) AS edge, p.* FROM (SELECT 1) one LEFT JOIN (
+          SELECT ${MESSAGE_COLUMNS} FROM (${sources.map((src) => each(src, newest(src.where))).join(' UNION ALL ')}) m ORDER BY "createdAt" DESC, id DESC LIMIT $3
+        ) p ON true ORDER BY p."createdAt" DESC, p.id DESC`;
+    }
+    // In time order, through the caller's indexes only: left to itself, PostgreSQL would AND the
+    // trigram index of a common word into each group's scan (~10× slower), or read the whole
+    // table for a filter it thinks rare (`kind`).
+    const rows = await db.transaction(async (sql) => {
+      await sql(`SET LOCAL enable_bitmapscan = off`);
+      await sql(`SET LOCAL enable_seqscan = off`);
+      return sql<Message & { edge: Date | null }>(text, params);
+    });
+    // One row at least with a budget: the edge, with the page's messages beside it (none: null columns).
+    const found = rows.filter((r) => r.id !== null);
+    if (budget !== undefined && found.length <= input.limit && rows[0]?.edge != null) return null;
+    return found.map(({ edge: _, ...m }) => m as Message);
+  }
+
+  /**
+   * Index first: every match in the whole table through a text index, then the caller's among
+   * them. The text is looked up through the trigram index (`content ILIKE`), or, for a query of
+   * non-ASCII characters without case (Chinese), through the bigram index (`cjk_bigrams`, every
+   * pair of the query's neighbouring non-ASCII characters, rows then checked with LIKE). Null when
+   * the table holds more than `indexFirstCap` text matches; `names` false when it holds more than
+   * that many matching file names (the page is then right for the text only, see `search`).
+   */
+  async function indexFirst(me: string, input: SearchInput, index: 'trigram' | string[]): Promise<{ rows: Message[]; names: boolean } | null> {
+    const { params, contentMatches, nameMatches, ofKind, peer, group, ...rest } = build(me, input);
+    const common = `${rest.common} AND ${ofKind}`;
+    const readable = peer
+      ? `m."groupId" IS NULL AND ((m."fromUserId" = $1::text AND m."toUserId" = ${peer}::text) OR (m."fromUserId" = ${peer}::text AND m."toUserId" = $1::text))`
+      : `${group ? 'false' : `(m."groupId" IS NULL AND (m."fromUserId" = $1::text OR m."toUserId" = $1::text))`}
+           OR m."groupId" IN (SELECT "groupId" FROM ${GM} WHERE "userId" = $1::text AND "leftAt" IS NULL ${group ? `AND "groupId" = ${group}::uuid` : ''})`;
+    // The bigram index is partial (texts with a non-ASCII character): its predicate is repeated.
+    const pairs = index === 'trigram' ? null : `${params.push(`{${index.map((p) => `"${p}"`).join(',')}}`)}`;
+    const byPairs = (col: string) => (pairs ? `${db.table('cjk_bigrams')}(${col}) @> $${pairs}::text[] AND octet_length(${col}) <> length(${col}) AND ` : '');
+    // One row at least: the counts, with the page's messages beside them (none: null columns).
+    // Each file's message looked up by its id (LATERAL): joined, PostgreSQL read the whole index
+    // of attachment ids in order (157 ms for 1,000 names).
+    const text = `WITH byText AS MATERIALIZED (SELECT m.* FROM ${M} m WHERE ${byPairs('m.content')}${contentMatches} AND ${common} LIMIT ${cap}),
+      byName AS MATERIALIZED (SELECT m.* FROM (SELECT a.id FROM ${A} a WHERE ${byPairs('a.name')}${nameMatches('a.name')} AND a."sentAt" IS NOT NULL LIMIT ${cap}) a
+        CROSS JOIN LATERAL (SELECT m.* FROM ${M} m WHERE m."attachmentId" = a.id AND ${common} LIMIT 1) m),
+      hits AS (SELECT * FROM byText UNION ALL SELECT * FROM byName WHERE id NOT IN (SELECT id FROM byText))
+      SELECT (SELECT count(*) FROM byText) AS "byText", (SELECT count(*) FROM byName) AS "byName", p.*
+      FROM (SELECT 1) one LEFT JOIN (SELECT ${MESSAGE_COLUMNS} FROM hits m WHERE ${readable} ORDER BY "createdAt" DESC, id DESC LIMIT $3) p ON true
+      ORDER BY p."createdAt" DESC, p.id DESC`;
+    // The text index is the plan: a sequential scan that stops at the cap would read the whole
+    // table for a word the statistics think common but which is not.
+    const rows = await db.transaction(async (sql) => {
+      await sql(`SET LOCAL enable_seqscan = off`);
+      return sql<Message & { byText: string | number; byName: string | number }>(text, params);
+    });
+    if (Number(rows[0]?.byText ?? cap) >= cap) return null;
+    return {
+      rows: rows.filter((r) => r.id !== null).map(({ byText: _, byName: __, ...m }) => m as Message),
+      names: Number(rows[0]?.byName ?? cap) < cap,
+    };
+  }
+
+  /**
+   * The caller's messages with a file whose name matches, newest first (a page plus one), read
+   * through the partial indexes of messages with a file (migration 20261222000000_search_bigrams):
+   * for a name too common in the whole table for the index-first plan.
+   */
+  async function callerFiles(me: string, input: SearchInput): Promise<Message[]> {
+    const { params, nameMatches, common, ofKind, peer, group } = build(me, input);
+    const matches = `m."attachmentId" IS NOT NULL AND ${ofKind} AND ${nameMatches(`(SELECT a.name FROM ${A} a WHERE a.id = m."attachmentId")`)}`;
+    const order = `ORDER BY m."createdAt" DESC, m.id DESC`;
+    const newest = (where: string) => `(SELECT m.* FROM ${M} m WHERE ${where} AND ${common} AND ${matches} ${order} LIMIT $3)`;
+    const sources: string[] = [];
+    if (!group) {
       sources.push(newest(`m."fromUserId" = $1::text AND m."toUserId" ${peer ? `= ${peer}::text` : 'IS NOT NULL'}`));
       sources.push(newest(`m."toUserId" = $1::text${peer ? ` AND m."fromUserId" = ${peer}::text` : ''}`));
     }
@@ -157,65 +267,45 @@ export function createSearchService(db: Database, present: (rows: Message[]) => 
       sources.push(`(SELECT g.* FROM ${GM} gm CROSS JOIN LATERAL (${newest(`m."groupId" = gm."groupId"`)}) g
         WHERE gm."userId" = $1::text AND gm."leftAt" IS NULL ${group ? `AND gm."groupId" = ${group}::uuid` : ''})`);
     }
-    const text = `SELECT ${MESSAGE_COLUMNS}, edge FROM (${sources.join(' UNION ALL ')}) m ORDER BY "createdAt" DESC, id DESC`;
-    // In time order, through the caller's indexes only: left to itself, PostgreSQL would AND the
-    // trigram index of a common word into each group's scan (~10× slower), or read the whole
-    // table for a filter it thinks rare (`kind`).
-    const rows = await db.transaction(async (sql) => {
+    const text = `SELECT ${MESSAGE_COLUMNS} FROM (${sources.join(' UNION ALL ')}) m ORDER BY "createdAt" DESC, id DESC LIMIT $3`;
+    return db.transaction(async (sql) => {
       await sql(`SET LOCAL enable_bitmapscan = off`);
       await sql(`SET LOCAL enable_seqscan = off`);
-      return sql<Message & { edge: boolean }>(text, params);
+      return sql<Message>(text, params);
     });
-    // Newest first: the matches before the first edge are sure.
-    const firstEdge = rows.findIndex((r) => r.edge);
-    const sure = (firstEdge === -1 ? rows : rows.slice(0, firstEdge)).slice(0, input.limit + 1);
-    if (firstEdge !== -1 && sure.length <= input.limit) return null;
-    return sure.map(({ edge: _, ...m }) => m as Message);
   }
 
-  /**
-   * Index first: every match in the whole table through the trigram indexes, then the caller's
-   * among them. Right only when the table holds at most `indexFirstCap` matches (null otherwise).
-   */
-  async function indexFirst(me: string, input: SearchInput): Promise<Message[] | null> {
-    const { params, contentMatches, nameMatches, ofKind, peer, group, ...rest } = build(me, input);
-    const common = `${rest.common} AND ${ofKind}`;
-    const readable = peer
-      ? `m."groupId" IS NULL AND ((m."fromUserId" = $1::text AND m."toUserId" = ${peer}::text) OR (m."fromUserId" = ${peer}::text AND m."toUserId" = $1::text))`
-      : `${group ? 'false' : `(m."groupId" IS NULL AND (m."fromUserId" = $1::text OR m."toUserId" = $1::text))`}
-           OR m."groupId" IN (SELECT "groupId" FROM ${GM} WHERE "userId" = $1::text AND "leftAt" IS NULL ${group ? `AND "groupId" = ${group}::uuid` : ''})`;
-    // One row at least: the counts, with the page's messages beside them (none: null columns).
-    const text = `WITH byText AS MATERIALIZED (SELECT m.* FROM ${M} m WHERE ${contentMatches} AND ${common} LIMIT ${cap}),
-      byName AS MATERIALIZED (SELECT m.* FROM (SELECT a.id FROM ${A} a WHERE ${nameMatches('a.name')} AND a."sentAt" IS NOT NULL LIMIT ${cap}) a
-        JOIN ${M} m ON m."attachmentId" = a.id WHERE ${common}),
-      hits AS (SELECT * FROM byText UNION ALL SELECT * FROM byName WHERE id NOT IN (SELECT id FROM byText))
-      SELECT greatest((SELECT count(*) FROM byText), (SELECT count(*) FROM byName)) AS "scanned", p.*
-      FROM (SELECT 1) one LEFT JOIN (SELECT ${MESSAGE_COLUMNS} FROM hits m WHERE ${readable} ORDER BY "createdAt" DESC, id DESC LIMIT $3) p ON true
-      ORDER BY p."createdAt" DESC, p.id DESC`;
-    // The trigram index is the plan: a sequential scan that stops at the cap would read the
-    // whole table for a word the statistics think common but which is not.
-    const rows = await db.transaction(async (sql) => {
-      await sql(`SET LOCAL enable_seqscan = off`);
-      return sql<Message & { scanned: string | number }>(text, params);
-    });
-    if (Number(rows[0]?.scanned ?? cap) >= cap) return null;
-    return rows.filter((r) => r.id !== null).map(({ scanned: _, ...m }) => m as Message);
+  /** Index first, with the file names looked for among the caller's files when too common. */
+  async function indexed(me: string, input: SearchInput, index: 'trigram' | string[]): Promise<Message[] | null> {
+    const found = await indexFirst(me, input, index);
+    if (!found || found.names) return found?.rows ?? null;
+    options.onPlan?.('files');
+    // The page holds every text match of the answer (and some name matches); the caller's files
+    // hold every name match of it. Both newest first; createdAt is stored to the millisecond.
+    const byId = new Map([...found.rows, ...(await callerFiles(me, input))].map((m) => [m.id, m]));
+    return [...byId.values()].sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0)).slice(0, input.limit + 1);
   }
 
   return {
     /**
-     * A page of matches, newest first. Three reads give the same answer, tried in turn until one
-     * is sure: the caller's newest messages within a budget (common words), the trigram index for
-     * a query of three letters or more in a row when it exists (rare words), all the caller's
-     * messages (rare short queries, or no index).
+     * A page of matches, newest first. Four reads give the same answer, tried in turn until one
+     * is sure: the caller's newest messages back to a common edge (common words), the trigram
+     * index for a query of three letters or more in a row when it exists (rare words), the bigram
+     * index for a query of Chinese characters (rare two-character ones), all the caller's
+     * messages (rare short queries otherwise, or no index).
      */
     async search(me: string, input: SearchInput): Promise<SearchPage> {
       const { q, groupId, limit } = input;
       // Searching one group needs its current membership: 404 / 403 NOT_MEMBER otherwise.
       if (groupId) await requireMember(db, groupId, me);
-      const indexable = async () => /[\p{L}\p{N}]{3}/u.test(q) && (await hasTrigramIndex());
+      const trigrams = async () => /[\p{L}\p{N}]{3}/u.test(q) && (await hasTrigramIndex());
+      const pairs = bigrams(q);
+      const answered = (plan: SearchPlan) => (rows: Message[] | null) => (rows && options.onPlan?.(plan), rows);
       const rows =
-        (await callerFirst(me, input, budget)) ?? ((await indexable()) ? await indexFirst(me, input) : null) ?? (await callerFirst(me, input))!;
+        answered('recent')(await callerFirst(me, input, budget)) ??
+        ((await trigrams()) ? answered('trigram')(await indexed(me, input, 'trigram')) : null) ??
+        (pairs ? answered('bigram')(await indexed(me, input, pairs)) : null) ??
+        answered('all')(await callerFirst(me, input))!;
       const page = rows.slice(0, limit);
       const last = page.at(-1);
       const messages = await present(page);
