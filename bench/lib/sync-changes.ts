@@ -37,8 +37,6 @@ const friendChatOptions = {
   friends: { areFriends: async () => true, friendIds: async () => [] },
 };
 
-const groupId = (g: number) => `00000000-0000-4000-8000-${String(g).padStart(12, '0')}`;
-
 /** The user's conversations and everyone else's, all before the cursor. */
 async function seedOld(q: Query) {
   await q(
