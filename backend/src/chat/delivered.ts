@@ -40,7 +40,10 @@ export function createDeliveredAcks(db: Database, bus: Bus, opts: DeliveredOptio
   // a current member since before it was sent, not its sender); a caller with any invalid pair
   // stores nothing. Each message is updated once: the first caller of the batch that acks it is
   // its `by`; `deliveredAt IS NULL` keeps the first acknowledgement ever (also against another
-  // node's concurrent statement, which PostgreSQL re-checks on the locked row).
+  // node's concurrent statement, which PostgreSQL re-checks on the locked row). The rows are
+  // locked in id order first (`locked`): two nodes storing overlapping batches (a group's members
+  // acking the same message at once) wait for each other instead of deadlocking, and rows
+  // delivered already are not locked at all.
   const STORE = `
     WITH req AS (
       SELECT * FROM unnest($1::int[], $2::text[], $3::uuid[]) AS r(caller, "userId", id)
@@ -58,9 +61,13 @@ export function createDeliveredAcks(db: Database, bus: Bus, opts: DeliveredOptio
     ), todo AS (
       SELECT DISTINCT ON (id) id, "userId", caller FROM chk
       WHERE caller NOT IN (SELECT caller FROM bad) ORDER BY id, caller
+    ), locked AS (
+      SELECT m.id FROM ${M} m JOIN todo ON todo.id = m.id
+      WHERE m."deliveredAt" IS NULL AND m."deletedAt" IS NULL
+      ORDER BY m.id FOR NO KEY UPDATE OF m
     ), upd AS (
-      UPDATE ${M} m SET "deliveredAt" = now() AT TIME ZONE 'UTC' FROM todo
-      WHERE m.id = todo.id AND m."deliveredAt" IS NULL AND m."deletedAt" IS NULL
+      UPDATE ${M} m SET "deliveredAt" = now() AT TIME ZONE 'UTC' FROM todo, locked
+      WHERE m.id = locked.id AND todo.id = locked.id AND m."deliveredAt" IS NULL
       RETURNING todo.caller, todo."userId" AS "by", m.id, m."fromUserId", m."groupId", m."deliveredAt" AT TIME ZONE 'UTC' AS "deliveredAt"
     )
     SELECT true AS ok, caller, "by", id, "fromUserId", "groupId", "deliveredAt" FROM upd
