@@ -4,7 +4,6 @@
 // 150 ms in one batch); goal: p99 with acks within 20% of p99 without. (2) The sync of 1,000
 // changes (issue 14's other goal): a user's whole catch-up after a cursor, at the service and
 // over HTTP (bench/lib/sync-changes.ts). BENCH_LIFECYCLE_PHASES picks them (default `acks,sync`).
-import pg from 'pg';
 import { connectClients, disconnectAll, runPhase, type PhaseResult } from './lib/load.ts';
 import { startTarget, type Target } from './lib/process.ts';
 import { createBenchDatabase, pgAvailable } from './lib/pg.ts';
@@ -18,29 +17,10 @@ const PHASES = (process.env.BENCH_LIFECYCLE_PHASES ?? 'acks,sync').split(',');
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const round = (n: number) => Math.round(n * 10) / 10;
 
-/**
- * On PostgreSQL: the database's committed transactions (each of the module's statements outside a
- * transaction is one), read before and after a phase, so a phase shows what the acks cost in
- * statements (the statistics lag by up to a second: read after the drain).
- */
-async function commitCounter(url: string | null) {
-  if (!url) return null;
-  const c = new pg.Client({ connectionString: url });
-  c.on('error', () => {});
-  await c.connect();
-  return {
-    read: async () => Number((await c.query(`SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()`)).rows[0].xact_commit),
-    close: () => c.end().catch(() => {}),
-  };
-}
-
-type Phase = PhaseResult & { transactionsPerSecond?: number };
-
-async function measure(name: string, target: Target, log: (s: string) => void, dbUrl: string | null = null) {
+async function measure(name: string, target: Target, log: (s: string) => void) {
   const clients = await connectClients([target.url], target.users.slice(0, CLIENTS));
-  const off: Phase[] = [];
-  const on: Phase[] = [];
-  const commits = await commitCounter(dbUrl);
+  const off: PhaseResult[] = [];
+  const on: PhaseResult[] = [];
   try {
     // Warm-up: every client's first message (the demo's achievement for it runs then), JIT, pools;
     // then a pause for that backlog to clear.
@@ -49,21 +29,13 @@ async function measure(name: string, target: Target, log: (s: string) => void, d
     await new Promise((r) => setTimeout(r, 5000));
     for (let i = 0; i < ROUNDS; i++) {
       for (const acks of [false, true]) {
-        const before = await commits?.read();
-        const t0 = performance.now();
-        const r: Phase = await runPhase(clients, RATE, SECONDS, 3000, `l${i}${acks ? 'a' : 'n'}`, { deliveredAcks: acks });
-        if (commits && before !== undefined) {
-          await new Promise((res) => setTimeout(res, 1000));
-          r.transactionsPerSecond = Math.round((((await commits.read()) - before) / (performance.now() - t0)) * 1000);
-        }
+        const r = await runPhase(clients, RATE, SECONDS, 3000, `l${i}${acks ? 'a' : 'n'}`, { deliveredAcks: acks });
         (acks ? on : off).push(r);
-        const tps = r.transactionsPerSecond === undefined ? '' : `, ${r.transactionsPerSecond} transactions/s`;
-        log(`${name}: ${RATE}/s, acks ${acks ? 'on ' : 'off'} → ${r.delivered}/${r.sent} delivered, p50 ${r.p50} ms, p99 ${r.p99} ms${tps} ${JSON.stringify(r.errors)}`);
+        log(`${name}: ${RATE}/s, acks ${acks ? 'on ' : 'off'} → ${r.delivered}/${r.sent} delivered, p50 ${r.p50} ms, p99 ${r.p99} ms ${JSON.stringify(r.errors)}`);
       }
     }
   } finally {
     disconnectAll(clients);
-    await commits?.close();
   }
   const p99Off = median(off.map((r) => r.p99));
   const p99On = median(on.map((r) => r.p99));
@@ -93,7 +65,7 @@ async function benchAcks(log: (s: string) => void) {
     const db = await createBenchDatabase();
     const target = await startTarget('app', { ...env, DATABASE_URL: db.url });
     try {
-      results.push(await measure('app, PostgreSQL', target, log, db.url));
+      results.push(await measure('app, PostgreSQL', target, log));
     } finally {
       await target.stop();
       await db.drop();
