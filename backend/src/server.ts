@@ -262,7 +262,7 @@ export async function createFriendChat(options: FriendChatOptions): Promise<Frie
     cleanups.unshift(() => uploads.close());
     const rich = createRichMessages(db, uploads.attachments);
     // Delivered, edits, replies, reactions; every message on the wire goes through its `present`.
-    const lifecycle = createLifecycle({ db, bus, present: uploads.attachments.present, editWindowSeconds: limits.editWindowSeconds, filterContent: (text) => filter.apply(text) });
+    const lifecycle = createLifecycle({ db, bus, present: uploads.attachments.present, editWindowSeconds: limits.editWindowSeconds, filterContent: (text) => filter.apply(text), onError });
     const messages = createMessageService({
       db,
       bus,

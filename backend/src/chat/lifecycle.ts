@@ -14,6 +14,7 @@ import { groupAccess, notMember } from '../groups/sql.ts';
 import { groupRoom } from '../groups/rooms.ts';
 import { MESSAGE_COLUMNS } from './sql.ts';
 import { MAX_EMOJI_PER_MESSAGE, reactionsOf } from './reactions.ts';
+import { createDeliveredAcks } from './delivered.ts';
 
 /** Rows on the wire, attachments with fresh urls (the attachment service's `present`). */
 export type PresentRows = (rows: Message[]) => Promise<WireMessage[]>;
@@ -38,6 +39,10 @@ export interface LifecycleDeps {
    * or throw CONTENT_REJECTED). The single place an edit's text passes through; identity by default.
    */
   filterContent?: (text: string) => string;
+  /** How long a delivered ack waits for others to be stored with it, in ms (default 5; delivered.ts). */
+  deliveredWindowMs?: number;
+  /** What failed outside any caller's answer (a receipt push). */
+  onError?: (err: unknown) => void;
 }
 
 /** A reply's excerpt: at most this many characters (code points) of the original. */
@@ -60,6 +65,7 @@ export function createLifecycle(deps: LifecycleDeps) {
   const R = db.table('Reaction');
   const GM = db.table('GroupMember');
   const A = db.table('Attachment');
+  const acks = createDeliveredAcks(db, bus, { windowMs: deps.deliveredWindowMs, onError: deps.onError });
 
   const load = async (id: string): Promise<Message | null> => (await db.sql<Message>(`SELECT ${MESSAGE_COLUMNS} FROM ${M} WHERE id = $1::uuid`, [id]))[0] ?? null;
 
@@ -136,43 +142,10 @@ export function createLifecycle(deps: LifecycleDeps) {
      * My client received these messages. Only messages to me count (direct: `toUserId` me; group:
      * I am a current member and not the sender), and any other id refuses the whole batch (404,
      * nothing stored). `deliveredAt` is stored once per message, the first acknowledgement
-     * wins, in one statement for the batch; the senders (and, in a group, its members) are told.
+     * wins; the senders (and, in a group, its members) are told. Acks of every user on this node
+     * are coalesced: one statement per few milliseconds (delivered.ts).
      */
-    async delivered(me: string, messageIds: string[]): Promise<void> {
-      const ids = [...new Set(messageIds)];
-      const rows = await db.sql<{ ok: boolean; id: string | null; fromUserId: string | null; groupId: string | null; deliveredAt: Date | null }>(
-        `WITH mine AS (
-           SELECT m.id FROM ${M} m
-           WHERE m.id = ANY($2::uuid[]) AND m."messageType" = 'CHAT' AND m."fromUserId" <> $1::text
-             AND (m."toUserId" = $1::text OR (m."groupId" IS NOT NULL AND EXISTS (
-               SELECT 1 FROM ${GM} gm WHERE gm."groupId" = m."groupId" AND gm."userId" = $1::text
-                 AND gm."leftAt" IS NULL AND m."createdAt" >= gm."joinedAt")))
-         ), valid AS (SELECT count(*) = $3::int AS ok FROM mine),
-         upd AS (
-           UPDATE ${M} m SET "deliveredAt" = now() AT TIME ZONE 'UTC' FROM mine, valid
-           WHERE valid.ok AND m.id = mine.id AND m."deliveredAt" IS NULL AND m."deletedAt" IS NULL
-           RETURNING m.id, m."fromUserId", m."groupId", m."deliveredAt" AT TIME ZONE 'UTC' AS "deliveredAt"
-         )
-         SELECT valid.ok, upd.* FROM valid LEFT JOIN upd ON true`,
-        [me, ids, ids.length],
-      );
-      if (!rows[0]?.ok) throw notFound('Message to you');
-      // One push per sender (direct) or group: the ids it stored now, all at the statement's time.
-      const pushes = new Map<string, { to: string | string[]; ids: string[]; groupId?: string; at: Date }>();
-      for (const r of rows) {
-        if (r.id === null || r.deliveredAt === null) continue;
-        const key = r.groupId ?? `user:${r.fromUserId}`;
-        let p = pushes.get(key);
-        if (!p) {
-          p = r.groupId !== null ? { to: groupRoom(r.groupId), ids: [], groupId: r.groupId, at: r.deliveredAt } : { to: [r.fromUserId!, me], ids: [], at: r.deliveredAt };
-          pushes.set(key, p);
-        }
-        p.ids.push(r.id);
-      }
-      for (const p of pushes.values()) {
-        bus.emit(p.to, 'chat:delivered', { by: me, messageIds: p.ids, deliveredAt: p.at.toISOString(), ...(p.groupId ? { groupId: p.groupId } : {}) });
-      }
-    },
+    delivered: (me: string, messageIds: string[]): Promise<void> => acks.ack(me, messageIds),
 
     /**
      * The sender edits a text message of theirs, within the edit window. Both sides (or the

@@ -1,0 +1,170 @@
+// Delivered acknowledgements (DESIGN.md, "Message lifecycle"), coalesced per node. Every
+// `chat:delivered` from any socket of any user joins a queue; the queue is stored a few
+// milliseconds later (or at once when it holds `maxIds` ids) in ONE statement for every
+// (user, ids) pair, and while a statement runs the next acks wait for it and go together in the
+// next one. Under load that is one statement per window instead of one per client batch: at
+// 3,000 msgs/s each receiver's 150 ms batch holds about one id, so per-batch statements were as
+// many as the sends themselves (bench/README.md, "Message lifecycle: delivered acks").
+//
+// Each caller keeps its own answer: a batch holding an id that is not the caller's is refused
+// (NOT_FOUND) and none of its ids change, whatever the other callers of the same statement
+// send; the others are stored. Each caller is answered only after the statement (its own
+// transaction) committed. A failed statement answers every caller of it with the error.
+import type { Database } from '../db/database.ts';
+import { notFound } from '../http/errors.ts';
+import type { Bus } from '../realtime/bus.ts';
+import { groupRoom } from '../groups/rooms.ts';
+
+export interface DeliveredOptions {
+  /** How long the first ack of a batch waits for others, in ms (default 5). */
+  windowMs?: number;
+  /** A statement holds at most about this many ids; a full queue is stored at once (default 2,000). */
+  maxIds?: number;
+  /** Called with what a push failed with (the acks are stored and answered regardless). */
+  onError?: (err: unknown) => void;
+}
+
+interface PendingAck {
+  me: string;
+  ids: string[];
+  resolve(): void;
+  reject(err: unknown): void;
+}
+
+export function createDeliveredAcks(db: Database, bus: Bus, opts: DeliveredOptions = {}) {
+  const { windowMs = 5, maxIds = 2000, onError = () => {} } = opts;
+  const M = db.table('Message');
+  const GM = db.table('GroupMember');
+  // $1 the caller of each pair (its index in the batch), $2 its user, $3 the message id.
+  // A pair is valid when the message is a chat message to the user (direct: `toUserId`; group:
+  // a current member since before it was sent, not its sender); a caller with any invalid pair
+  // stores nothing. Each message is updated once: the first caller of the batch that acks it is
+  // its `by`; `deliveredAt IS NULL` keeps the first acknowledgement ever (also against another
+  // node's concurrent statement, which PostgreSQL re-checks on the locked row). The rows are
+  // locked in id order first (`locked`): two nodes storing overlapping batches (a group's members
+  // acking the same message at once) wait for each other instead of deadlocking, and rows
+  // delivered already are not locked at all.
+  const STORE = `
+    WITH req AS (
+      SELECT * FROM unnest($1::int[], $2::text[], $3::uuid[]) AS r(caller, "userId", id)
+    ), chk AS (
+      SELECT r.caller, r."userId", r.id, EXISTS (
+        SELECT 1 FROM ${M} m
+        WHERE m.id = r.id AND m."messageType" = 'CHAT' AND m."fromUserId" <> r."userId"
+          AND (m."toUserId" = r."userId" OR (m."groupId" IS NOT NULL AND EXISTS (
+            SELECT 1 FROM ${GM} gm WHERE gm."groupId" = m."groupId" AND gm."userId" = r."userId"
+              AND gm."leftAt" IS NULL AND m."createdAt" >= gm."joinedAt")))
+      ) AS ok
+      FROM req r
+    ), bad AS (
+      SELECT DISTINCT caller FROM chk WHERE NOT ok
+    ), todo AS (
+      SELECT DISTINCT ON (id) id, "userId", caller FROM chk
+      WHERE caller NOT IN (SELECT caller FROM bad) ORDER BY id, caller
+    ), locked AS (
+      SELECT m.id FROM ${M} m JOIN todo ON todo.id = m.id
+      WHERE m."deliveredAt" IS NULL AND m."deletedAt" IS NULL
+      ORDER BY m.id FOR NO KEY UPDATE OF m
+    ), upd AS (
+      UPDATE ${M} m SET "deliveredAt" = now() AT TIME ZONE 'UTC' FROM todo, locked
+      WHERE m.id = locked.id AND todo.id = locked.id AND m."deliveredAt" IS NULL
+      RETURNING todo.caller, todo."userId" AS "by", m.id, m."fromUserId", m."groupId", m."deliveredAt" AT TIME ZONE 'UTC' AS "deliveredAt"
+    )
+    SELECT true AS ok, caller, "by", id, "fromUserId", "groupId", "deliveredAt" FROM upd
+    UNION ALL
+    SELECT false, caller, NULL, NULL, NULL, NULL, NULL FROM bad`;
+
+  type Row = { ok: boolean; caller: number; by: string | null; id: string | null; fromUserId: string | null; groupId: string | null; deliveredAt: Date | null };
+
+  /** Stores one batch, pushes its receipts, answers its callers. Throws only when the statement fails. */
+  async function store(batch: PendingAck[]): Promise<void> {
+    const callers: number[] = [];
+    const users: string[] = [];
+    const ids: string[] = [];
+    batch.forEach((p, i) => {
+      for (const id of p.ids) {
+        callers.push(i);
+        users.push(p.me);
+        ids.push(id);
+      }
+    });
+    const rows = await db.sql<Row>(STORE, [callers, users, ids]);
+    const refused = new Set<number>();
+    // One push per (sender, acker) in a direct chat, per (group, acker) in a group: the
+    // contract's `chat:delivered { by, messageIds, deliveredAt }` names one acker.
+    const pushes = new Map<string, { to: string | string[]; by: string; ids: string[]; groupId: string | null; at: Date }>();
+    for (const r of rows) {
+      if (!r.ok) {
+        refused.add(r.caller);
+        continue;
+      }
+      if (r.id === null || r.deliveredAt === null || r.by === null) continue;
+      const key = `${r.groupId ?? `user:${r.fromUserId}`}\u0000${r.by}`;
+      let p = pushes.get(key);
+      if (!p) {
+        p = { to: r.groupId !== null ? groupRoom(r.groupId) : [r.fromUserId!, r.by], by: r.by, ids: [], groupId: r.groupId, at: r.deliveredAt };
+        pushes.set(key, p);
+      }
+      p.ids.push(r.id);
+    }
+    for (const p of pushes.values()) {
+      try {
+        bus.emit(p.to, 'chat:delivered', { by: p.by, messageIds: p.ids, deliveredAt: p.at.toISOString(), ...(p.groupId ? { groupId: p.groupId } : {}) });
+      } catch (err) {
+        // Stored: the receipt comes with the next sync.
+        onError(err);
+      }
+    }
+    batch.forEach((p, i) => (refused.has(i) ? p.reject(notFound('Message to you')) : p.resolve()));
+  }
+
+  let queue: PendingAck[] = [];
+  let queuedIds = 0;
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  let storing = false;
+
+  async function drain(): Promise<void> {
+    if (timer) {
+      clearTimeout(timer);
+      timer = null;
+    }
+    if (storing) return;
+    storing = true;
+    try {
+      // What arrives while a statement runs goes in the next one, without a new wait.
+      while (queue.length > 0) {
+        let n = 0;
+        let k = 0;
+        while (k < queue.length && (k === 0 || n + queue[k]!.ids.length <= maxIds)) n += queue[k++]!.ids.length;
+        const batch = queue.slice(0, k);
+        queue = queue.slice(k);
+        queuedIds -= n;
+        try {
+          await store(batch);
+        } catch (err) {
+          for (const p of batch) p.reject(err);
+        }
+      }
+    } finally {
+      storing = false;
+    }
+  }
+
+  return {
+    /**
+     * My client received these messages (1–100 ids, validated by the caller). Resolves once they
+     * are stored (or were delivered already); NOT_FOUND when any id is not a message to me.
+     */
+    ack(me: string, messageIds: string[]): Promise<void> {
+      return new Promise<void>((resolve, reject) => {
+        const ids = [...new Set(messageIds)];
+        queue.push({ me, ids, resolve, reject });
+        queuedIds += ids.length;
+        if (storing) return;
+        if (queuedIds >= maxIds) void drain();
+        else timer ??= setTimeout(() => void drain(), windowMs);
+      });
+    },
+  };
+}
+export type DeliveredAcks = ReturnType<typeof createDeliveredAcks>;
