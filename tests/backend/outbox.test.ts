@@ -9,6 +9,8 @@ import { createFriendChat, type ChatUser, type FriendChat, type FriendChatOption
 import { createTestDatabase, dbTargets, type DbTarget, type TestDatabase } from '../helpers/db.ts';
 import { waitUntil } from '../helpers/chat.ts';
 import { sleep } from '../helpers/wait.ts';
+import { loadConfig } from '../../backend/src/config.ts';
+import { startServer } from '../helpers/server.ts';
 
 const USERS: ChatUser[] = ['42', '43', '44'].map((id) => ({ id, username: `u${id}`, displayName: `U${id}`, avatarUrl: null }));
 
@@ -274,6 +276,15 @@ describe.skipIf(!process.env.DATABASE_URL)('the statement timeout on PostgreSQL'
     expect(new Set(all.map((r) => r[0]!.t))).toEqual(new Set(['300ms']));
   });
 
+  it('the demo app hands DB_STATEMENT_TIMEOUT_MS to the pool of the module', async () => {
+    const s = await startServer({ target: 'postgres', config: { dbStatementTimeoutMs: 1234 } });
+    try {
+      expect(await s.app.db.sql(`SELECT current_setting('statement_timeout') AS t`)).toEqual([{ t: '1234ms' }]);
+    } finally {
+      await s.close();
+    }
+  });
+
   it('defaults to 30 s, and 0 turns it off', async () => {
     const chat = await start();
     expect(await chat.internals.db.sql(`SELECT current_setting('statement_timeout') AS t`)).toEqual([{ t: '30s' }]);
@@ -282,5 +293,27 @@ describe.skipIf(!process.env.DATABASE_URL)('the statement timeout on PostgreSQL'
     await tdb.drop();
     const off = await start(0);
     expect(await off.internals.db.sql(`SELECT current_setting('statement_timeout') AS t`)).toEqual([{ t: '0' }]);
+  });
+});
+
+describe('the statement timeout setting', () => {
+  it('DB_STATEMENT_TIMEOUT_MS: 30 s by default, 0 for none, whole ms only', () => {
+    expect(loadConfig({}).dbStatementTimeoutMs).toBe(30_000);
+    expect(loadConfig({ DB_STATEMENT_TIMEOUT_MS: '0' }).dbStatementTimeoutMs).toBe(0);
+    expect(loadConfig({ DB_STATEMENT_TIMEOUT_MS: '1500' }).dbStatementTimeoutMs).toBe(1500);
+    for (const bad of ['-1', '1.5', 'soon']) expect(() => loadConfig({ DB_STATEMENT_TIMEOUT_MS: bad }), bad).toThrow(/DB_STATEMENT_TIMEOUT_MS/);
+  });
+
+  it('refuses a statementTimeoutMs that is not a whole number of ms before connecting', async () => {
+    for (const bad of [-1, 1.5, Number.NaN]) {
+      await expect(
+        createFriendChat({
+          database: { url: 'postgresql://nobody@127.0.0.1:1/none', statementTimeoutMs: bad },
+          identify: () => null,
+          users: { byIds: async () => [] },
+          friends: { areFriends: async () => false, friendIds: async () => [] },
+        }),
+      ).rejects.toThrow(/statementTimeoutMs/);
+    }
   });
 });
