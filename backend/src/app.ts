@@ -95,7 +95,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     // The module first: its migrations take the round-1 chat data out of `public` before the
     // host's own migrations drop it there.
     const chat = await createFriendChat({
-      database: hostDb.source,
+      // The module's own pool on PostgreSQL gets the statement timeout (PGlite has none).
+      database: 'url' in hostDb.source ? { ...hostDb.source, statementTimeoutMs: config.dbStatementTimeoutMs } : hostDb.source,
       migrate: options.migrate !== false,
       identify: chatSession,
       users,

@@ -35,6 +35,7 @@ const EnvSchema = z.object({
   HOST: z.string().default('0.0.0.0'),
   DATABASE_URL: z.string().url().optional(),
   PGLITE_DIR: z.string().default('./data/pglite'),
+  DB_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).max(86_400_000).default(30_000),
   REDIS_URL: z.string().url().optional(),
   REDIS_PREFIX: z.string().min(1).max(64).default('fc:'),
   JWT_SECRET: z.string().min(16).optional(),
@@ -80,6 +81,8 @@ export interface Config {
   host: string;
   databaseUrl: string | undefined;
   pgliteDir: string;
+  /** Longest a chat module statement may run on PostgreSQL before it is cancelled (ms; 0: none). */
+  dbStatementTimeoutMs: number;
   redisUrl: string | undefined;
   /** Prefix of every Redis key and channel, so deployments can share one Redis. */
   redisPrefix: string;
@@ -157,6 +160,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     host: e.HOST,
     databaseUrl: e.DATABASE_URL,
     pgliteDir: e.PGLITE_DIR,
+    dbStatementTimeoutMs: e.DB_STATEMENT_TIMEOUT_MS,
     redisUrl: e.REDIS_URL,
     redisPrefix: e.REDIS_PREFIX,
     jwtSecret: e.JWT_SECRET,

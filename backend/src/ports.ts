@@ -51,9 +51,17 @@ export interface FriendGraph {
 /** Events the host may react to ("first message" achievements and the like). */
 export interface ChatHooks {
   /**
-   * A chat message was stored (not called again for an idempotent resend). Awaited before the
-   * send is answered, so what the host stores here exists once the sender has the answer; a
-   * throw is logged and does not fail the send.
+   * A chat message was stored (not for an idempotent resend of it). Called after the send is
+   * answered, never on the sender's time: the module stores an outbox row with the message, in the
+   * same statement, and runs the hook from it (backend/src/chat/outbox.ts), a few at a time per
+   * node (`outbox.concurrency`). So what the hook stores exists shortly after the answer, not
+   * before it.
+   *
+   * At least once: a node that dies (or a hook slower than the lease, `outbox.leaseMs`) leaves
+   * the row to another node, which calls the hook again for that message. Make it idempotent,
+   * e.g. keyed on `message.id` or on what it unlocks (the demo's achievement: a unique row per
+   * user and achievement). A throw (or rejection) is retried with a doubling backoff, up to
+   * `outbox.maxAttempts`; then it is logged and the row stays in "HookOutbox" with `failedAt`.
    */
   messageSent?(message: WireMessage): void | Promise<void>;
 }

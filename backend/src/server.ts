@@ -42,6 +42,7 @@ import { registerChatHandlers } from './chat/socket.ts';
 import { createLifecycle } from './chat/lifecycle.ts';
 import { lifecycleRoutes } from './chat/lifecycleRoutes.ts';
 import { createRichMessages } from './chat/rich.ts';
+import { createHookOutbox, type HookOutbox, type OutboxOptions } from './chat/outbox.ts';
 import { toContentFilter, type ContentFilter, type ContentFilterOption } from './chat/contentFilter.ts';
 import { createUploads, type UploadLimits, type UploadsOption } from './uploads/index.ts';
 import type { AttachmentService } from './uploads/service.ts';
@@ -64,14 +65,25 @@ export type { Logger } from './logger.ts';
 export type { TrustedProxy } from './realtime/handshake.ts';
 
 export interface FriendChatOptions {
-  /** The module's tables only: its own pool on `url`, or the host's PGlite instance. */
-  database: { url: string } | { pglite: PGlite };
+  /**
+   * The module's tables only: its own pool on `url`, or the host's PGlite instance.
+   * `statementTimeoutMs` (PostgreSQL; default 30,000, 0: none): the longest a statement of the
+   * module may run before PostgreSQL cancels it (migrations run without it; PGlite has none).
+   */
+  database: { url: string; statementTimeoutMs?: number } | { pglite: PGlite };
   /** PostgreSQL schema holding every table of the module and its migration record (default `friendchat`). */
   schema?: string;
   identify: Identify;
   users: UserDirectory;
   friends: FriendGraph;
+  /** The host's reactions to chat events: `messageSent`, run after the answer, at least once (see ChatHooks). */
   hooks?: ChatHooks;
+  /**
+   * How `hooks.messageSent` is run: `concurrency` (hooks at once on this node, 4), `leaseMs`
+   * (60,000), `pollIntervalMs` (5,000), `maxAttempts` (10), `retryBaseMs` (1,000, doubling up
+   * to 5 min), `maxQueued` (10,000). See docs/embedding.md.
+   */
+  outbox?: OutboxOptions;
   /**
    * Presence and rate limits shared across nodes; the adapter of a Socket.IO server the module
    * creates. Given, the module runs as one of several nodes: it tells the other nodes about
@@ -204,6 +216,8 @@ export interface FriendChat {
       attachments: AttachmentService;
       search: SearchService;
     };
+    /** The messageSent outbox (null without the hook). */
+    outbox: HookOutbox | null;
   };
 }
 
@@ -260,9 +274,18 @@ export async function createFriendChat(options: FriendChatOptions): Promise<Frie
     // Uploads: blob store, signed urls, the periodic deletion of unsent ones.
     const uploads = await createUploads({ db, option: options.uploads, limits, identify: options.identify, onError });
     cleanups.unshift(() => uploads.close());
-    const rich = createRichMessages(db, uploads.attachments);
     // Delivered, edits, replies, reactions; every message on the wire goes through its `present`.
     const lifecycle = createLifecycle({ db, bus, present: uploads.attachments.present, editWindowSeconds: limits.editWindowSeconds, filterContent: (text) => filter.apply(text), onError });
+    // The host's messageSent hook, run after the answer from rows stored with the messages.
+    const messageSent = options.hooks?.messageSent;
+    const outbox = messageSent
+      ? createHookOutbox({ db, hook: (m) => messageSent.call(options.hooks, m), present: lifecycle.present, logger, options: options.outbox })
+      : null;
+    if (outbox) {
+      outbox.start();
+      cleanups.unshift(() => outbox.close());
+    }
+    const rich = createRichMessages(db, uploads.attachments, { outboxLeaseMs: outbox?.leaseMs ?? null });
     const messages = createMessageService({
       db,
       bus,
@@ -270,7 +293,7 @@ export async function createFriendChat(options: FriendChatOptions): Promise<Frie
       users,
       rateLimiter,
       unread,
-      hooks: options.hooks,
+      outbox,
       onError,
       rich,
       attachments: { present: lifecycle.present, discard: uploads.attachments.discard },
@@ -469,6 +492,7 @@ export async function createFriendChat(options: FriendChatOptions): Promise<Frie
         bus,
         io: () => io,
         services: { messages, notifications, unread, presence, groups, mutes, attachments: uploads.attachments, search },
+        outbox,
       },
     };
   } catch (err) {

@@ -44,6 +44,9 @@ export interface PhaseResult {
   p90: number;
   p99: number;
   max: number;
+  /** Send → the sender's own ack (the message stored), in ms. */
+  ackP50?: number;
+  ackP99?: number;
 }
 
 export function percentile(sorted: number[], p: number): number {
@@ -65,6 +68,7 @@ export async function runPhase(
 ): Promise<PhaseResult> {
   const pending = new Map<string, number>();
   const latencies: number[] = [];
+  const ackLatencies: number[] = [];
   const errors: Record<string, number> = {};
   let acked = 0;
   type Pushed = { message: { id: string; clientId: string | null; toUserId: string } };
@@ -115,8 +119,10 @@ export async function runPhase(
         const to = clients[next ^ 1]!;
         next = (next + 1) % senders;
         const clientId = `${tag}-${sent}`;
-        pending.set(clientId, performance.now());
+        const t0 = performance.now();
+        pending.set(clientId, t0);
         from.socket.emit('chat:send', { to: to.id, content: `hello ${sent}`, clientId }, (res: { ok: boolean; error?: { code: string } }) => {
+          ackLatencies.push(performance.now() - t0);
           if (res.ok) acked++;
           else {
             errors[res.error?.code ?? 'UNKNOWN'] = (errors[res.error?.code ?? 'UNKNOWN'] ?? 0) + 1;
@@ -152,6 +158,8 @@ export async function runPhase(
     p90: round(percentile(latencies, 90)),
     p99: round(percentile(latencies, 99)),
     max: round(latencies.at(-1) ?? NaN),
+    ackP50: round(percentile(ackLatencies.sort((a, b) => a - b), 50)),
+    ackP99: round(percentile(ackLatencies, 99)),
   };
 }
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dbTargets } from '../helpers/db.ts';
 import { startServer, type TestServer, type TestUser } from '../helpers/server.ts';
-import { friendPair, sendOverHttp } from '../helpers/chat.ts';
+import { firstMessageUnlocked, friendPair, sendOverHttp } from '../helpers/chat.ts';
 
 type Row = { id: string; createdAt: string; fromUserId: string | null; toUserId: string | null };
 
@@ -196,6 +196,7 @@ describe.each(dbTargets())('conversations and unread counts on %s', (target) => 
     await s.makeFriends(carol, me);
     // Sent first, as it unlocks an achievement (one more system message).
     await sendOverHttp(s, me, bob.id, 'mine do not count');
+    await firstMessageUnlocked(s, me);
     const before = await s.request('GET', '/api/messages/unread/count', { token: me.token });
     expect(before.body).toEqual({ total: 0, byPeer: {}, byGroup: {}, system: expect.any(Number), muted: { users: [], groups: [] } });
     // Two friendships: bob and carol each followed me (SYSTEM_FOLLOW) and became my friend (SYSTEM_FRIEND).

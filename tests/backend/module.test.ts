@@ -227,6 +227,7 @@ describe.each(dbTargets())('a minimal host around createFriendChat on %s', (targ
       { schema: 'friendchat', name: 'Attachment' },
       { schema: 'friendchat', name: 'Group' },
       { schema: 'friendchat', name: 'GroupMember' },
+      { schema: 'friendchat', name: 'HookOutbox' },
       { schema: 'friendchat', name: 'Message' },
       { schema: 'friendchat', name: 'ModuleSecret' },
       { schema: 'friendchat', name: 'Mute' },

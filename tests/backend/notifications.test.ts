@@ -6,6 +6,7 @@ import type { PublicUser, SystemMessageType, SystemWireMessage, UnreadCounts, Wi
 import { dbTargets } from '../helpers/db.ts';
 import { startServer, type TestServer, type TestUser } from '../helpers/server.ts';
 import { collect, emitAck, waitFor } from '../helpers/wait.ts';
+import { firstMessageUnlocked, outboxIdle } from '../helpers/chat.ts';
 
 const pub = (u: TestUser): PublicUser => ({ id: u.id, username: u.username, displayName: u.displayName, avatarUrl: u.avatarUrl });
 
@@ -130,6 +131,9 @@ describe.each(dbTargets())('notifications on %s', (target) => {
       await s.makeFriends(a, b);
       expect((await sendChat(a, b, 'hello')).status).toBe(201);
       expect((await sendChat(a, b, 'again')).status).toBe(201);
+      // Unlocked by the host's messageSent hook, which runs after the answer.
+      await firstMessageUnlocked(s, a);
+      await outboxIdle(s);
       const ach = await achievementNotes(a, 'FIRST_MESSAGE');
       expect(ach).toHaveLength(1);
       expect(ach[0]!.metadata).toEqual({ achievement: { code: 'FIRST_MESSAGE', title: expect.any(String) } });
@@ -251,6 +255,8 @@ describe.each(dbTargets())('notifications on %s', (target) => {
       const [acks, rs] = await Promise.all([Promise.all(viaSocket), Promise.all(viaHttp)]);
       expect(acks.map((x) => x.ok)).toEqual([true, true, true]);
       expect(rs.map((r) => r.status)).toEqual([201, 201, 201]);
+      await firstMessageUnlocked(s, a);
+      await outboxIdle(s);
       expect(await achievementNotes(a, 'FIRST_MESSAGE')).toHaveLength(1);
       const list = await s.request('GET', '/api/achievements', { token: a.token });
       expect(list.body.achievements.filter((x: { code: string }) => x.code === 'FIRST_MESSAGE')).toHaveLength(1);
@@ -318,6 +324,7 @@ describe.each(dbTargets())('notifications on %s', (target) => {
       expect(await s.request('GET', '/api/achievements', { token: a.token })).toEqual({ status: 200, body: { achievements: [] } });
       await s.makeFriends(a, b);
       await sendChat(a, b, 'hi');
+      await firstMessageUnlocked(s, a);
       const [t] = await tasks(a);
       await s.request('POST', `/api/tasks/${t!.id}/complete`, { token: a.token });
       const r = await s.request('GET', '/api/achievements', { token: a.token });

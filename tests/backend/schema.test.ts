@@ -97,6 +97,9 @@ describe.each(dbTargets())('migrated schemas on %s', (target) => {
     // Deleting an upload leaves the message, without it.
     await p.attachment.delete({ where: { id: attachment.id } });
     expect((await p.message.findUniqueOrThrow({ where: { id: rich.id } })).attachmentId).toBeNull();
+    const outbox = await p.hookOutbox.create({ data: { messageId: msg.id, runAt: readAt, attempts: 2, lastError: 'boom', failedAt: readAt, createdAt: readAt } });
+    expect(await p.hookOutbox.findUniqueOrThrow({ where: { messageId: msg.id } })).toEqual(outbox);
+    expect(outbox).toEqual({ messageId: msg.id, runAt: readAt, attempts: 2, lastError: 'boom', failedAt: readAt, createdAt: readAt });
     await p.moduleSecret.create({ data: { name: 'k', value: 'v' } });
     expect(await p.moduleSecret.findUniqueOrThrow({ where: { name: 'k' } })).toEqual({ name: 'k', value: 'v' });
 
@@ -149,7 +152,7 @@ describe.each(dbTargets())('migrated schemas on %s', (target) => {
       `SELECT table_schema AS schema, table_name AS name FROM information_schema.tables
        WHERE table_schema IN ('public', 'friendchat') ORDER BY 1, 2`,
     );
-    expect(tables.filter((t) => t.schema === 'friendchat').map((t) => t.name)).toEqual(['Attachment', 'Group', 'GroupMember', 'Message', 'ModuleSecret', 'Mute', 'Reaction', 'UserPresence', '_prisma_migrations']);
+    expect(tables.filter((t) => t.schema === 'friendchat').map((t) => t.name)).toEqual(['Attachment', 'Group', 'GroupMember', 'HookOutbox', 'Message', 'ModuleSecret', 'Mute', 'Reaction', 'UserPresence', '_prisma_migrations']);
     expect(tables.filter((t) => t.schema === 'public').map((t) => t.name)).toEqual([
       'Achievement',
       'Follow',

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConversationEntry, WireMessage } from '../../backend/src/realtime/events.ts';
 import { dbTargets } from '../helpers/db.ts';
 import { startServer, type TestServer } from '../helpers/server.ts';
+import { outboxIdle } from '../helpers/chat.ts';
 
 describe.each(dbTargets())('the demo seed on %s', (target) => {
   let s: TestServer;
@@ -35,6 +36,8 @@ describe.each(dbTargets())('the demo seed on %s', (target) => {
   });
 
   it('gave both senders their "first message" achievement, as a user’s send does', async () => {
+    // Unlocked by the host's messageSent hook, after each send's answer.
+    await outboxIdle(s);
     for (const name of ['alice', 'bob']) {
       const list = await s.request('GET', '/api/messages/system/list', { token: tokens[name] });
       const achievements = list.body.messages.filter((m: WireMessage) => m.messageType === 'SYSTEM_ACHIEVEMENT');

@@ -48,3 +48,23 @@ export function serverSeesTabs(s: TestServer, userId: string, n: number): Promis
 
 /** A deliberately idle wait, used only after an event that proves ordering, to show that something did NOT arrive. */
 export const quietPeriod = () => sleep(300);
+
+/**
+ * Waits until the demo host's FIRST_MESSAGE achievement of `u` is stored: the host unlocks it in
+ * the module's `messageSent` hook, which runs after the send is answered.
+ */
+export function firstMessageUnlocked(s: TestServer, u: TestUser, ms = 5000): Promise<void> {
+  return waitUntil(
+    async () => {
+      const r = await s.request('GET', '/api/achievements', { token: u.token });
+      return (r.body.achievements as { code: string }[]).some((a) => a.code === 'FIRST_MESSAGE');
+    },
+    ms,
+    `FIRST_MESSAGE of ${u.id}`,
+  );
+}
+
+/** Resolves once no `messageSent` hook runs or waits on this node (the demo host's achievements done). */
+export function outboxIdle(s: TestServer, ms = 5000): Promise<void> {
+  return waitUntil(() => (s.app.chat.internals.outbox?.pending() ?? 0) === 0, ms, 'the messageSent outbox to drain');
+}

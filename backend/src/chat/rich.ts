@@ -11,7 +11,7 @@ import type { MessageKind, WireLocation } from '../realtime/events.ts';
 import type { AttachmentService } from '../uploads/service.ts';
 import { uuidv7 } from './ids.ts';
 import { MESSAGE_COLUMNS } from './sql.ts';
-import { refusal, type Written } from './writer.ts';
+import { outboxInsert, refusal, type Written } from './writer.ts';
 
 export interface RichParts {
   attachmentId?: string;
@@ -42,7 +42,8 @@ function dbError(err: unknown): { code?: string; constraint?: string } {
   return {};
 }
 
-export function createRichMessages(db: Database, attachments: AttachmentService) {
+export function createRichMessages(db: Database, attachments: AttachmentService, opts: { outboxLeaseMs?: number | null } = {}) {
+  const { outboxLeaseMs = null } = opts;
   const M = db.table('Message');
   const A = db.table('Attachment');
   // The message, and its upload marked sent, in one statement: both or neither. The foreign key
@@ -55,7 +56,7 @@ export function createRichMessages(db: Database, attachments: AttachmentService)
       RETURNING *
     ), sent AS (
       UPDATE ${A} a SET "sentAt" = ins."createdAt" FROM ins WHERE a.id = ins."attachmentId"
-    )
+    )${outboxLeaseMs === null ? '' : `, ob AS (${outboxInsert(db, 12)})`}
     SELECT ${MESSAGE_COLUMNS} FROM ins`;
 
   return {
@@ -83,6 +84,7 @@ export function createRichMessages(db: Database, attachments: AttachmentService)
           d.location === null ? null : JSON.stringify(d.location),
           d.replyToId ?? null,
           seq,
+          ...(outboxLeaseMs === null ? [] : [outboxLeaseMs]),
         ]);
       let rows: Message[];
       let refused: AppError | undefined;

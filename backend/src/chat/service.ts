@@ -6,7 +6,8 @@ import { AppError, notFound } from '../http/errors.ts';
 import type { Bus } from '../realtime/bus.ts';
 import type { RateLimiter } from '../realtime/rateLimiter.ts';
 import type { ConversationEntry, SyncPage, WireMessage } from '../realtime/events.ts';
-import type { ChatHooks, ChatUser, FriendGraph, UserDirectory } from '../ports.ts';
+import type { ChatUser, FriendGraph, UserDirectory } from '../ports.ts';
+import type { HookOutbox } from './outbox.ts';
 import { decodeCursor, encodeCursor, START } from './cursor.ts';
 import type { UnreadService } from './unread.ts';
 import { createMessageWriter } from './writer.ts';
@@ -27,7 +28,11 @@ export interface MessageServiceDeps {
   users: UserDirectory;
   rateLimiter: RateLimiter;
   unread: UnreadService;
-  hooks?: ChatHooks;
+  /**
+   * Runs the host's `messageSent` hook after the answer (outbox.ts); its writes' outbox rows go
+   * with each message. None: no hook.
+   */
+  outbox?: Pick<HookOutbox, 'enqueue' | 'leaseMs'> | null;
   onError?: (err: unknown) => void;
   /** Uploads and locations in messages; attachments on the wire with fresh signed urls. */
   rich: RichMessages;
@@ -72,7 +77,7 @@ export const toChatUser = (u: ChatUser): ChatUser => ({
 });
 
 export function createMessageService(deps: MessageServiceDeps) {
-  const { db, bus, friends, users, rateLimiter, unread, hooks = {}, onError = () => {}, rich, attachments, lifecycle, filter = noContentFilter } = deps;
+  const { db, bus, friends, users, rateLimiter, unread, outbox = null, onError = () => {}, rich, attachments, lifecycle, filter = noContentFilter } = deps;
   const present = attachments.present;
   const prisma: PrismaClient = db.prisma;
 
@@ -151,7 +156,7 @@ export function createMessageService(deps: MessageServiceDeps) {
   }
 
   // Inserts are batched (writer.ts).
-  const writer = createMessageWriter(db);
+  const writer = createMessageWriter(db, { outboxLeaseMs: outbox?.leaseMs ?? null });
 
   return {
     /** Direct and group messages alike: the same checks, rate limit, idempotency and batched write. */
@@ -209,16 +214,10 @@ export function createMessageService(deps: MessageServiceDeps) {
         bus.emit([input.to, from], 'chat:message', { message }, input.originSocketId);
         void unread.push(input.to);
       }
-      // The host's reaction (the demo's "first message" achievement) is awaited before the
-      // answer, so what it stores exists once the sender has the ack. It costs the sender that
-      // wait; moving it behind an outbox is planned. Its failure does not fail the send.
-      if (hooks.messageSent) {
-        try {
-          await hooks.messageSent(message);
-        } catch (err) {
-          onError(err);
-        }
-      }
+      // The host's reaction (the demo's "first message" achievement) runs after the answer,
+      // from the outbox row stored with the message (outbox.ts): at least once, even if this
+      // node dies first, and never on the sender's time.
+      outbox?.enqueue(message);
       return { message, created: true };
     },
 

@@ -14,6 +14,14 @@ import { storeNumbered, type Refusal } from '../groups/seq.ts';
 import { uuidv7 } from './ids.ts';
 import { MESSAGE_COLUMNS } from './sql.ts';
 
+/**
+ * The outbox rows of the messages a statement's `ins` CTE stored, leased for `$n` ms to the node
+ * that stores them (outbox.ts): its first attempt.
+ */
+export const outboxInsert = (db: Database, n: number) =>
+  `INSERT INTO ${db.table('HookOutbox')} ("messageId", "runAt", attempts)
+     SELECT id, (now() AT TIME ZONE 'UTC') + $${n}::int * interval '1 millisecond', 1 FROM ins`;
+
 /** The error a refused group message answers. */
 export const refusal = (why: Refusal) => (why === 'gone' ? notFound('Group') : notMember());
 
@@ -40,17 +48,23 @@ interface Pending {
   reject(err: unknown): void;
 }
 
-export function createMessageWriter(db: Database, maxBatch = 500) {
+export function createMessageWriter(db: Database, opts: { maxBatch?: number; outboxLeaseMs?: number | null } = {}) {
+  const { maxBatch = 500, outboxLeaseMs = null } = opts;
   const prisma: PrismaClient = db.prisma;
   // The batch insert in one statement: arrays in, one row per message out. Written in SQL rather
   // than through Prisma because it runs for every message and the ORM's per-query cost dominated
   // it (see bench/README.md). ON CONFLICT skips a clientId the sender already used.
   // `seq`: a group message's number (groups/seq.ts), null for a direct one.
-  const INSERT = `
-    INSERT INTO ${db.table('Message')} (id, "fromUserId", "toUserId", "groupId", content, "clientId", "replyToId", seq)
+  const COLUMNS = `INSERT INTO ${db.table('Message')} (id, "fromUserId", "toUserId", "groupId", content, "clientId", "replyToId", seq)
     SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::uuid[], $5::text[], $6::text[], $7::uuid[], $8::bigint[])
-    ON CONFLICT ("fromUserId", "clientId") DO NOTHING
-    RETURNING ${MESSAGE_COLUMNS}`;
+    ON CONFLICT ("fromUserId", "clientId") DO NOTHING`;
+  // With a `messageSent` hook, the same statement writes each stored message's outbox row,
+  // leased to this node (outbox.ts): the row exists exactly when the message does.
+  const INSERT =
+    outboxLeaseMs === null
+      ? `${COLUMNS} RETURNING ${MESSAGE_COLUMNS}`
+      : `WITH ins AS (${COLUMNS} RETURNING *), ob AS (${outboxInsert(db, 9)})
+    SELECT ${MESSAGE_COLUMNS} FROM ins`;
   const insert = (sql: SqlFn, data: (Draft & { id: string; seq?: number })[]) =>
     sql<Message>(INSERT, [
       data.map((d) => d.id),
@@ -61,6 +75,7 @@ export function createMessageWriter(db: Database, maxBatch = 500) {
       data.map((d) => d.clientId),
       data.map((d) => d.replyToId ?? null),
       data.map((d) => d.seq ?? null),
+      ...(outboxLeaseMs === null ? [] : [outboxLeaseMs]),
     ]);
   /**
    * Direct messages in one statement, then group messages numbered in one transaction. Answers

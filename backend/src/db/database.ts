@@ -9,7 +9,14 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import type { SqlDriverAdapter } from '@prisma/driver-adapter-utils';
 import { PrismaClient } from '../generated/prisma/client.ts';
 
-export type DatabaseSource = { url: string } | { pglite: PGlite };
+/**
+ * `statementTimeoutMs` (PostgreSQL only; default 30,000; 0: none): the longest a statement of the
+ * module may run before PostgreSQL cancels it, so a hung query cannot hold a pool slot for good.
+ * PGlite has no such timer (WebAssembly, no signals) and its connection is the host's: not set.
+ */
+export type DatabaseSource = { url: string; statementTimeoutMs?: number } | { pglite: PGlite };
+
+export const DEFAULT_STATEMENT_TIMEOUT_MS = 30_000;
 
 export type SqlFn = <T = Record<string, unknown>>(text: string, params?: unknown[]) => Promise<T[]>;
 
@@ -124,14 +131,20 @@ export async function openDatabase(source: DatabaseSource, opts: { schema: strin
   // writers from the host's (chat/sql.ts). Every session in UTC, whatever the server's default.
   // No JIT: the module's statements are short index lookups, and PostgreSQL compiles any plan
   // whose cost estimate passes jit_above_cost — the per-group unread counts (a count per
-  // membership) did, and spent ~300 ms compiling a 4 ms query (bench/README.md, groups).
+  // membership) did, and spent ~300 ms compiling a 4 ms query (bench/README.md, groups). A
+  // statement timeout: a statement that hangs is cancelled (answered UNAVAILABLE/INTERNAL like any
+  // failed query) instead of holding one of the pool's slots for good.
   const applicationName = `friendchat:${schema}`;
+  const statementTimeoutMs = source.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS;
+  if (!Number.isInteger(statementTimeoutMs) || statementTimeoutMs < 0) {
+    throw new Error(`friend-chat: database.statementTimeoutMs must be a whole number of ms, 0 or more (got ${String(statementTimeoutMs)})`);
+  }
   const pool = new pg.Pool({
     connectionString: source.url,
     max: 10,
     connectionTimeoutMillis: 5_000,
     application_name: applicationName,
-    options: '-c TimeZone=UTC -c jit=off',
+    options: `-c TimeZone=UTC -c jit=off -c statement_timeout=${statementTimeoutMs}`,
   });
   // An idle client that loses its server emits 'error' on the pool; without a listener that
   // would crash the process. Queries on a broken connection fail and are answered as UNAVAILABLE.

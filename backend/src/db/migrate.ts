@@ -87,7 +87,13 @@ export async function migrate(db: { session(): Promise<SqlSession> }, opts: Migr
   const lockKey = advisoryLockKey(schema);
   const session = await db.session();
   const result: MigrateResult = { applied: [], alreadyApplied: [] };
+  // No statement timeout while migrating (the module's connections have one, database.ts): a
+  // migration may build an index on a large table, and waiting for another node's lock is
+  // expected. The session's own setting comes back before it returns to the pool.
+  let timeout: string | null = null;
   try {
+    timeout = (await session.query<{ t: string }>(`SELECT current_setting('statement_timeout') AS t`))[0]?.t ?? null;
+    if (timeout !== null) await session.exec('SET statement_timeout = 0');
     await session.query('SELECT pg_advisory_lock($1)', [lockKey]);
     try {
       await session.exec(`CREATE SCHEMA IF NOT EXISTS ${s}`);
@@ -125,6 +131,7 @@ export async function migrate(db: { session(): Promise<SqlSession> }, opts: Migr
       await session.query('SELECT pg_advisory_unlock($1)', [lockKey]).catch(() => {});
     }
   } finally {
+    if (timeout !== null) await session.query(`SELECT set_config('statement_timeout', $1, false)`, [timeout]).catch(() => {});
     await session.release();
   }
   return result;
