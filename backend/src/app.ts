@@ -81,6 +81,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     // (notifications, friendsChanged): the ports call it once both exist.
     let follows: ReturnType<typeof createFollowService> | null = null;
     let onMessageSent: (from: string) => Promise<void> = async () => {};
+    let wantsFirstMessage: (from: string) => boolean = () => true;
 
     // A session is a valid token of a user who still exists (HTTP routes of the host and the chat alike).
     const session = async (token: string): Promise<string | null> => {
@@ -104,7 +105,11 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         areFriends: (a, b) => follows!.areFriends(a, b),
         friendIds: (id) => follows!.friendIds(id),
       },
-      hooks: { messageSent: (m) => (m.fromUserId ? onMessageSent(m.fromUserId) : undefined) },
+      hooks: {
+        messageSent: (m) => (m.fromUserId ? onMessageSent(m.fromUserId) : undefined),
+        // Only a sender who may not hold FIRST_MESSAGE yet: later messages get no outbox row.
+        wantsMessageSent: (m) => wantsFirstMessage(m.fromUserId),
+      },
       redis: config.redisUrl ? { url: config.redisUrl, prefix: config.redisPrefix } : undefined,
       uploads: config.s3 ? { s3: config.s3 } : { dir: config.uploadDir },
       limits: {
@@ -163,6 +168,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         { afterCommit: () => achievements.remember(from, 'FIRST_MESSAGE') },
       );
     };
+    wantsFirstMessage = (from) => isUuid(from) && achievements.mayUnlock(from, 'FIRST_MESSAGE');
 
     // One node at a time: nodes started together on an empty database would all seed it.
     const seed = (opts: { onlyIfEmpty: boolean }) =>

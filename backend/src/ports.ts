@@ -64,4 +64,12 @@ export interface ChatHooks {
    * `outbox.maxAttempts`; then it is logged and the row stays in "HookOutbox" with `failedAt`.
    */
   messageSent?(message: WireMessage): void | Promise<void>;
+  /**
+   * Which messages `messageSent` wants, asked (synchronously, from memory) as each message is
+   * about to be stored: only those get an outbox row and a call. Without it, every message does.
+   * A "first message" achievement answers false for senders it already knows have it, so a
+   * sender's later messages cost nothing more than the message itself. A wrong `true` costs one
+   * idempotent call; a wrong `false` loses the call for that message.
+   */
+  wantsMessageSent?(message: { fromUserId: string; toUserId: string | null; groupId: string | null }): boolean;
 }

@@ -279,7 +279,14 @@ export async function createFriendChat(options: FriendChatOptions): Promise<Frie
     // The host's messageSent hook, run after the answer from rows stored with the messages.
     const messageSent = options.hooks?.messageSent;
     const outbox = messageSent
-      ? createHookOutbox({ db, hook: (m) => messageSent.call(options.hooks, m), present: lifecycle.present, logger, options: options.outbox })
+      ? createHookOutbox({
+          db,
+          hook: (m) => messageSent.call(options.hooks, m),
+          wants: options.hooks?.wantsMessageSent?.bind(options.hooks),
+          present: lifecycle.present,
+          logger,
+          options: options.outbox,
+        })
       : null;
     if (outbox) {
       outbox.start();

@@ -2,6 +2,7 @@
 // message goes from a client to its partner. Latency is send → the partner's `chat:message`,
 // measured on one clock because every client lives in this process.
 import { io, type Socket } from 'socket.io-client';
+import { DELIVERED_BATCH_MAX, DELIVERED_FLUSH_MS } from '../../frontend/src/friend-chat/deliveryBatch.ts';
 
 export interface Client {
   id: string;
@@ -64,7 +65,7 @@ export async function runPhase(
   seconds: number,
   drainMs = 3000,
   tag = 'p',
-  opts: { deliveredAcks?: boolean } = {},
+  opts: { deliveredAcks?: boolean; ackWindowMs?: number } = {},
 ): Promise<PhaseResult> {
   const pending = new Map<string, number>();
   const latencies: number[] = [];
@@ -74,7 +75,8 @@ export async function runPhase(
   type Pushed = { message: { id: string; clientId: string | null; toUserId: string } };
   const listeners: [Socket, (p: Pushed) => void][] = [];
   // With `deliveredAcks`, each client acknowledges what it received as the Vue client does: the
-  // ids of 150 ms (or 100 ids) in one `chat:delivered`.
+  // ids of `ackWindowMs` (the Vue client's DELIVERED_FLUSH_MS) or 100 ids in one `chat:delivered`.
+  const ackWindowMs = opts.ackWindowMs ?? DELIVERED_FLUSH_MS;
   const flushers: (() => void)[] = [];
   for (const c of clients) {
     let batch: string[] = [];
@@ -94,8 +96,8 @@ export async function runPhase(
       if (p.message.toUserId !== c.id || !p.message.clientId) return;
       if (opts.deliveredAcks) {
         batch.push(p.message.id);
-        if (batch.length >= 100) flushAcks();
-        else timer ??= setTimeout(flushAcks, 150);
+        if (batch.length >= DELIVERED_BATCH_MAX) flushAcks();
+        else timer ??= setTimeout(flushAcks, ackWindowMs);
       }
       const t0 = pending.get(p.message.clientId);
       if (t0 === undefined) return;

@@ -117,6 +117,36 @@ describe.each(dbTargets())('the messageSent outbox on %s', (target: DbTarget) =>
     for (const s of sent) expect(byId.get(s.message.id)).toEqual(s.message);
   });
 
+  it('stores rows and calls the hook only for the messages wantsMessageSent accepts (direct, group, rich, in one batch)', async () => {
+    const calls: string[] = [];
+    const asked: { fromUserId: string; toUserId: string | null; groupId: string | null }[] = [];
+    // Only user 42's messages are wanted (a "first message" achievement that knows 43 and 44 have it).
+    const chat = await start(await freshDatabase(), {
+      hooks: {
+        messageSent: (m) => void calls.push(m.id),
+        wantsMessageSent: (m) => (asked.push(m), m.fromUserId === '42'),
+      },
+    });
+    const { messages, groups } = chat.internals.services;
+    const group = await groups.create('42', { name: 'g', memberIds: ['43', '44'], visibility: 'private' });
+    const sent = await Promise.all([
+      ...Array.from({ length: 12 }, (_, i) => chat.send({ from: USERS[i % 3]!.id, to: USERS[(i + 1) % 3]!.id, content: `m${i}` })),
+      ...Array.from({ length: 6 }, (_, i) => messages.send({ from: USERS[i % 3]!.id, groupId: group.id, content: `g${i}` })),
+      messages.send({ from: '42', to: '44', content: '', location: { lat: 1, lng: 2 } }),
+      messages.send({ from: '43', to: '44', content: '', location: { lat: 1, lng: 2 } }),
+    ]);
+    const wanted = sent.filter((s) => s.message.fromUserId === '42').map((s) => s.message.id);
+    expect(wanted.length).toBe(4 + 2 + 1);
+    // Asked once per message, with who sends it where.
+    expect(asked.length).toBe(sent.length);
+    expect(asked.filter((a) => a.groupId === group.id)).toHaveLength(6);
+    await waitUntil(async () => calls.length === wanted.length && (await rows(chat)).length === 0, 10_000, 'the wanted hooks');
+    await sleep(200);
+    expect(calls.sort()).toEqual(wanted.sort());
+    // The others were stored with no outbox row at all (none left behind for a poller either).
+    expect(await rows(chat)).toEqual([]);
+  });
+
   it('stores no outbox row when the host gives no hook', async () => {
     const chat = await start(await freshDatabase());
     await chat.send({ from: '42', to: '43', content: 'hi' });

@@ -47,6 +47,8 @@ const CLAIM_BATCH = 100;
 export function createHookOutbox(deps: {
   db: Database;
   hook: (message: WireMessage) => void | Promise<void>;
+  /** Which messages the hook wants (the host's `wantsMessageSent`); without it, all of them. */
+  wants?: (message: { fromUserId: string; toUserId: string | null; groupId: string | null }) => boolean;
   present: Present;
   logger: Logger;
   options?: OutboxOptions;
@@ -198,6 +200,11 @@ export function createHookOutbox(deps: {
   return {
     /** The lease a stored row starts with (the writers' `runAt`), in ms. */
     leaseMs,
+
+    /** Whether a message about to be stored gets an outbox row (and, once stored, `enqueue`). */
+    wants(message: { fromUserId: string; toUserId: string | null; groupId: string | null }): boolean {
+      return deps.wants ? deps.wants(message) : true;
+    },
 
     /** Right after the send's answer: run the hook for a message this node just stored. */
     enqueue(message: WireMessage): void {

@@ -30,6 +30,8 @@ export interface RichDraft {
   location: WireLocation | null;
   /** The message this one answers (checked already), or null. */
   replyToId?: string | null;
+  /** Whether the host's `messageSent` hook wants it (an outbox row is stored with it). */
+  hook?: boolean;
 }
 
 /** The SQLSTATE and constraint of a database error, raw from pg or PGlite. */
@@ -84,7 +86,7 @@ export function createRichMessages(db: Database, attachments: AttachmentService,
           d.location === null ? null : JSON.stringify(d.location),
           d.replyToId ?? null,
           seq,
-          ...(outboxLeaseMs === null ? [] : [outboxLeaseMs]),
+          ...(outboxLeaseMs === null ? [] : [outboxLeaseMs, d.hook ? [id] : []]),
         ]);
       let rows: Message[];
       let refused: AppError | undefined;

@@ -32,7 +32,7 @@ export interface MessageServiceDeps {
    * Runs the host's `messageSent` hook after the answer (outbox.ts); its writes' outbox rows go
    * with each message. None: no hook.
    */
-  outbox?: Pick<HookOutbox, 'enqueue' | 'leaseMs'> | null;
+  outbox?: Pick<HookOutbox, 'enqueue' | 'leaseMs' | 'wants'> | null;
   onError?: (err: unknown) => void;
   /** Uploads and locations in messages; attachments on the wire with fresh signed urls. */
   rich: RichMessages;
@@ -194,7 +194,9 @@ export function createMessageService(deps: MessageServiceDeps) {
         if (existing) return resent(existing, input);
         throw new AppError('RATE_LIMITED', 'Too many messages, slow down');
       }
-      const draft = { ...target, content: text.content };
+      // Whether the host's hook wants this one: only then is an outbox row stored with it.
+      const hook = outbox !== null && outbox.wants(target);
+      const draft = { ...target, content: text.content, hook };
       const { message: stored, created } = isRich
         ? await rich.write({ ...draft, kind, attachmentId: input.attachmentId ?? null, location: text.location ?? null })
         : await writer.write(draft);
@@ -217,7 +219,7 @@ export function createMessageService(deps: MessageServiceDeps) {
       // The host's reaction (the demo's "first message" achievement) runs after the answer,
       // from the outbox row stored with the message (outbox.ts): at least once, even if this
       // node dies first, and never on the sender's time.
-      outbox?.enqueue(message);
+      if (hook) outbox?.enqueue(message);
       return { message, created: true };
     },
 

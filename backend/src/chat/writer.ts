@@ -15,12 +15,13 @@ import { uuidv7 } from './ids.ts';
 import { MESSAGE_COLUMNS } from './sql.ts';
 
 /**
- * The outbox rows of the messages a statement's `ins` CTE stored, leased for `$n` ms to the node
- * that stores them (outbox.ts): its first attempt.
+ * The outbox rows of the messages a statement's `ins` CTE stored whose ids are in the array
+ * `$n + 1` (those the host's hook wants), leased for `$n` ms to the node that stores them
+ * (outbox.ts): its first attempt.
  */
 export const outboxInsert = (db: Database, n: number) =>
   `INSERT INTO ${db.table('HookOutbox')} ("messageId", "runAt", attempts)
-     SELECT id, (now() AT TIME ZONE 'UTC') + $${n}::int * interval '1 millisecond', 1 FROM ins`;
+     SELECT id, (now() AT TIME ZONE 'UTC') + $${n}::int * interval '1 millisecond', 1 FROM ins WHERE id = ANY($${n + 1}::uuid[])`;
 
 /** The error a refused group message answers. */
 export const refusal = (why: Refusal) => (why === 'gone' ? notFound('Group') : notMember());
@@ -34,6 +35,8 @@ export interface Draft {
   clientId: string | null;
   /** The message this one answers (checked already), or null. */
   replyToId?: string | null;
+  /** Whether the host's `messageSent` hook wants it (an outbox row is stored with it). */
+  hook?: boolean;
 }
 
 export interface Written {
@@ -75,7 +78,7 @@ export function createMessageWriter(db: Database, opts: { maxBatch?: number; out
       data.map((d) => d.clientId),
       data.map((d) => d.replyToId ?? null),
       data.map((d) => d.seq ?? null),
-      ...(outboxLeaseMs === null ? [] : [outboxLeaseMs]),
+      ...(outboxLeaseMs === null ? [] : [outboxLeaseMs, data.flatMap((d) => (d.hook ? [d.id] : []))]),
     ]);
   /**
    * Direct messages in one statement, then group messages numbered in one transaction. Answers

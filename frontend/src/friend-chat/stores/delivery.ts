@@ -1,11 +1,9 @@
 import { defineStore } from 'pinia';
 import { request } from '../socket/client';
 import { useSessionStore } from './session';
+import { DELIVERED_BATCH_MAX, DELIVERED_FLUSH_MS } from '../deliveryBatch';
 
-/** A batch of delivered acks goes this long after its first message arrived… */
-export const DELIVERED_FLUSH_MS = 150;
-/** …or at once when it holds this many (a sync page brings up to 100). */
-export const DELIVERED_BATCH_MAX = 100;
+export { DELIVERED_BATCH_MAX, DELIVERED_FLUSH_MS };
 
 /**
  * Tells the server which messages to me this client received (`chat:delivered`), live, by sync or
