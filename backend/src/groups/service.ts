@@ -48,6 +48,8 @@ const historyStatements = new Map<string, string>();
  * ($2) is or was a member (`member`; a former member's page ends when they left), then the page,
  * newest first, $3 rows older than the cursor ($4, $5) if any, each with its reactions as
  * reactionsOf (chat/reactions.ts) gives them: `mine` for the caller, in the order first given.
+ * The page is ordered by the stored columns (`m.`), not the UTC output column of the same name:
+ * the index on (groupId, createdAt, id) then hands the rows over in order, no sort of the group.
  */
 function historySql(db: Database, withCursor: boolean): string {
   const key = `${db.schema}:${withCursor}`;
@@ -60,9 +62,9 @@ function historySql(db: Database, withCursor: boolean): string {
               FROM ${db.table('Group')} g LEFT JOIN ${db.table('GroupMember')} gm ON gm."groupId" = g.id AND gm."userId" = $2::text
              WHERE g.id = $1::uuid) a
       LEFT JOIN LATERAL (
-        SELECT ${MESSAGE_COLUMNS} FROM ${db.table('Message')}
+        SELECT ${MESSAGE_COLUMNS} FROM ${db.table('Message')} m
          WHERE a.member AND "groupId" = a.id AND "deletedAt" IS NULL AND "createdAt" <= coalesce(a."leftAt", 'infinity') ${older}
-         ORDER BY "createdAt" DESC, id DESC LIMIT $3
+         ORDER BY m."createdAt" DESC, m.id DESC LIMIT $3
       ) p ON true
       ORDER BY p."createdAt" DESC, p.id DESC`;
     historyStatements.set(key, text);
