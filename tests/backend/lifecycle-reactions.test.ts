@@ -108,9 +108,34 @@ describe.each(dbTargets())('reactions on %s', (target) => {
     expect((await react(bob!, m.id, '🎉')).status).toBe(200);
     expect(await pushed).toEqual({ messageId: m.id, emoji: '🎉', userId: bob!.id, on: true });
     expect((await react(outsider, m.id, '🎉')).status).toBe(404);
+    // Group history shows each message's reactions as the react answer does: in the order first
+    // given, `mine` for whoever reads; a message without any shows none.
+    expect((await react(carol!, m.id, '👍')).status).toBe(200);
+    expect((await react(bob!, m.id, '👍')).status).toBe(200);
+    const plain = await sendToGroup(s, alice!, group.id, 'nobody reacts');
+    const timeline = async (u: TestUser) => {
+      const r = await s.request('GET', `/api/groups/${group.id}/messages`, { token: u.token });
+      expect(r.status).toBe(200);
+      return new Map((r.body.messages as WireMessage[]).map((x) => [x.id, x.reactions]));
+    };
+    const seen = await timeline(alice!);
+    expect(seen.get(m.id)).toEqual([
+      { emoji: '🎉', count: 1, mine: false },
+      { emoji: '👍', count: 2, mine: false },
+    ]);
+    expect(seen.get(plain.id)).toEqual([]);
+    expect((await timeline(bob!)).get(m.id)).toEqual([
+      { emoji: '🎉', count: 1, mine: true },
+      { emoji: '👍', count: 2, mine: true },
+    ]);
     expect((await s.request('DELETE', `/api/groups/${group.id}/members/${carol!.id}`, { token: carol!.token })).status).toBe(204);
     const r = await react(carol!, m.id, '🎉');
     expect([r.status, r.body.error.code]).toEqual([403, 'NOT_MEMBER']);
-    expect(await reactionRows(m.id)).toBe(1);
+    expect(await reactionRows(m.id)).toBe(3);
+    // A former member still reads the page up to leaving, with the reactions as they are now.
+    expect((await timeline(carol!)).get(m.id)).toEqual([
+      { emoji: '🎉', count: 1, mine: false },
+      { emoji: '👍', count: 2, mine: true },
+    ]);
   });
 });

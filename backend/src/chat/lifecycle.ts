@@ -24,6 +24,8 @@ export interface PresentOptions {
   viewer?: string;
   /** Messages just stored: they have no reactions yet, so none are looked up. */
   fresh?: boolean;
+  /** The reactions of these rows, read already (with the rows): none are looked up. */
+  reactions?: Map<string, WireReaction[]>;
 }
 /** Rows on the wire with every lifecycle field: `replyTo` and `reactions` for the page in one query each. */
 export type Present = (rows: Message[], opts?: PresentOptions) => Promise<WireMessage[]>;
@@ -107,7 +109,7 @@ export function createLifecycle(deps: LifecycleDeps) {
     const [wire, origins, reactions] = await Promise.all([
       deps.present(rows),
       originsOf([...new Set(live.flatMap((r) => (r.replyToId ? [r.replyToId] : [])))]),
-      opts.fresh ? new Map<string, WireReaction[]>() : reactionsOf(db, live.map((r) => r.id), opts.viewer ?? null),
+      opts.fresh ? new Map<string, WireReaction[]>() : opts.reactions ?? reactionsOf(db, live.map((r) => r.id), opts.viewer ?? null),
     ]);
     return wire.map((w, i) => {
       const r = rows[i]!;

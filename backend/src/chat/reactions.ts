@@ -34,6 +34,16 @@ export const Emoji = z.string().transform((s, ctx) => {
 });
 
 /**
+ * A scalar subquery: the reactions of message `messageId` (an SQL expression) as `viewer` (a
+ * parameter) sees them, exactly as reactionsOf gives them: a json array, null when there are none.
+ * For statements that read a page and its reactions in one round trip.
+ */
+export const reactionsColumn = (db: Database, messageId: string, viewer: string) =>
+  `(SELECT json_agg(json_build_object('emoji', r.emoji, 'count', r.n, 'mine', r.mine) ORDER BY r.first, r.emoji)
+      FROM (SELECT emoji, count(*)::int AS n, coalesce(bool_or("userId" = ${viewer}::text), false) AS mine, min("createdAt") AS first
+              FROM ${db.table('Reaction')} WHERE "messageId" = ${messageId} GROUP BY emoji) r)`;
+
+/**
  * The reactions of these messages, as `viewer` sees them (`mine`), one query for the whole page;
  * each message's emoji in the order they were first given (ties by emoji).
  */

@@ -224,12 +224,20 @@ export function createMessageService(deps: MessageServiceDeps) {
     },
 
     async history(me: string, peerId: string, before: string | undefined, limit: number) {
+      // The page (with its reactions: one statement) is read beside the host's answer on the
+      // peer, and answered only once that passed (an unknown peer is 404 whatever the cursor).
+      const read = (async () => historyRows(db, me, peerId, before ? decodeCursor(before) : null, limit + 1))();
+      read.catch(() => {});
       if (!(await peerExists(peerId))) throw notFound('User');
-      const rows = await historyRows(db, me, peerId, before ? decodeCursor(before) : null, limit + 1);
+      const rows = await read;
       const page = rows.slice(0, limit);
       const oldest = page.at(-1);
+      const reactions = new Map(page.map((r) => [r.id, r.reactions ?? []]));
       return {
-        messages: await present(page.reverse(), { viewer: me }),
+        messages: await present(
+          page.reverse().map(({ reactions: _r, ...m }) => m),
+          { viewer: me, reactions },
+        ),
         nextCursor: rows.length > limit && oldest ? encodeCursor(position(oldest)) : null,
       };
     },

@@ -6,6 +6,8 @@ import type { Message } from '../generated/prisma/client.ts';
 import type { Database } from '../db/database.ts';
 import type { Position } from './cursor.ts';
 import { uuidv7 } from './ids.ts';
+import type { WireReaction } from '../realtime/events.ts';
+import { reactionsColumn } from './reactions.ts';
 
 /** The columns of a Message row, timestamps read back as UTC instants. */
 export const MESSAGE_COLUMNS = `id, "fromUserId", "toUserId", "groupId", "messageType", content, metadata, "clientId", "isRead",
@@ -24,7 +26,8 @@ const utc = (n: number) => `($${n}::timestamptz AT TIME ZONE 'UTC')`;
 const beyond = (op: '<' | '>', t: number, id: number) =>
   `"createdAt" ${op}= ${utc(t)} AND ("createdAt" ${op} ${utc(t)} OR id ${op} $${id}::uuid)`;
 
-function historySql(table: string, withCursor: boolean): string {
+function historySql(db: Database, withCursor: boolean): string {
+  const table = db.table('Message');
   // Strictly older than the cursor, in (createdAt, id) order; written so the index on
   // (fromUserId, toUserId, createdAt) bounds the scan.
   const older = withCursor ? `AND ${beyond('<', 4, 5)}` : '';
@@ -35,30 +38,36 @@ function historySql(table: string, withCursor: boolean): string {
     SELECT * FROM ${table}
     WHERE "fromUserId" = ${from} AND "toUserId" = ${to} AND "deletedAt" IS NULL AND "messageType" = 'CHAT' ${older} ${extra}
     ORDER BY "createdAt" DESC FETCH FIRST $3 ROWS WITH TIES)`;
-  return `SELECT ${MESSAGE_COLUMNS} FROM (
-    ${side('$1::text', '$2::text')}
-    UNION ALL
-    ${side('$2::text', '$1::text', 'AND $1::text <> $2::text')}
-  ) m ORDER BY "createdAt" DESC, id DESC LIMIT $3`;
+  // The page's reactions as `me` ($1) sees them, read with it (after the limit: the page's only).
+  return `SELECT h.*, ${reactionsColumn(db, 'h.id', '$1')} AS reactions FROM (
+    SELECT ${MESSAGE_COLUMNS} FROM (
+      ${side('$1::text', '$2::text')}
+      UNION ALL
+      ${side('$2::text', '$1::text', 'AND $1::text <> $2::text')}
+    ) m ORDER BY "createdAt" DESC, id DESC LIMIT $3
+  ) h ORDER BY h."createdAt" DESC, h.id DESC`;
 }
 
 /** Each statement once per schema (a process normally has one). */
-function perSchema(build: (table: string) => string): (db: Database) => string {
+function perSchema(build: (table: string, db: Database) => string): (db: Database) => string {
   const cache = new Map<string, string>();
   return (db) => {
     let text = cache.get(db.schema);
-    if (text === undefined) cache.set(db.schema, (text = build(db.table('Message'))));
+    if (text === undefined) cache.set(db.schema, (text = build(db.table('Message'), db)));
     return text;
   };
 }
-const HISTORY = perSchema((t) => historySql(t, false));
-const HISTORY_BEFORE = perSchema((t) => historySql(t, true));
+const HISTORY = perSchema((_t, db) => historySql(db, false));
+const HISTORY_BEFORE = perSchema((_t, db) => historySql(db, true));
 
-/** The chat messages between two users older than `before`, newest first, at most `limit`. */
-export function historyRows(db: Database, me: string, peerId: string, before: Position | null, limit: number): Promise<Message[]> {
+/** A history row: the message, and its reactions as the reader sees them (null: none). */
+export type HistoryRow = Message & { reactions: WireReaction[] | null };
+
+/** The chat messages between two users older than `before`, newest first, at most `limit`, with their reactions as `me` sees them. */
+export function historyRows(db: Database, me: string, peerId: string, before: Position | null, limit: number): Promise<HistoryRow[]> {
   return before
-    ? db.sql<Message>(HISTORY_BEFORE(db), [me, peerId, limit, before.createdAt.toISOString(), before.id])
-    : db.sql<Message>(HISTORY(db), [me, peerId, limit]);
+    ? db.sql<HistoryRow>(HISTORY_BEFORE(db), [me, peerId, limit, before.createdAt.toISOString(), before.id])
+    : db.sql<HistoryRow>(HISTORY(db), [me, peerId, limit]);
 }
 
 /** A system message to store (DESIGN.md, system notifications): no sender. */

@@ -22,6 +22,7 @@ import type {
   GroupVisibility,
   GroupWireMessage,
   WireMessage,
+  WireReaction,
   PublicUser,
 } from '../realtime/events.ts';
 import type { ChatUser, FriendGraph, UserDirectory } from '../ports.ts';
@@ -36,6 +37,40 @@ import { groupColumns, groupAccess, notMember, requireMember, toGroupInfo, type 
 import { groupRoom, type GroupRooms } from './rooms.ts';
 import { noContentFilter, type ContentFilter } from '../chat/contentFilter.ts';
 import { unreadSql } from './seq.ts';
+import { reactionsColumn } from '../chat/reactions.ts';
+
+/** A row of historySql: the caller's membership, and a message of the page with its reactions (none: `id` null). */
+type HistoryRow = Message & { member: boolean; reactions: WireReaction[] | null };
+
+const historyStatements = new Map<string, string>();
+/**
+ * A group's history page in one statement: the group (no row: no such group), whether the caller
+ * ($2) is or was a member (`member`; a former member's page ends when they left), then the page,
+ * newest first, $3 rows older than the cursor ($4, $5) if any, each with its reactions as
+ * reactionsOf (chat/reactions.ts) gives them: `mine` for the caller, in the order first given.
+ * The page is ordered by the stored columns (`m.`), not the UTC output column of the same name:
+ * the index on (groupId, createdAt, id) then hands the rows over in order, no sort of the group.
+ */
+function historySql(db: Database, withCursor: boolean): string {
+  const key = `${db.schema}:${withCursor}`;
+  let text = historyStatements.get(key);
+  if (text === undefined) {
+    const t = `($4::timestamptz AT TIME ZONE 'UTC')`;
+    const older = withCursor ? `AND "createdAt" <= ${t} AND ("createdAt" < ${t} OR id < $5::uuid)` : '';
+    text = `SELECT a.member, p.*, ${reactionsColumn(db, 'p.id', '$2')} AS reactions
+      FROM (SELECT g.id, gm."userId" IS NOT NULL AS member, gm."leftAt"
+              FROM ${db.table('Group')} g LEFT JOIN ${db.table('GroupMember')} gm ON gm."groupId" = g.id AND gm."userId" = $2::text
+             WHERE g.id = $1::uuid) a
+      LEFT JOIN LATERAL (
+        SELECT ${MESSAGE_COLUMNS} FROM ${db.table('Message')} m
+         WHERE a.member AND "groupId" = a.id AND "deletedAt" IS NULL AND "createdAt" <= coalesce(a."leftAt", 'infinity') ${older}
+         ORDER BY m."createdAt" DESC, m.id DESC LIMIT $3
+      ) p ON true
+      ORDER BY p."createdAt" DESC, p.id DESC`;
+    historyStatements.set(key, text);
+  }
+  return text;
+}
 
 export interface GroupServiceDeps {
   db: Database;
@@ -48,7 +83,7 @@ export interface GroupServiceDeps {
   maxMembers: number;
   /** Messages as the wire shows them, uploads with fresh signed urls (the attachment service's). */
   /** Rows on the wire; `viewer`: whose `reactions[].mine`. */
-  present: (rows: Message[], opts?: { viewer?: string }) => Promise<WireMessage[]>;
+  present: (rows: Message[], opts?: { viewer?: string; reactions?: Map<string, WireReaction[]> }) => Promise<WireMessage[]>;
   /** Masks or rejects listed words in group names, before they are stored (default: none). */
   filter?: ContentFilter;
 }
@@ -507,31 +542,20 @@ export function createGroupService(deps: GroupServiceDeps) {
     /** Like direct history, oldest first within the page; a former member reads up to when they left. */
     async history(me: string, groupId: string, before: string | undefined, limit: number) {
       const cursor = before ? decodeCursor(before) : null;
-      const page = (leftAt: Date | null) => {
-        const params: unknown[] = [groupId, limit + 1];
-        let where = `"groupId" = $1::uuid AND "deletedAt" IS NULL`;
-        if (leftAt) {
-          params.push(leftAt.toISOString());
-          where += ` AND "createdAt" <= ($${params.length}::timestamptz AT TIME ZONE 'UTC')`;
-        }
-        if (cursor) {
-          params.push(cursor.createdAt.toISOString(), cursor.id);
-          const t = `($${params.length - 1}::timestamptz AT TIME ZONE 'UTC')`;
-          where += ` AND "createdAt" <= ${t} AND ("createdAt" < ${t} OR id < $${params.length}::uuid)`;
-        }
-        return db.sql<Message>(`SELECT ${MESSAGE_COLUMNS} FROM ${MESSAGE} WHERE ${where} ORDER BY "createdAt" DESC, id DESC LIMIT $2`, params);
-      };
-      // The page is read beside the membership check (one round trip's wait, not two) and
-      // answered only once the check passed; a former member's is read again, up to leaving.
-      const [{ group, member }, current] = await Promise.all([groupAccess(db, groupId, me), page(null)]);
-      if (!group) throw notFound('Group');
-      if (!member) throw notMember();
-      const rows = member.leftAt ? await page(member.leftAt) : current;
-      const shown = rows.slice(0, limit);
+      const params: unknown[] = [groupId, me, limit + 1];
+      if (cursor) params.push(cursor.createdAt.toISOString(), cursor.id);
+      // One round trip: the membership check, the page and its reactions (historySql).
+      const rows = await db.sql<HistoryRow>(historySql(db, cursor !== null), params);
+      if (rows.length === 0) throw notFound('Group');
+      if (!rows[0]!.member) throw notMember();
+      const page = rows[0]!.id === null ? [] : rows;
+      const shown = page.slice(0, limit);
       const oldest = shown.at(-1);
+      const reactions = new Map(shown.map((r) => [r.id, r.reactions ?? []]));
+      const messages = shown.reverse().map(({ member: _m, reactions: _r, ...m }) => m as Message);
       return {
-        messages: (await present(shown.reverse(), { viewer: me })) as GroupWireMessage[],
-        nextCursor: rows.length > limit && oldest ? encodeCursor({ createdAt: oldest.createdAt, id: oldest.id }) : null,
+        messages: (await present(messages, { viewer: me, reactions })) as GroupWireMessage[],
+        nextCursor: page.length > limit && oldest ? encodeCursor({ createdAt: oldest.createdAt, id: oldest.id }) : null,
       };
     },
 
