@@ -30,6 +30,13 @@ const PER_GROUP = Number(process.env.BENCH_GROUP_MESSAGES ?? 1000);
 const RUNS = 200;
 /** Which parts run: `fanout`, `service` (comma-separated; default both). */
 const PARTS = (process.env.BENCH_GROUP_PARTS ?? 'fanout,service').split(',');
+/**
+ * `BENCH_GROUP_KEEP=1`: the service part keeps what it seeded, for investigation (EXPLAIN): the
+ * PostgreSQL database (its URL is logged; drop it by hand) and the PGlite directory (its path is
+ * logged; remove it by hand). Left as the last unread case leaves it: "me" (`bench-user-0`) a
+ * member of every group, 0–100 unread in each.
+ */
+const KEEP = process.env.BENCH_GROUP_KEEP === '1';
 
 export interface FanoutPhase {
   rate: number;
@@ -294,8 +301,11 @@ async function benchGroupService(log: (s: string) => void, target: 'postgres' | 
   } finally {
     await c?.end().catch(() => {});
     await app.close();
-    await pgDb?.drop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    if (KEEP) log(`${name}: kept (BENCH_GROUP_KEEP=1): ${pgDb ? pgDb.url : path.join(dir!, 'pglite')}`);
+    else {
+      await pgDb?.drop();
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    }
   }
 }
 

@@ -5,7 +5,10 @@
 // overrides it); goal: p99 with acks within 20% of p99 without. (2) The sync of 1,000
 // changes (issue 14's other goal): a user's whole catch-up after a cursor, at the service and
 // over HTTP (bench/lib/sync-changes.ts). BENCH_LIFECYCLE_PHASES picks them (default `acks,sync`).
+// Each phase of (1) starts once the target is idle again (a backlog left by the phase before would
+// spoil it), and its CPU per delivered message is measured (node and PostgreSQL, as in chat.ts).
 import { connectClients, disconnectAll, runPhase, type PhaseResult } from './lib/load.ts';
+import { measureCpu, waitIdle, type Backing, type CpuResult } from './lib/cpu-phase.ts';
 import { startTarget, type Target } from './lib/process.ts';
 import { createBenchDatabase, pgAvailable } from './lib/pg.ts';
 import { benchSyncChanges } from './lib/sync-changes.ts';
@@ -19,10 +22,10 @@ const PHASES = (process.env.BENCH_LIFECYCLE_PHASES ?? 'acks,sync').split(',');
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const round = (n: number) => Math.round(n * 10) / 10;
 
-async function measure(name: string, target: Target, log: (s: string) => void) {
+async function measure(name: string, target: Target, backing: Backing, log: (s: string) => void) {
   const clients = await connectClients([target.url], target.users.slice(0, CLIENTS));
-  const off: PhaseResult[] = [];
-  const on: PhaseResult[] = [];
+  const off: (PhaseResult & { cpu: CpuResult; waitedMs: number })[] = [];
+  const on: typeof off = [];
   try {
     // Warm-up: every client's first message (the demo's achievement for it runs then), JIT, pools;
     // then a pause for that backlog to clear.
@@ -31,9 +34,17 @@ async function measure(name: string, target: Target, log: (s: string) => void) {
     await new Promise((r) => setTimeout(r, 5000));
     for (let i = 0; i < ROUNDS; i++) {
       for (const acks of [false, true]) {
-        const r = await runPhase(clients, RATE, SECONDS, 3000, `l${i}${acks ? 'a' : 'n'}`, { deliveredAcks: acks, ackWindowMs: ACK_WINDOW_MS });
-        (acks ? on : off).push(r);
-        log(`${name}: ${RATE}/s, acks ${acks ? 'on ' : 'off'} → ${r.delivered}/${r.sent} delivered, p50 ${r.p50} ms, p99 ${r.p99} ms ${JSON.stringify(r.errors)}`);
+        const waited = await waitIdle([target]);
+        let r: PhaseResult | undefined;
+        const cpu = await measureCpu([target], backing, async () => {
+          r = await runPhase(clients, RATE, SECONDS, 3000, `l${i}${acks ? 'a' : 'n'}`, { deliveredAcks: acks, ackWindowMs: ACK_WINDOW_MS });
+          return r;
+        });
+        (acks ? on : off).push({ ...r!, cpu, waitedMs: Math.round(waited.ms) });
+        log(
+          `${name}: ${RATE}/s, acks ${acks ? 'on ' : 'off'} → ${r!.delivered}/${r!.sent} delivered, p50 ${r!.p50} ms, p99 ${r!.p99} ms; ` +
+            `CPU node ${cpu.nodeUsPerMsg} + PostgreSQL ${cpu.pgUsPerMsg} µs/msg (after ${(waited.ms / 1000).toFixed(1)} s${waited.idle ? '' : ', not idle'}) ${JSON.stringify(r!.errors)}`,
+        );
       }
     }
   } finally {
@@ -50,6 +61,10 @@ async function measure(name: string, target: Target, log: (s: string) => void) {
     medianP50: { off: median(off.map((r) => r.p50)), on: median(on.map((r) => r.p50)) },
     medianP99: { off: p99Off, on: p99On },
     p99Ratio: round((p99On / p99Off) * 100) / 100,
+    medianCpuUsPerMsg: {
+      off: { node: median(off.map((r) => r.cpu.nodeUsPerMsg)), pg: median(off.map((r) => r.cpu.pgUsPerMsg)) },
+      on: { node: median(on.map((r) => r.cpu.nodeUsPerMsg)), pg: median(on.map((r) => r.cpu.pgUsPerMsg)) },
+    },
   };
 }
 
@@ -67,7 +82,7 @@ async function benchAcks(log: (s: string) => void) {
     const db = await createBenchDatabase();
     const target = await startTarget('app', { ...env, DATABASE_URL: db.url });
     try {
-      results.push(await measure('app, PostgreSQL', target, log));
+      results.push(await measure('app, PostgreSQL', target, { db: db.url }, log));
     } finally {
       await target.stop();
       await db.drop();
@@ -76,7 +91,7 @@ async function benchAcks(log: (s: string) => void) {
   if (process.env.BENCH_LIFECYCLE_PGLITE === 'false') return results;
   const target = await startTarget('app', env);
   try {
-    results.push(await measure('app, PGlite', target, log));
+    results.push(await measure('app, PGlite', target, {}, log));
   } finally {
     await target.stop();
   }

@@ -9,7 +9,8 @@ const settle = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export async function benchMemory(log: (s: string) => void) {
   const out: Record<string, unknown> = {};
   for (const kind of ['relay', 'app'] as const) {
-    const t = await startTarget(kind, { BENCH_USERS: String(N), DATABASE_URL: undefined, REDIS_URL: undefined });
+    // PGlite in memory, as when the figure below was first taken (the database's size is not per connection).
+    const t = await startTarget(kind, { BENCH_USERS: String(N), DATABASE_URL: undefined, REDIS_URL: undefined, BENCH_PGLITE_DIR: 'memory://' });
     try {
       t.child.kill('SIGUSR2'); // the target runs a full GC on SIGUSR2
       await settle(2000);

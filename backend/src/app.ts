@@ -28,6 +28,7 @@ import { isUuid } from './host/users/public.ts';
 import { hostRoutes } from './host/routes.ts';
 import { seedDemo, STARTUP_LOCK_KEY } from './db/seed.ts';
 import { createFollowLimiter } from './host/follows/limiter.ts';
+import { batched, batchedLookup } from './host/batched.ts';
 
 export const FRONTEND_DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../dist/public');
 
@@ -84,9 +85,12 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     let wantsFirstMessage: (from: string) => boolean = () => true;
 
     // A session is a valid token of a user who still exists (HTTP routes of the host and the chat alike).
+    // Checked together: a burst of socket handshakes (and API calls) asks for its users in one
+    // query, not one each.
+    const userExists = batchedLookup<string, boolean>(async (ids) => new Map((await users.byIds(ids)).map((u) => [u.id, true])), false);
     const session = async (token: string): Promise<string | null> => {
       const id = tokens.verify(token);
-      return (await users.byIds([id])).length > 0 ? id : null;
+      return (await userExists(id)) ? id : null;
     };
     // The chat's identify also says when the session ends (the JWT's exp): its sockets close then.
     const chatSession = async (token: string) => {
@@ -97,21 +101,28 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     // host's own migrations drop it there.
     const chat = await createFriendChat({
       // The module's own pool on PostgreSQL gets the statement timeout (PGlite has none).
-      database: 'url' in hostDb.source ? { ...hostDb.source, statementTimeoutMs: config.dbStatementTimeoutMs } : hostDb.source,
+      database:
+        'url' in hostDb.source
+          ? { ...hostDb.source, statementTimeoutMs: config.dbStatementTimeoutMs, preparedStatements: config.dbPreparedStatements }
+          : hostDb.source,
       migrate: options.migrate !== false,
       identify: chatSession,
       users,
       friends: {
         areFriends: (a, b) => follows!.areFriends(a, b),
         friendIds: (id) => follows!.friendIds(id),
+        friendIdsMany: (ids) => follows!.friendIdsMany(ids),
       },
       hooks: {
         messageSent: (m) => (m.fromUserId ? onMessageSent(m.fromUserId) : undefined),
         // Only a sender who may not hold FIRST_MESSAGE yet: later messages get no outbox row.
         wantsMessageSent: (m) => wantsFirstMessage(m.fromUserId),
       },
+      // The hook joins a batch (one transaction for many senders, below), so many may wait at
+      // once without holding a database connection each.
+      outbox: { concurrency: 256 },
       redis: config.redisUrl ? { url: config.redisUrl, prefix: config.redisPrefix } : undefined,
-      uploads: config.s3 ? { s3: config.s3 } : { dir: config.uploadDir },
+      uploads: { ...(config.s3 ? { s3: config.s3 } : { dir: config.uploadDir }), imageConcurrency: config.uploadImageConcurrency },
       limits: {
         uploadMaxBytes: config.uploadMaxBytes,
         attachmentUrlTtlSeconds: config.attachmentUrlTtlSeconds,
@@ -159,14 +170,19 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     cleanups.unshift(() => passwords.close());
     const auth = createAuthService({ prisma, tokens, passwords, limits: authLimits });
     // The first chat message a user sends unlocks an achievement (the chat module's hook).
+    // Senders whose hooks run together share one transaction (a cold start's thousand first
+    // messages cost a few transactions, not a thousand); each hook resolves once its batch committed.
+    const unlockFirstMessages = batched<string>((senders) =>
+      chat.notifications.transaction(
+        prisma,
+        async (tx, notify) => void (await achievements.unlockMany(tx, notify, senders, 'FIRST_MESSAGE')),
+        // Held either way once committed: skipped from now on.
+        { afterCommit: () => senders.forEach((id) => achievements.remember(id, 'FIRST_MESSAGE')) },
+      ),
+    );
     onMessageSent = async (from) => {
       if (!isUuid(from) || !achievements.mayUnlock(from, 'FIRST_MESSAGE')) return;
-      await chat.notifications.transaction(
-        prisma,
-        (tx, notify) => achievements.unlock(tx, notify, from, 'FIRST_MESSAGE'),
-        // Held either way once committed: skipped from now on.
-        { afterCommit: () => achievements.remember(from, 'FIRST_MESSAGE') },
-      );
+      await unlockFirstMessages(from);
     };
     wantsFirstMessage = (from) => isUuid(from) && achievements.mayUnlock(from, 'FIRST_MESSAGE');
 

@@ -36,6 +36,7 @@ const EnvSchema = z.object({
   DATABASE_URL: z.string().url().optional(),
   PGLITE_DIR: z.string().default('./data/pglite'),
   DB_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).max(86_400_000).default(30_000),
+  DB_PREPARED_STATEMENTS: bool.default(true),
   REDIS_URL: z.string().url().optional(),
   REDIS_PREFIX: z.string().min(1).max(64).default('fc:'),
   JWT_SECRET: z.string().min(16).optional(),
@@ -64,6 +65,7 @@ const EnvSchema = z.object({
   LOG_LEVEL: z.enum(['silent', 'error', 'info', 'debug']).default('info'),
   UPLOAD_DIR: z.string().default('./data/uploads'),
   UPLOAD_MAX_BYTES: z.coerce.number().int().positive().default(10 * 1024 * 1024),
+  UPLOAD_IMAGE_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
   ATTACHMENT_URL_TTL: duration.default(86_400),
   S3_BUCKET: z.string().min(3).optional(),
   S3_ENDPOINT: z.string().url().optional(),
@@ -83,6 +85,8 @@ export interface Config {
   pgliteDir: string;
   /** Longest a chat module statement may run on PostgreSQL before it is cancelled (ms; 0: none). */
   dbStatementTimeoutMs: number;
+  /** The chat module's hot statements as named prepared statements (false behind PgBouncer < 1.21 in transaction mode). */
+  dbPreparedStatements: boolean;
   redisUrl: string | undefined;
   /** Prefix of every Redis key and channel, so deployments can share one Redis. */
   redisPrefix: string;
@@ -131,6 +135,8 @@ export interface Config {
   uploadDir: string;
   /** Largest upload in bytes; more → 413 TOO_LARGE. */
   uploadMaxBytes: number;
+  /** Images re-encoded at once on this node, one core each; the others wait their turn. */
+  uploadImageConcurrency: number;
   /** How long signed attachment urls work, in seconds. */
   attachmentUrlTtlSeconds: number;
   /** S3-compatible storage for uploads (several nodes); unset = `uploadDir`. */
@@ -161,6 +167,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     databaseUrl: e.DATABASE_URL,
     pgliteDir: e.PGLITE_DIR,
     dbStatementTimeoutMs: e.DB_STATEMENT_TIMEOUT_MS,
+    dbPreparedStatements: e.DB_PREPARED_STATEMENTS,
     redisUrl: e.REDIS_URL,
     redisPrefix: e.REDIS_PREFIX,
     jwtSecret: e.JWT_SECRET,
@@ -189,6 +196,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     logLevel: e.LOG_LEVEL,
     uploadDir: e.UPLOAD_DIR,
     uploadMaxBytes: e.UPLOAD_MAX_BYTES,
+    uploadImageConcurrency: e.UPLOAD_IMAGE_CONCURRENCY,
     attachmentUrlTtlSeconds: e.ATTACHMENT_URL_TTL,
     s3: e.S3_BUCKET
       ? {

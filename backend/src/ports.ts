@@ -46,6 +46,12 @@ export interface UserDirectory {
 export interface FriendGraph {
   areFriends(a: string, b: string): Promise<boolean>;
   friendIds(userId: string): Promise<string[]>;
+  /**
+   * Optional: the friend ids of many users in one call (one query), by user; a user left out has
+   * none. Presence announces a batch of changes at a time and loads the lists it lacks with it;
+   * without it, `friendIds` is called for each user, a few at a time.
+   */
+  friendIdsMany?(userIds: string[]): Promise<Map<string, string[]>>;
 }
 
 /** Events the host may react to ("first message" achievements and the like). */

@@ -28,6 +28,8 @@ import { createMemoryPresence, createRedisPresence } from './realtime/presence.t
 import { createMemoryRateLimiter, createRedisRateLimiter } from './realtime/rateLimiter.ts';
 import { createLastSeenStore, createPresenceService, type PresenceService } from './realtime/presenceService.ts';
 import { openRedis, type RedisConnections } from './realtime/redis.ts';
+import { createPushMarks } from './realtime/pushMarks.ts';
+import { recoverMissedPushes } from './realtime/resync.ts';
 import { watchAdapterReach } from './realtime/adapterReach.ts';
 import { adapterLinksNodes, attachChat, createSocketServer, type ChatNamespace } from './realtime/socketServer.ts';
 import { createUnreadService, type UnreadService } from './chat/unread.ts';
@@ -69,8 +71,11 @@ export interface FriendChatOptions {
    * The module's tables only: its own pool on `url`, or the host's PGlite instance.
    * `statementTimeoutMs` (PostgreSQL; default 30,000, 0: none): the longest a statement of the
    * module may run before PostgreSQL cancels it (migrations run without it; PGlite has none).
+   * `preparedStatements` (PostgreSQL; default true): the statements every message runs are named
+   * prepared statements, planned once per connection; false behind a pooler that cannot keep them
+   * (PgBouncer in transaction mode before 1.21).
    */
-  database: { url: string; statementTimeoutMs?: number } | { pglite: PGlite };
+  database: { url: string; statementTimeoutMs?: number; preparedStatements?: boolean } | { pglite: PGlite };
   /** PostgreSQL schema holding every table of the module and its migration record (default `friendchat`). */
   schema?: string;
   identify: Identify;
@@ -268,9 +273,11 @@ export async function createFriendChat(options: FriendChatOptions): Promise<Frie
     bus.onFriendsChanged((ids) => friends.invalidate(ids));
     const users = options.users;
     const unread = createUnreadService(db, bus, onError);
+    cleanups.unshift(async () => unread.close());
     const notifications = createNotificationService(db, bus, unread, users, onError);
     const lastSeen = createLastSeenStore(db, deletedUsers.has);
     const presence = createPresenceService(presenceStore, bus, friends, lastSeen, onError);
+    cleanups.unshift(async () => presence.close());
     // Uploads: blob store, signed urls, the periodic deletion of unsent ones.
     const uploads = await createUploads({ db, option: options.uploads, limits, identify: options.identify, onError });
     cleanups.unshift(() => uploads.close());
@@ -431,8 +438,23 @@ export async function createFriendChat(options: FriendChatOptions): Promise<Frie
             onError: onRedisError,
           });
           cleanups.unshift(() => reach.close());
+          // Clients that missed pushes while Redis was away (or a publish failed) reconnect and sync.
+          const recovery = recoverMissedPushes({
+            nsp,
+            redis,
+            prefix,
+            nodeId,
+            adapterChannel: ownIo ? `${prefix}socket.io#${nsp.name}#` : null,
+            logger,
+            onError: onRedisError,
+          });
+          cleanups.unshift(async () => recovery.close());
         }
-        bus.attach(nsp, { multiNode });
+        // The module's own adapter: a send is answered once Redis took its publish (bus.ts).
+        // Its pushes are marked as they go out, so that a resend of a message whose node died
+        // before answering pushes it again if it never went out (pushMarks.ts).
+        const own = ownIo && redis ? redis : null;
+        bus.attach(nsp, { multiNode, published: own?.published, marks: own ? createPushMarks(own.pub, own.store, prefix, onRedisError) : undefined });
         // After attachChat: its handshake middlewares (auth) run before the group lookup.
         groupRooms.attach(nsp, { multiNode });
         return io;
@@ -471,6 +493,9 @@ export async function createFriendChat(options: FriendChatOptions): Promise<Frie
         // sockets close (their presence then stores nothing for them).
         forgetHere([userId]);
         await bus.usersDeleted([userId]);
+        // An announcement of theirs still running here stores lastSeenAt: let it land first, so
+        // that the deletion below removes it (a later one sees them deleted and stores nothing).
+        await presence.settled(userId);
         // They leave their groups as any member would (ownership passes on, the others see the
         // notice, an emptied group is gone); forgetUser then anonymises what stays.
         for (const groupId of await groups.currentGroupIds(userId)) {

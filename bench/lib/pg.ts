@@ -14,15 +14,16 @@ export async function pgAvailable(): Promise<boolean> {
   }
 }
 
-export async function createBenchDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+/** A fresh database on the server of `serverUrl` (the machine's by default). */
+export async function createBenchDatabase(serverUrl = PG_URL): Promise<{ url: string; drop(): Promise<void> }> {
   const name = `fc_bench_${Date.now().toString(36)}`;
-  const admin = new URL(PG_URL);
+  const admin = new URL(serverUrl);
   admin.pathname = '/postgres';
   const c = new pg.Client({ connectionString: admin.toString() });
   await c.connect();
   await c.query(`CREATE DATABASE "${name}"`);
   await c.end();
-  const url = new URL(PG_URL);
+  const url = new URL(serverUrl);
   url.pathname = `/${name}`;
   return {
     url: url.toString(),

@@ -18,7 +18,7 @@ export interface Target {
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
-export function startTarget(script: 'relay' | 'app', env: Record<string, string | undefined>): Promise<Target> {
+export function startTarget(script: 'relay' | 'app' | 'seed', env: Record<string, string | undefined>): Promise<Target> {
   return new Promise((resolve, reject) => {
     // BENCH_NODE_ARGS adds node flags to the target (e.g. --cpu-prof to profile it).
     const extra = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
@@ -39,7 +39,7 @@ export function startTarget(script: 'relay' | 'app', env: Record<string, string 
         child,
         stop: () =>
           new Promise<void>((r) => {
-            if (child.exitCode !== null) return r();
+            if (child.exitCode !== null || child.signalCode !== null) return r(); // exited, or killed by a signal
             child.once('exit', () => r());
             child.kill('SIGTERM');
             setTimeout(() => child.kill('SIGKILL'), 10_000).unref();

@@ -64,6 +64,14 @@ export async function startHost({ port = 3100, host = '127.0.0.1', databaseUrl, 
         const { rows } = await db.query('SELECT friend_id FROM friendships WHERE user_id = $1', [toHostId(userId)]);
         return rows.map((r) => String(r.friend_id));
       },
+      // Optional: many users' friends in one query (presence changes are announced in batches).
+      async friendIdsMany(userIds) {
+        const ints = userIds.map(toHostId).filter((id) => id !== null);
+        const { rows } = await db.query('SELECT user_id, friend_id FROM friendships WHERE user_id = ANY($1::int[])', [ints]);
+        const friends = new Map(userIds.map((id) => [id, []]));
+        for (const r of rows) friends.get(String(r.user_id))?.push(String(r.friend_id));
+        return friends;
+      },
     },
   });
 

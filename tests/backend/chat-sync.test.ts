@@ -183,34 +183,71 @@ describe.skipIf(!process.env.DATABASE_URL)('sync while a message is still being 
     await s?.close();
   });
 
-  it('holds back newer messages until the older one commits, then gives both in order', async () => {
-    const [alice, bob] = await friendPair(s);
-    const start = await s.request('GET', '/api/messages/sync', { token: bob.token });
-    let cursor: string = start.body.nextCursor;
-    for (let page = start.body; page.hasMore; ) {
-      page = (await s.request('GET', `/api/messages/sync?after=${cursor}`, { token: bob.token })).body;
+  /** Syncs from the start to the end; answers the last cursor. */
+  async function syncToEnd(token: string): Promise<string> {
+    let page = (await s.request('GET', '/api/messages/sync', { token })).body as SyncPage;
+    let cursor = page.nextCursor;
+    while (page.hasMore) {
+      page = (await s.request('GET', `/api/messages/sync?after=${cursor}`, { token })).body as SyncPage;
       cursor = page.nextCursor;
     }
+    return cursor;
+  }
+
+  /** Another connection starts writing a message (its time is its transaction's start) and leaves it open; answers its id. */
+  async function beginSlowWrite(from: string, to: string): Promise<string> {
+    await writer.query('BEGIN');
+    const { rows } = await writer.query<{ id: string }>(
+      `INSERT INTO friendchat."Message" (id, "fromUserId", "toUserId", content) VALUES (gen_random_uuid(), $1, $2, 'slow') RETURNING id`,
+      [from, to],
+    );
+    return rows[0]!.id;
+  }
+
+  it('holds back newer messages until the older one commits, then gives both in order', async () => {
+    const [alice, bob] = await friendPair(s);
+    const cursor = await syncToEnd(bob.token);
 
     // Another connection starts writing a message to bob (its time is its transaction's start)…
-    await writer.query('BEGIN');
-    const [slow] = (
-      await writer.query<{ id: string }>(
-        `INSERT INTO friendchat."Message" (id, "fromUserId", "toUserId", content) VALUES (gen_random_uuid(), $1, $2, 'slow') RETURNING id`,
-        [alice.id, bob.id],
-      )
-    ).rows;
+    // from someone else: two messages of one (sender, recipient) pair are stored one after the
+    // other, as each waits for the other's kept unread count (UnreadCount).
+    const dave = await s.register();
+    const slow = await beginSlowWrite(dave.id, bob.id);
     await new Promise((r) => setTimeout(r, 20));
     // …a later message commits first…
     const fast = await sendOverHttp(s, alice, bob.id, 'fast');
     const during = (await s.request('GET', `/api/messages/sync?after=${cursor}`, { token: bob.token })).body as SyncPage;
-    // …so the sync does not run ahead of the one still in flight.
+    // …so the sync does not run ahead of the one still in flight (it waited SYNC_SETTLE_MS for it).
     expect(during.messages.map((m) => m.id)).not.toContain(fast.id);
     await writer.query('COMMIT');
 
     const after = (await s.request('GET', `/api/messages/sync?after=${during.nextCursor}`, { token: bob.token })).body as SyncPage;
     const seen = [...during.messages, ...after.messages].map((m) => m.id);
-    expect(seen).toEqual([slow!.id, fast.id]);
+    expect(seen).toEqual([slow, fast.id]);
+  });
+
+  it('waits for a write that was open when it began: what was committed before the sync is in it', async () => {
+    // A client that has just reconnected may have missed the live push of a message committed
+    // before its socket joined; its sync must hold that message even when an older write was
+    // still open at that moment.
+    const [alice, bob] = await friendPair(s);
+    const cursor = await syncToEnd(bob.token);
+    const dave = await s.register();
+    const slow = await beginSlowWrite(dave.id, bob.id);
+    let committed = false;
+    try {
+      await new Promise((r) => setTimeout(r, 20));
+      const fast = await sendOverHttp(s, alice, bob.id, 'committed before the sync');
+      const sync = s.request('GET', `/api/messages/sync?after=${cursor}`, { token: bob.token });
+      // The older write ends while the sync waits for it (well within SYNC_SETTLE_MS).
+      await new Promise((r) => setTimeout(r, 100));
+      await writer.query('COMMIT');
+      committed = true;
+      const page = (await sync).body as SyncPage;
+      expect(page.messages.map((m) => m.id)).toEqual([slow, fast.id]);
+    } finally {
+      if (!committed) await writer.query('ROLLBACK');
+    }
   });
 });
 

@@ -234,7 +234,7 @@ describe.each(dbTargets())('examples/express-host on %s', (target) => {
       const tables = async (schema: string) =>
         (await client.query<{ t: string }>('SELECT table_name AS t FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1', [schema])).rows.map((r) => r.t);
       expect(await tables('public')).toEqual(['friendships', 'likes', 'users']);
-      expect(await tables('friendchat')).toEqual(['Attachment', 'Group', 'GroupMember', 'HookOutbox', 'Message', 'ModuleSecret', 'Mute', 'Reaction', 'UserPresence', '_prisma_migrations']);
+      expect(await tables('friendchat')).toEqual(['Attachment', 'Group', 'GroupMember', 'HookOutbox', 'Message', 'ModuleSecret', 'Mute', 'Reaction', 'UnreadCount', 'UserPresence', '_prisma_migrations']);
     } finally {
       await client.end();
     }
@@ -272,6 +272,22 @@ describe.each(dbTargets())('examples/express-host on %s', (target) => {
   );
 
   // Last: Cy is gone afterwards.
+  it('announces presence to friends through the host’s friend lists (friendIdsMany)', async () => {
+    for (const s of sockets.splice(0)) s.disconnect();
+    await new Promise((r) => setTimeout(r, 500)); // those disconnects announced first
+    const bo = await connect(users.bo.token);
+    type Presence = { userId: string; online: boolean; lastSeenAt: string };
+    const cyOnline = waitFor<Presence>(bo, 'presence:update', 5000, (p) => p.userId === users.cy.id && p.online);
+    const cy = await connect(users.cy.token);
+    expect(await cyOnline).toMatchObject({ userId: '3', online: true });
+    const cyOffline = waitFor<Presence>(bo, 'presence:update', 5000, (p) => p.userId === users.cy.id && !p.online);
+    cy.disconnect();
+    expect(await cyOffline).toMatchObject({ userId: '3', online: false });
+    // Both of bo's friends (ada, whose sockets were closed above, and cy) are offline now.
+    const online = await emitAck(bo, 'presence:list', {});
+    expect(online).toMatchObject({ ok: true, online: [] });
+  });
+
   it('deletes an account: the module closes its sockets and forgets it, its friend keeps the conversation', async () => {
     const [bo, cy] = [await connect(users.bo.token), await connect(users.cy.token)];
     const toBo = waitFor<{ message: WireMessage }>(bo, 'chat:message', 5000, (p) => p.message.fromUserId === users.cy.id);

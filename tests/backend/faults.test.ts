@@ -4,10 +4,12 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FriendEntry, WireMessage } from '../../backend/src/realtime/events.ts';
+import { PUBLISH_WAIT_MS } from '../../backend/src/realtime/redis.ts';
 import { createTestDatabase, dbTargets, type TestDatabase } from '../helpers/db.ts';
 import { startServer, type TestServer, type TestUser } from '../helpers/server.ts';
-import { collect, emitAck, waitFor } from '../helpers/wait.ts';
-import { friendPair, quietPeriod, sendOverSocket, waitUntil } from '../helpers/chat.ts';
+import { collect, emitAck, sleep, waitFor } from '../helpers/wait.ts';
+import { friendPair, quietPeriod, sendOverHttp, sendOverSocket, waitUntil } from '../helpers/chat.ts';
+import { createGroup, sendToGroup } from '../helpers/groups.ts';
 import { hostAndPort, startProxy, type TcpProxy } from '../helpers/proxy.ts';
 
 type Presence = { userId: string; online: boolean; lastSeenAt: string | null };
@@ -121,9 +123,11 @@ describe.skipIf(noRedis)('Redis lost by one node', () => {
     ] as const) {
       await a.makeFriends(x, y);
     }
-    const aliceTab = await a.connect(alice);
+    let aliceTab = await a.connect(alice);
     const bobTab = await b.connect(bob);
-    const crossed = waitFor(bobTab, 'chat:message');
+    // The message and bob's counts (pushed up to 200 ms later): nothing of node A's to bob is in
+    // flight when its connection drops (a push lost then would make bob reconnect too).
+    const crossed = Promise.all([waitFor(bobTab, 'chat:message'), waitFor(bobTab, 'unread:update')]);
     expect((await sendOverSocket(aliceTab, bob.id, 'across, before')).ok).toBe(true);
     await crossed;
 
@@ -153,11 +157,22 @@ describe.skipIf(noRedis)('Redis lost by one node', () => {
       waitFor(bobTab, 'presence:update', 15_000, about(alice.id, true)),
       waitFor(bobTab, 'presence:update', 15_000, about(carol.id, true)),
     ]);
+    // Node A's subscription missed what node B pushed meanwhile: once it is back, A closes its
+    // clients' connections so that they reconnect and sync (these test clients do not reconnect
+    // by themselves: the test does it). Node B, whose connection never dropped, closes none.
+    const resynced = Promise.all([aliceTab, carolTab].map((t) => new Promise((resolve) => t.once('disconnect', resolve))));
+    let bobDropped = false;
+    bobTab.once('disconnect', () => (bobDropped = true));
     await proxy.start();
     await waitUntil(() => healthy(a), 15_000, 'node A to reach Redis again');
+    expect(await resynced).toEqual(['transport close', 'transport close']);
+    aliceTab = await a.connect(alice);
+    await a.connect(carol);
     // Node A put its users back: bob sees alice and carol (who came while Redis was away) online.
     await backOnline;
-    expect((await emitAck(bobTab, 'presence:list', {})).online.sort()).toEqual([alice.id, carol.id].sort());
+    const onlineForBob = async () => ((await emitAck(bobTab, 'presence:list', {})).online as string[]).sort().join();
+    await waitUntil(async () => (await onlineForBob()) === [alice.id, carol.id].sort().join(), 5000, 'bob to see alice and carol online');
+    expect(bobDropped).toBe(false);
     // And messages cross between the nodes again, both ways.
     const toBob = waitFor<{ message: WireMessage }>(bobTab, 'chat:message');
     const again = await sendOverSocket(aliceTab, bob.id, 'across, after');
@@ -166,6 +181,174 @@ describe.skipIf(noRedis)('Redis lost by one node', () => {
     const reply = await sendOverSocket(bobTab, alice.id, 'welcome back');
     expect((await toAlice).message.id).toBe(reply.message.id);
   }, 60_000);
+  // Issue 15 (bench/faults.ts `redis-restart`): what another node publishes while this node's
+  // adapter subscription is away never reaches this node. Stored, so a sync shows it: when the
+  // subscription is back, the node closes its clients' connections, and they reconnect and sync
+  // (realtime/resync.ts).
+  it('gets a message sent from the other node while Redis was away to its connected recipient, or makes the recipient sync', async () => {
+    const alice = await a.register();
+    const bob = await b.register();
+    await a.makeFriends(alice, bob);
+    const aliceTab = await a.connect(alice);
+    const bobTab = await b.connect(bob);
+    const crossed = waitFor(aliceTab, 'chat:message');
+    expect((await sendOverSocket(bobTab, alice.id, 'across, before')).ok).toBe(true);
+    await crossed;
+
+    await proxy.stop();
+    const during = await sendOverSocket(bobTab, alice.id, 'across, while node A has no Redis');
+    expect(during.ok).toBe(true); // stored by node B, which has Redis
+    // Either the message comes after all, or alice is disconnected (her client then reconnects and syncs).
+    const outcome = Promise.race([
+      waitFor<{ message: WireMessage }>(aliceTab, 'chat:message', 15_000, (p) => p.message.id === during.message.id).then(() => 'pushed'),
+      new Promise<string>((resolve) => aliceTab.once('disconnect', () => resolve('told to sync'))),
+    ]);
+    await proxy.start();
+    await waitUntil(() => healthy(a), 15_000, 'node A to reach Redis again');
+    expect(['pushed', 'told to sync']).toContain(await outcome);
+  }, 60_000);
+
+  // The other side: a publish of node A that fails (in flight when A's connection dropped) never
+  // reached node B. Once A's connection is back, it names the rooms of what it dropped, and B
+  // closes the connections of its clients in them, which reconnect and sync.
+  it('makes the recipient on a healthy node sync when a push to it was lost on the way to Redis', async () => {
+    const alice = await a.register();
+    const bob = await b.register();
+    const carol = await b.register();
+    await a.makeFriends(alice, bob);
+    const aliceTab = await a.connect(alice);
+    const bobTab = await b.connect(bob);
+    const carolTab = await b.connect(carol);
+    const crossed = waitFor(bobTab, 'chat:message');
+    expect((await sendOverSocket(aliceTab, bob.id, 'across, before')).ok).toBe(true);
+    await crossed;
+
+    // Node A's commands to Redis now hang unanswered; its publish of the next message among them.
+    proxy.hold();
+    const during = await sendOverSocket(aliceTab, bob.id, 'across, publish lost');
+    expect(during.ok).toBe(true);
+    await waitUntil(() => proxy.held.includes(during.message.id), 5000, 'node A to publish the message');
+    const outcome = Promise.race([
+      waitFor<{ message: WireMessage }>(bobTab, 'chat:message', 15_000, (p) => p.message.id === during.message.id).then(() => 'pushed'),
+      new Promise<string>((resolve) => bobTab.once('disconnect', () => resolve('told to sync'))),
+    ]);
+    let carolDropped = false;
+    carolTab.once('disconnect', () => (carolDropped = true));
+    // The connection drops with the publish in flight: it fails, and node B never gets it.
+    await proxy.stop();
+    await proxy.start();
+    await waitUntil(() => healthy(a), 15_000, 'node A to reach Redis again');
+    expect(['pushed', 'told to sync']).toContain(await outcome);
+    // Only the clients the lost push was for: carol, on node B too, keeps her connection.
+    await quietPeriod();
+    expect(carolDropped).toBe(false);
+    const synced = await emitAck<{ ok: boolean; messages: WireMessage[] }>(await b.connect(bob), 'chat:sync', {});
+    expect(synced.messages.map((m) => m.id)).toContain(during.message.id);
+  }, 60_000);
+
+  // A node killed right after answering a send must not take the push to the other nodes with
+  // it: the answer (socket ack, HTTP 201) waits until Redis answered the send's publish.
+  it('answers a send only once Redis took its publish to the other nodes', async () => {
+    const alice = await a.register();
+    const bob = await b.register();
+    await a.makeFriends(alice, bob);
+    const group = await createGroup(a, alice, [bob]);
+    const aliceTab = await a.connect(alice);
+    const bobTab = await b.connect(bob);
+    const crossed = Promise.all([waitFor(bobTab, 'chat:message'), waitFor(bobTab, 'unread:update')]);
+    expect((await sendOverSocket(aliceTab, bob.id, 'across, before')).ok).toBe(true);
+    await crossed;
+    const bobGot = collect<{ message: WireMessage }>(bobTab, 'chat:message');
+
+    // Node A's commands to Redis are kept back (as a stalled Redis would): its publishes too.
+    proxy.hold();
+    let released = false;
+    const answeredWhileHeld: string[] = [];
+    const noting = <T>(path: string, answer: Promise<T>) =>
+      answer.then((r) => {
+        if (!released) answeredWhileHeld.push(path);
+        return r;
+      });
+    const sends = Promise.all([
+      noting('socket', sendOverSocket(aliceTab, bob.id, 'held, over the socket')),
+      noting('http', sendOverHttp(a, alice, bob.id, 'held, over HTTP')),
+      noting('group', sendToGroup(a, alice, group.id, 'held, to the group')),
+    ]);
+    // All stored and published (the rate limit's call to Redis gives up first, after 1 s).
+    const contents = ['held, over the socket', 'held, over HTTP', 'held, to the group'];
+    await waitUntil(() => contents.every((c) => proxy.held.includes(c)), 5000, 'node A to publish all three');
+    // Less than the longest a send waits for its publish: still unanswered.
+    await sleep(PUBLISH_WAIT_MS / 2);
+    expect(answeredWhileHeld).toEqual([]);
+
+    released = true;
+    proxy.release();
+    const [ack, overHttp, toGroup] = await sends;
+    // Answered after Redis took them, and bob, on node B, gets all three live.
+    expect(answeredWhileHeld).toEqual([]);
+    await waitUntil(() => bobGot.length >= 3, 5000, 'bob to get the three messages');
+    expect(bobGot.map((p) => p.message.id).sort()).toEqual([ack.message.id, overHttp.id, toGroup.id].sort());
+  }, 30_000);
+
+  // A node that stored a message but died before publishing and answering it: the sender's
+  // client resends the clientId to another node, which finds the message stored. Its push never
+  // went out, so that node pushes it (pushMarks.ts); a resend of one that did go out pushes nothing.
+  it('pushes a resent message whose first node never published it, and only that one', async () => {
+    const alice = await a.register();
+    const bob = await b.register();
+    await a.makeFriends(alice, bob);
+    const bobTab = await b.connect(bob);
+    const bobGot = collect<{ message: WireMessage }>(bobTab, 'chat:message');
+    // Pushed and marked: a resend of it (to node B) pushes nothing again.
+    const firstTab = await a.connect(alice);
+    const pushedOnce = await sendOverSocket(firstTab, bob.id, 'across, answered');
+    await waitUntil(() => bobGot.length === 1, 5000, 'bob to get the first message');
+    const resentOnB = await b.connect(alice);
+    expect((await sendOverSocket(resentOnB, bob.id, 'across, answered', pushedOnce.message.clientId!)).message.id).toBe(pushedOnce.message.id);
+
+    // Node A's commands to Redis are kept back; it stores the next message and publishes it…
+    proxy.hold();
+    const aliceTab = await a.connect(alice);
+    const clientId = randomUUID();
+    aliceTab.emit('chat:send', { to: bob.id, content: 'across, never published', clientId }, () => {});
+    await waitUntil(() => proxy.held.includes('across, never published'), 5000, 'node A to store and publish the message');
+    // …and is cut off from Redis before the publish gets there (as if it died): the publish is lost.
+    aliceTab.disconnect();
+    await proxy.stop();
+    try {
+      // The sender's client resends it to node B, which answers with the stored message…
+      const resent = await sendOverSocket(resentOnB, bob.id, 'across, never published', clientId);
+      expect(resent.ok).toBe(true);
+      // …and pushes it: bob, whose socket stayed up on node B, gets it live.
+      await waitUntil(() => bobGot.some((p) => p.message.id === resent.message.id), 5000, 'bob to get the resent message live');
+      await quietPeriod();
+      expect(bobGot.map((p) => p.message.content)).toEqual(['across, answered', 'across, never published']);
+    } finally {
+      await proxy.start();
+    }
+    await waitUntil(() => healthy(a), 15_000, 'node A to reach Redis again');
+  }, 30_000);
+
+  it('answers a send at once, and stores it, while its node has no Redis', async () => {
+    const alice = await a.register();
+    const bob = await b.register();
+    await a.makeFriends(alice, bob);
+    const aliceTab = await a.connect(alice);
+    await proxy.stop();
+    await waitUntil(async () => !(await healthy(a)), 5000, 'node A to lose Redis');
+    try {
+      const started = Date.now();
+      const ack = await sendOverSocket(aliceTab, bob.id, 'across, Redis away');
+      // No wait for a publish that sits in the offline queue (resync.ts makes up for it).
+      expect(Date.now() - started).toBeLessThan(PUBLISH_WAIT_MS);
+      expect(ack.ok).toBe(true);
+      const history = await b.request('GET', `/api/messages/${alice.id}`, { token: bob.token });
+      expect(history.body.messages.map((m: WireMessage) => m.id)).toEqual([ack.message.id]);
+    } finally {
+      await proxy.start();
+    }
+    await waitUntil(() => healthy(a), 15_000, 'node A to reach Redis again');
+  }, 30_000);
 });
 
 describe.each(dbTargets())('a client that drops mid-send on %s', (target) => {

@@ -10,6 +10,7 @@ import { startServer, type TestServer, type TestUser } from '../helpers/server.t
 import { createGroup, sendToGroup, usersWithFriend } from '../helpers/groups.ts';
 import { emitAck } from '../helpers/wait.ts';
 import { createMessageWriter } from '../../backend/src/chat/writer.ts';
+import { emptyCounts } from '../../backend/src/chat/unread.ts';
 
 describe.each(dbTargets())('group unread counts on %s', (target) => {
   let s: TestServer;
@@ -238,5 +239,37 @@ describe.each(dbTargets())('group unread counts on %s', (target) => {
     expect(await unread(bob!, group.id)).toBe(0);
     await sendToGroup(s, alice!, group.id, 'a3');
     expect(await unread(bob!, group.id)).toBe(1);
+  });
+
+  // The counts are a prepared statement (db.prepared): on PGlite its parameters go in as SQL
+  // literals, and the statement lives in a session the host shares.
+  it('prepared counts: any user id is a parameter, never SQL; on PGlite the statement is prepared again after a DEALLOCATE', async () => {
+    const db = s.app.db;
+    const odd = ["o'brien", 'back\\slash\\', "'); DROP TABLE friendchat.\"Message\"; --", '$1 ünï 😀', 'E\'\\x41\''];
+    const echo = (params: unknown[]) =>
+      db.prepared<{ a: string[]; b: string | null; n: number; t: boolean; e: string[]; u: string[] }>(
+        'SELECT $1::text[] AS a, $2::text AS b, $3::int AS n, $4::bool AS t, $5::text[] AS e, $6::uuid[]::text[] AS u',
+        params,
+      );
+    const uuids = ['0190a000-0000-7000-8000-000000000001', '0190a000-0000-7000-8000-000000000002'];
+    expect(await echo([odd, null, -7, true, [], uuids])).toEqual([{ a: odd, b: null, n: -7, t: true, e: [], u: uuids }]);
+    expect(await echo([[], odd[1], 0, false, odd, [null, uuids[0]]])).toEqual([{ a: [], b: odd[1], n: 0, t: false, e: odd, u: [null, uuids[0]] }]);
+    // An array holding NULL next to the text 'NULL', quotes, braces and commas.
+    const tricky = ['NULL', null, '{a,b}', '"q"', ' x ', ''];
+    expect((await echo([tricky, null, 1, true, [], []]))[0]!.a).toEqual(tricky);
+    const unreadService = s.app.chat.internals.services.unread;
+    for (const id of odd) expect(await unreadService.counts(id)).toEqual(emptyCounts());
+
+    const [alice, bob] = await usersWithFriend(s, 2);
+    const group = await createGroup(s, alice!, [bob!]);
+    await sendToGroup(s, alice!, group.id, 'a1');
+    await sendToGroup(s, alice!, group.id, 'a2');
+    expect((await counts(bob!)).byGroup).toEqual({ [group.id]: 2 });
+    if (target === 'pglite') {
+      await db.sql('DEALLOCATE ALL');
+      expect((await counts(bob!)).byGroup).toEqual({ [group.id]: 2 });
+      expect((await unreadService.counts(bob!.id)).byGroup).toEqual({ [group.id]: 2 });
+    }
+    expect((await db.sql<{ n: number }>(`SELECT count(*)::int AS n FROM ${db.table('Message')}`))[0]!.n).toBeGreaterThan(0);
   });
 });

@@ -2,7 +2,7 @@
 // users go to the database in one statement, each caller still answered for its own batch alone,
 // and receipts pushed once per sender (or group) and acker per statement rather than per ack.
 //
-// The statements are counted on the module's database handle. To make "arrive together" certain
+// The statements are counted on the module's database handle (its prepared statements). To make "arrive together" certain
 // on a slow machine, the first statement is held a moment: every ack that arrives meanwhile must
 // go in the next one (without coalescing each would be its own statement).
 import { randomUUID } from 'node:crypto';
@@ -18,13 +18,13 @@ const isDelivered = (text: string) => text.includes('"deliveredAt" = now()');
 
 describe.each(dbTargets())('coalesced delivered acks on %s', (target) => {
   let s: TestServer;
-  let realSql: Database['sql'];
+  let realSql: Database['prepared'];
   beforeAll(async () => {
     s = await startServer({ target });
-    realSql = s.app.db.sql;
+    realSql = s.app.db.prepared;
   });
   afterEach(() => {
-    s.app.db.sql = realSql;
+    s.app.db.prepared = realSql;
   });
   afterAll(async () => s.close());
 
@@ -36,7 +36,7 @@ describe.each(dbTargets())('coalesced delivered acks on %s', (target) => {
     const seen: { users: string[]; ids: string[] }[] = [];
     let markStarted!: () => void;
     const started = new Promise<void>((r) => (markStarted = r));
-    s.app.db.sql = (async (text: string, params?: unknown[]) => {
+    s.app.db.prepared = (async (text: string, params?: unknown[]) => {
       if (isDelivered(text)) {
         seen.push({ users: params![1] as string[], ids: params![2] as string[] });
         if (seen.length === 1) {
@@ -46,7 +46,7 @@ describe.each(dbTargets())('coalesced delivered acks on %s', (target) => {
         }
       }
       return realSql(text, params);
-    }) as Database['sql'];
+    }) as Database['prepared'];
     return { seen, started };
   }
 

@@ -232,6 +232,7 @@ describe.each(dbTargets())('a minimal host around createFriendChat on %s', (targ
       { schema: 'friendchat', name: 'ModuleSecret' },
       { schema: 'friendchat', name: 'Mute' },
       { schema: 'friendchat', name: 'Reaction' },
+      { schema: 'friendchat', name: 'UnreadCount' },
       { schema: 'friendchat', name: 'UserPresence' },
       { schema: 'friendchat', name: '_prisma_migrations' },
     ]);

@@ -2,7 +2,7 @@
 // "REDIS_URL set → … presence and rate limits shared across nodes"). Two nodes in one process,
 // on one PostgreSQL database and one Redis; a third node in a child process for the test that
 // kills a node outright.
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { io as ioClient } from 'socket.io-client';
 import { createClient } from 'redis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -11,7 +11,7 @@ import type { Config } from '../../backend/src/config.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { startServer, type ClientSocket, type TestServer, type TestUser } from '../helpers/server.ts';
 import { collect, emitAck, sleep, waitFor } from '../helpers/wait.ts';
-import { quietPeriod, sendOverHttp, sendOverSocket, serverSeesTabs } from '../helpers/chat.ts';
+import { quietPeriod, sendOverHttp, sendOverSocket, serverSeesTabs, waitUntil } from '../helpers/chat.ts';
 import { startAppProcess, type RunningApp } from '../helpers/browser.ts';
 
 const missing = ['DATABASE_URL', 'REDIS_URL'].filter((v) => !process.env[v]);
@@ -298,6 +298,78 @@ describe.skipIf(missing.length > 0)('two nodes on one PostgreSQL and one Redis',
     await offline;
     expect(await emitAck(aliceTab, 'presence:list', {})).toEqual({ ok: true, online: [] });
   }, 30_000);
+
+  it('loses and doubles nothing acknowledged when a node dies mid-burst: its clients fail over, send again with the same clientId, and sync', async () => {
+    const node = await startNodeProcess();
+    const [alice, bob] = await friendsAcrossNodes();
+    // alice sends from the node that dies; bob, on node A, answers her the whole time.
+    const aliceTab = await connectTo(node.url, alice);
+    const bobTab = await a.connect(bob);
+    const cursorOf = async (tab: ClientSocket) => (await emitAck(tab, 'chat:sync', { limit: 100 })).nextCursor as string;
+    const aliceCursor = await cursorOf(aliceTab);
+    const bobCursor = await cursorOf(bobTab);
+    const bobLive = collect<{ message: WireMessage }>(bobTab, 'chat:message');
+    const aliceLive = collect<{ message: WireMessage }>(aliceTab, 'chat:message');
+
+    // A burst from alice, not waiting for answers; the node is killed while they are in flight.
+    const clientIds = Array.from({ length: 30 }, () => randomUUID());
+    const acked = new Map<string, string>();
+    for (const [i, clientId] of clientIds.entries()) {
+      aliceTab.emit('chat:send', { to: bob.id, content: `burst ${i}`, clientId }, (res: { ok: boolean; message?: WireMessage }) => {
+        if (res.ok) acked.set(clientId, res.message!.id);
+      });
+    }
+    const bobIds = Array.from({ length: 5 }, () => randomUUID());
+    const bobSent = await Promise.all(bobIds.map((clientId, i) => sendOverSocket(bobTab, alice.id, `reply ${i}`, clientId)));
+    await waitUntil(() => bobLive.length > 0, 10_000, 'the first of the burst to reach bob');
+    await kill(node);
+    const ackedBeforeKill = new Map(acked);
+
+    // alice fails over to node B: syncs from her cursor, then sends everything again with the same
+    // clientIds (what was acknowledged before the kill too: a client that did not hear the ack).
+    const aliceAgain = await connectTo(b.url, alice);
+    const aliceSynced: WireMessage[] = [];
+    for (let after = aliceCursor; ; ) {
+      const page = await emitAck(aliceAgain, 'chat:sync', { after, limit: 100 });
+      aliceSynced.push(...page.messages);
+      after = page.nextCursor;
+      if (!page.hasMore) break;
+    }
+    for (const [i, clientId] of clientIds.entries()) {
+      const res = await sendOverSocket(aliceAgain, bob.id, `burst ${i}`, clientId);
+      expect(res.ok).toBe(true);
+      if (ackedBeforeKill.has(clientId)) expect(res.message.id).toBe(ackedBeforeKill.get(clientId));
+      acked.set(clientId, res.message.id);
+    }
+    // What bob sent reached alice: live before the kill, or by her sync after it; once each.
+    const aliceGot = new Map<string, string>();
+    for (const m of [...aliceLive.map((p) => p.message), ...aliceSynced]) if (m.fromUserId === bob.id) aliceGot.set(m.id, m.clientId!);
+    expect([...aliceGot.keys()].sort()).toEqual(bobSent.map((r) => r.message.id).sort());
+
+    // bob: every message of the burst once, live or by a sync from his cursor (one stored but not
+    // yet pushed when its node died comes only by sync); none pushed twice.
+    const bobGot = new Map<string, Set<string>>();
+    await waitUntil(
+      async () => {
+        const synced = (await emitAck(bobTab, 'chat:sync', { after: bobCursor, limit: 100 })).messages as WireMessage[];
+        for (const m of [...bobLive.map((p) => p.message), ...synced]) {
+          if (m.fromUserId !== alice.id || !m.clientId) continue;
+          bobGot.set(m.clientId, (bobGot.get(m.clientId) ?? new Set()).add(m.id));
+        }
+        return clientIds.every((c) => bobGot.has(c));
+      },
+      10_000,
+      'bob to have the whole burst',
+    );
+    await quietPeriod();
+    const pushed = bobLive.map((p) => p.message.id);
+    expect(new Set(pushed).size).toBe(pushed.length);
+    for (const clientId of clientIds) expect([...(bobGot.get(clientId) ?? [])]).toEqual([acked.get(clientId)]);
+    // And stored once each.
+    const history = await a.request('GET', `/api/messages/${alice.id}?limit=100`, { token: bob.token });
+    const fromAlice = history.body.messages.filter((m: WireMessage) => m.fromUserId === alice.id).map((m: WireMessage) => m.clientId);
+    expect(fromAlice.sort()).toEqual([...clientIds].sort());
+  }, 60_000);
 
   it('answers health on both nodes with Redis on', async () => {
     for (const n of [a, b]) expect((await n.request('GET', '/api/health')).body).toEqual({ ok: true, db: true, redis: true });

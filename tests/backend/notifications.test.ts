@@ -262,6 +262,19 @@ describe.each(dbTargets())('notifications on %s', (target) => {
       expect(list.body.achievements.filter((x: { code: string }) => x.code === 'FIRST_MESSAGE')).toHaveLength(1);
     });
 
+    it('first messages of many senders at once unlock FIRST_MESSAGE once for each sender, and never for their friends', async () => {
+      const users = await Promise.all(Array.from({ length: 12 }, () => s.register()));
+      const pairs = Array.from({ length: 6 }, (_, i) => [users[2 * i]!, users[2 * i + 1]!] as const);
+      for (const [a, b] of pairs) await s.makeFriends(a, b);
+      const senders = pairs.map(([a]) => a);
+      const rs = await Promise.all(pairs.map(([a, b]) => sendChat(a, b, 'hi')));
+      expect(rs.map((r) => r.status)).toEqual(pairs.map(() => 201));
+      for (const a of senders) await firstMessageUnlocked(s, a);
+      await outboxIdle(s);
+      for (const a of senders) expect(await achievementNotes(a, 'FIRST_MESSAGE')).toHaveLength(1);
+      for (const [, b] of pairs) expect(await achievementNotes(b, 'FIRST_MESSAGE')).toEqual([]);
+    });
+
     it('concurrent purchases unlock FIRST_PURCHASE and FIRST_SALE exactly once', async () => {
       const [seller, buyer, b2, b3] = [await s.register(), await s.register(), await s.register(), await s.register()];
       const works = [await createWork(seller, 'One', 1), await createWork(seller, 'Two', 2), await createWork(seller, 'Three', 3)];

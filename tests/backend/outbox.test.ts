@@ -315,6 +315,17 @@ describe.skipIf(!process.env.DATABASE_URL)('the statement timeout on PostgreSQL'
     }
   });
 
+  it('the demo app hands DB_PREPARED_STATEMENTS to the pool of the module', async () => {
+    // Named prepared statements of the session the query runs on (its own, once prepared).
+    const mine = `SELECT count(*)::int AS n FROM pg_prepared_statements WHERE statement LIKE '%pg_prepared_statements%'`;
+    const s = await startServer({ target: 'postgres', config: { dbPreparedStatements: false } });
+    try {
+      expect(await s.app.db.prepared(mine)).toEqual([{ n: 0 }]);
+    } finally {
+      await s.close();
+    }
+  });
+
   it('defaults to 30 s, and 0 turns it off', async () => {
     const chat = await start();
     expect(await chat.internals.db.sql(`SELECT current_setting('statement_timeout') AS t`)).toEqual([{ t: '30s' }]);
@@ -327,6 +338,13 @@ describe.skipIf(!process.env.DATABASE_URL)('the statement timeout on PostgreSQL'
 });
 
 describe('the statement timeout setting', () => {
+  it('DB_PREPARED_STATEMENTS: on by default, false or 0 turns it off, anything else is refused', () => {
+    expect(loadConfig({}).dbPreparedStatements).toBe(true);
+    expect(loadConfig({ DB_PREPARED_STATEMENTS: 'false' }).dbPreparedStatements).toBe(false);
+    expect(loadConfig({ DB_PREPARED_STATEMENTS: '0' }).dbPreparedStatements).toBe(false);
+    expect(() => loadConfig({ DB_PREPARED_STATEMENTS: 'sometimes' })).toThrow();
+  });
+
   it('DB_STATEMENT_TIMEOUT_MS: 30 s by default, 0 for none, whole ms only', () => {
     expect(loadConfig({}).dbStatementTimeoutMs).toBe(30_000);
     expect(loadConfig({ DB_STATEMENT_TIMEOUT_MS: '0' }).dbStatementTimeoutMs).toBe(0);

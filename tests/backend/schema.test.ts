@@ -47,6 +47,9 @@ describe.each(dbTargets())('migrated schemas on %s', (target) => {
       const sys = await p.message.create({ data: { toUserId: '7', messageType: type, content: type } });
       expect(sys).toMatchObject({ fromUserId: null, messageType: type, metadata: {}, isRead: false, clientId: null });
     }
+    // The unread counts the database keeps: chat per (recipient, sender); system messages are not kept.
+    await p.message.create({ data: { fromUserId: '42', toUserId: '7', content: 'unread' } });
+    expect(await p.unreadCount.findMany({ where: { userId: '7' } })).toEqual([{ userId: '7', peerId: '42', n: 1 }]);
     // clientId is unique per sender.
     await expect(p.message.create({ data: { fromUserId: '42', toUserId: '7', content: 'again', clientId: 'c-1' } })).rejects.toMatchObject({
       code: 'P2002',
@@ -152,7 +155,7 @@ describe.each(dbTargets())('migrated schemas on %s', (target) => {
       `SELECT table_schema AS schema, table_name AS name FROM information_schema.tables
        WHERE table_schema IN ('public', 'friendchat') ORDER BY 1, 2`,
     );
-    expect(tables.filter((t) => t.schema === 'friendchat').map((t) => t.name)).toEqual(['Attachment', 'Group', 'GroupMember', 'HookOutbox', 'Message', 'ModuleSecret', 'Mute', 'Reaction', 'UserPresence', '_prisma_migrations']);
+    expect(tables.filter((t) => t.schema === 'friendchat').map((t) => t.name)).toEqual(['Attachment', 'Group', 'GroupMember', 'HookOutbox', 'Message', 'ModuleSecret', 'Mute', 'Reaction', 'UnreadCount', 'UserPresence', '_prisma_migrations']);
     expect(tables.filter((t) => t.schema === 'public').map((t) => t.name)).toEqual([
       'Achievement',
       'Follow',

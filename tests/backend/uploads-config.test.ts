@@ -10,6 +10,12 @@ describe('upload settings', () => {
     expect([c.uploadDir, c.uploadMaxBytes, c.attachmentUrlTtlSeconds, c.s3]).toEqual(['./data/uploads', 10 * 1024 * 1024, 86_400, undefined]);
   });
 
+  it('UPLOAD_IMAGE_CONCURRENCY: images re-encoded at once, 1 by default, a whole number from 1', () => {
+    expect(loadConfig({}).uploadImageConcurrency).toBe(1);
+    expect(loadConfig({ UPLOAD_IMAGE_CONCURRENCY: '3' }).uploadImageConcurrency).toBe(3);
+    for (const bad of ['0', '-1', '1.5', 'many', '65']) expect(() => loadConfig({ UPLOAD_IMAGE_CONCURRENCY: bad }), bad).toThrow(/UPLOAD_IMAGE_CONCURRENCY/);
+  });
+
   it('reads ATTACHMENT_URL_TTL as seconds or with a unit, and refuses anything else', () => {
     const ttl = (v: string) => loadConfig({ ATTACHMENT_URL_TTL: v }).attachmentUrlTtlSeconds;
     expect([ttl('90'), ttl('90s'), ttl('15m'), ttl('24h'), ttl('7d')]).toEqual([90, 90, 900, 86_400, 604_800]);

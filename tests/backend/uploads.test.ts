@@ -138,6 +138,23 @@ describe.each(dbTargets())('POST /api/uploads on %s', (target) => {
       expect(await sharp((await getBytes(s.url, small.body.attachment.thumbnailUrl)).bytes).metadata()).toMatchObject({ width: 50, height: 20 });
     });
 
+    it('several images at once, more than a node re-encodes at once (1): each waits its turn and gets its own answer; a file over the limit is refused meanwhile', async () => {
+      const bob = await s.register();
+      const inputs = await Promise.all([0, 1, 2, 3].map((i) => jpeg(40 + i, 30 + i)));
+      const [answers, big] = await Promise.all([
+        Promise.all(inputs.map((b, i) => up(b, { name: `p${i}.jpg` }))),
+        upload(s.url, bob.token, Buffer.alloc(MAX + 1, 7), { name: 'big.bin' }),
+      ]);
+      expect(answers.map((a) => [a.status, a.body.attachment?.name, a.body.attachment?.width, a.body.attachment?.height])).toEqual(
+        inputs.map((_, i) => [201, `p${i}.jpg`, 40 + i, 30 + i]),
+      );
+      for (const a of answers) {
+        const file = await getBytes(s.url, a.body.attachment.url);
+        expect((await sharp(file.bytes).metadata()).width).toBe(a.body.attachment.width);
+      }
+      expect([big.status, big.body.error?.code]).toEqual([413, 'TOO_LARGE']);
+    });
+
     it('measures voice recordings: WebM and MP4 from Chromium, Ogg/Opus, MP3', async () => {
       const cases = [
         [CHROMIUM_WEBM, 'audio/webm', 'recording.webm', 1400, 1600],

@@ -96,6 +96,10 @@ export async function forgetUser(db: Database, userId: string, opts: ForgetOptio
            UNION ${recountedMembers}`,
           [userId, DELETED_USER_PREFIX + randomUUID()],
         );
+    // The unread counts of their conversations moved with the messages (to the tombstone, or
+    // away with them), by the triggers on Message: what is left under their id is zeros, which
+    // would still tell whom they talked to.
+    await sql(`DELETE FROM ${db.table('UnreadCount')} WHERE ("userId" = $1::text OR "peerId" = $1::text) AND n = 0`, [userId]);
     return rows.map((r) => r.peer);
   });
 }

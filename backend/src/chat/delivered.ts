@@ -88,7 +88,7 @@ export function createDeliveredAcks(db: Database, bus: Bus, opts: DeliveredOptio
         ids.push(id);
       }
     });
-    const rows = await db.sql<Row>(STORE, [callers, users, ids]);
+    const rows = await db.prepared<Row>(STORE, [callers, users, ids]);
     const refused = new Set<number>();
     // One push per (sender, acker) in a direct chat, per (group, acker) in a group: the
     // contract's `chat:delivered { by, messageIds, deliveredAt }` names one acker.

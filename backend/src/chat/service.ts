@@ -11,7 +11,7 @@ import type { HookOutbox } from './outbox.ts';
 import { decodeCursor, encodeCursor, START } from './cursor.ts';
 import type { UnreadService } from './unread.ts';
 import { createMessageWriter } from './writer.ts';
-import { historyRows, syncHorizon, syncRows } from './sql.ts';
+import { historyRows, syncHorizon, syncHorizonPast, syncRows } from './sql.ts';
 import { deletedUser, isDeletedUserId } from './deletedUsers.ts';
 import { groupAccess, notMember } from '../groups/sql.ts';
 import { recallGroupMessage } from '../groups/seq.ts';
@@ -89,11 +89,26 @@ export function createMessageService(deps: MessageServiceDeps) {
     return prisma.message.findUnique({ where: { fromUserId_clientId: { fromUserId: from, clientId } } });
   }
 
-  /** A resend of a stored clientId returns the first message and pushes nothing again. */
-  async function resent(existing: Message, target: SendTarget): Promise<{ message: WireMessage; created: false }> {
+  /**
+   * A resend of a stored clientId returns the first message. It pushes it again only when its
+   * push never went out (the node that stored it died before publishing it: bus.wasPushed), to
+   * the same sockets as the first push would have reached but the resending one.
+   */
+  async function resent(existing: Message, target: SendTarget & { originSocketId?: string }): Promise<{ message: WireMessage; created: false }> {
     const same = target.groupId !== undefined ? existing.groupId === target.groupId : existing.groupId === null && existing.toUserId === target.to;
     if (!same) throw new AppError('CONFLICT', 'clientId already used for another conversation');
-    return { message: (await present([existing], { viewer: existing.fromUserId ?? undefined }))[0]!, created: false };
+    const message = (await present([existing], { viewer: existing.fromUserId ?? undefined }))[0]!;
+    if (existing.fromUserId !== null && existing.deletedAt === null && !(await bus.wasPushed(existing.id))) {
+      const pushed = (await present([existing]))[0]!;
+      if (existing.groupId !== null) bus.emit(groupRoom(existing.groupId), 'chat:message', { message: pushed }, target.originSocketId);
+      else if (existing.toUserId !== null) {
+        bus.emit([existing.toUserId, existing.fromUserId], 'chat:message', { message: pushed }, target.originSocketId);
+        unread.pushSoon(existing.toUserId);
+      }
+      bus.markPushed(existing.id);
+      await bus.published();
+    }
+    return { message, created: false };
   }
 
   /** Who may send: a friend (direct), or a current member (group). Throws the contract's code. */
@@ -214,12 +229,18 @@ export function createMessageService(deps: MessageServiceDeps) {
         // The recipient's tabs and the sender's other tabs, in one broadcast (one publish when
         // nodes share a Redis adapter): the socket that sent it gets the ack instead.
         bus.emit([input.to, from], 'chat:message', { message }, input.originSocketId);
-        void unread.push(input.to);
+        // The recipient's counts, at most every 200 ms per user (a burst: one push for all of it).
+        unread.pushSoon(input.to);
       }
+      // Right after the publish, on its connection: a resend finds the push went out.
+      bus.markPushed(message.id);
       // The host's reaction (the demo's "first message" achievement) runs after the answer,
       // from the outbox row stored with the message (outbox.ts): at least once, even if this
       // node dies first, and never on the sender's time.
       if (hook) outbox?.enqueue(message);
+      // Answered once Redis took the broadcast above (with several nodes): a node that dies
+      // after the answer has not taken the push to the recipient's other node with it.
+      await bus.published();
       return { message, created: true };
     },
 
@@ -251,8 +272,19 @@ export function createMessageService(deps: MessageServiceDeps) {
     async sync(me: string, after: string | undefined, limit: number): Promise<SyncPage> {
       const from = after ? decodeCursor(after) : START;
       // Before the read: the bound must cover every transaction that could still commit.
-      const horizon = await syncHorizon(db);
-      const rows = await syncRows(db, me, from, horizon, limit + 1);
+      const first = await syncHorizon(db);
+      let rows = await syncRows(db, me, from, first?.horizon ?? null, limit + 1);
+      // The last page also holds what was committed before this sync began (its live push may
+      // have gone out before a reconnecting client's socket joined): once the writes open then
+      // have ended (a few ms; at most SYNC_SETTLE_MS), what they held back is read too.
+      // Everything before the first horizon was read already: only what lies between the two is.
+      // PostgreSQL only: PGlite runs one transaction at a time, so none is open behind a sync.
+      if (first && db.kind === 'postgres' && rows.length <= limit) {
+        const settled = await syncHorizonPast(db, first.now);
+        // (From the cursor itself when it is past that horizon: an older write open now held it back.)
+        const edge = from.createdAt >= first.horizon ? from : { createdAt: first.horizon, id: START.id };
+        if (settled && settled > first.horizon) rows = [...rows, ...(await syncRows(db, me, edge, settled, limit + 1))];
+      }
       const page = rows.slice(0, limit);
       const last = page.at(-1);
       return {

@@ -111,7 +111,11 @@ export async function insertSystemMessages(db: Database, drafts: SystemDraft[]):
  * sync sees only what has committed. A change still in flight when a sync runs could otherwise
  * commit behind the cursor that sync hands out, and the next sync would skip it. So a sync reads
  * only changes older than every transaction the module has open in this database right now (and
- * than now itself); what is newer comes in the next sync (the client has it live already). Only
+ * than now itself); what is newer comes in the next sync (the client has it live already). The
+ * last page of a sync waits (syncHorizonPast, at most SYNC_SETTLE_MS) until the writes open when
+ * the sync began have ended: a client that has just reconnected may have missed the live push of
+ * a message committed before its socket joined, so everything committed before the sync began
+ * must be in it. Only
  * the module writes messages, always on its own connections, which carry its `application_name`:
  * a host's transactions on the same database (its own tables, or a notification stored in its
  * transaction, which publishes only after it commits) are not waited for. One millisecond of
@@ -120,18 +124,38 @@ export async function insertSystemMessages(db: Database, drafts: SystemDraft[]):
  * Transactions open for more than 30 s (a forgotten session) are not waited for.
  *
  * PGlite runs one statement or transaction at a time, so only the millisecond of margin applies.
+ * Answers the horizon and the database's clock when it was read (`now`).
  */
-export async function syncHorizon(db: Database): Promise<Date | null> {
+export async function syncHorizon(db: Database): Promise<{ horizon: Date; now: Date } | null> {
   const [row] =
     db.kind === 'postgres'
-      ? await db.sql<{ h: Date }>(
-          `SELECT least(clock_timestamp(), min(xact_start)) - interval '1 millisecond' AS h FROM pg_stat_activity
+      ? await db.sql<{ h: Date; now: Date }>(
+          `SELECT least(clock_timestamp(), min(xact_start)) - interval '1 millisecond' AS h, clock_timestamp() AS now FROM pg_stat_activity
            WHERE datname = current_database() AND application_name = $1 AND pid <> pg_backend_pid()
              AND xact_start > clock_timestamp() - interval '30 seconds'`,
           [db.applicationName],
         )
-      : await db.sql<{ h: Date }>(`SELECT clock_timestamp() - interval '1 millisecond' AS h`);
-  return row ? new Date(row.h) : null;
+      : await db.sql<{ h: Date; now: Date }>(`SELECT clock_timestamp() - interval '1 millisecond' AS h, clock_timestamp() AS now`);
+  return row ? { horizon: new Date(row.h), now: new Date(row.now) } : null;
+}
+
+/** How long the last page of a sync waits at most for the writes open when it began (syncHorizonPast). */
+export const SYNC_SETTLE_MS = 300;
+
+/**
+ * Waits until the horizon has passed `t` (a time of the database's clock) by a millisecond, i.e.
+ * until every write of the module that was open at `t` has ended, and answers that horizon; after
+ * `maxMs` it answers the latest it read. Polls from 2 ms on, doubling, at most every 50 ms.
+ */
+export async function syncHorizonPast(db: Database, t: Date, maxMs = SYNC_SETTLE_MS): Promise<Date | null> {
+  const target = t.getTime() + 1;
+  const deadline = Date.now() + maxMs;
+  let latest: Date | null = null;
+  for (let wait = 2; ; wait = Math.min(50, wait * 2)) {
+    await new Promise((r) => setTimeout(r, Math.max(0, Math.min(wait, deadline - Date.now()))));
+    latest = (await syncHorizon(db))?.horizon ?? latest;
+    if (latest === null || latest.getTime() >= target || Date.now() >= deadline) return latest;
+  }
 }
 
 function syncSql(table: string, members: string, withHorizon: boolean): string {

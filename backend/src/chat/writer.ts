@@ -63,13 +63,14 @@ export function createMessageWriter(db: Database, opts: { maxBatch?: number; out
     ON CONFLICT ("fromUserId", "clientId") DO NOTHING`;
   // With a `messageSent` hook, the same statement writes each stored message's outbox row,
   // leased to this node (outbox.ts): the row exists exactly when the message does.
-  const INSERT =
-    outboxLeaseMs === null
-      ? `${COLUMNS} RETURNING ${MESSAGE_COLUMNS}`
-      : `WITH ins AS (${COLUMNS} RETURNING *), ob AS (${outboxInsert(db, 9)})
+  // A batch none of whose messages the hook wants (the usual case once senders are known) takes
+  // the plain insert: the CTE form costs PostgreSQL more even with nothing to write to the outbox.
+  const PLAIN = `${COLUMNS} RETURNING ${MESSAGE_COLUMNS}`;
+  const WITH_OUTBOX = `WITH ins AS (${COLUMNS} RETURNING *), ob AS (${outboxInsert(db, 9)})
     SELECT ${MESSAGE_COLUMNS} FROM ins`;
-  const insert = (sql: SqlFn, data: (Draft & { id: string; seq?: number })[]) =>
-    sql<Message>(INSERT, [
+  const insert = (sql: SqlFn, data: (Draft & { id: string; seq?: number })[]) => {
+    const hooked = outboxLeaseMs === null ? [] : data.flatMap((d) => (d.hook ? [d.id] : []));
+    return sql<Message>(hooked.length === 0 ? PLAIN : WITH_OUTBOX, [
       data.map((d) => d.id),
       data.map((d) => d.fromUserId),
       data.map((d) => d.toUserId),
@@ -78,8 +79,9 @@ export function createMessageWriter(db: Database, opts: { maxBatch?: number; out
       data.map((d) => d.clientId),
       data.map((d) => d.replyToId ?? null),
       data.map((d) => d.seq ?? null),
-      ...(outboxLeaseMs === null ? [] : [outboxLeaseMs, data.flatMap((d) => (d.hook ? [d.id] : []))]),
+      ...(hooked.length === 0 ? [] : [outboxLeaseMs, hooked]),
     ]);
+  };
   /**
    * Direct messages in one statement, then group messages numbered in one transaction. Answers
    * the rows stored, and why the group messages not stored were refused (or what failed them).
@@ -87,7 +89,7 @@ export function createMessageWriter(db: Database, opts: { maxBatch?: number; out
   async function store(drafts: (Draft & { id: string })[]): Promise<{ rows: Message[]; failed: Map<string, unknown> }> {
     const direct = drafts.filter((d) => d.groupId === null);
     const grouped = drafts.flatMap((d) => (d.groupId === null ? [] : [{ ...d, groupId: d.groupId }]));
-    const rows = direct.length ? await insert(db.sql, direct) : [];
+    const rows = direct.length ? await insert(db.prepared, direct) : [];
     const failed = new Map<string, unknown>();
     if (grouped.length === 0) return { rows, failed };
     try {

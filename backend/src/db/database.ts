@@ -2,6 +2,7 @@
 // instance (`{ pglite }`, embedded PostgreSQL, one connection shared with the host). Both go
 // through Prisma driver adapters set to the module's schema, so the generated client qualifies
 // every table with it; raw SQL qualifies them through `table()`.
+import { createHash } from 'node:crypto';
 import pg from 'pg';
 import type { PGlite } from '@electric-sql/pglite';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
@@ -14,7 +15,7 @@ import { PrismaClient } from '../generated/prisma/client.ts';
  * module may run before PostgreSQL cancels it, so a hung query cannot hold a pool slot for good.
  * PGlite has no such timer (WebAssembly, no signals) and its connection is the host's: not set.
  */
-export type DatabaseSource = { url: string; statementTimeoutMs?: number } | { pglite: PGlite };
+export type DatabaseSource = { url: string; statementTimeoutMs?: number; preparedStatements?: boolean } | { pglite: PGlite };
 
 export const DEFAULT_STATEMENT_TIMEOUT_MS = 30_000;
 
@@ -41,6 +42,16 @@ export interface Database {
    */
   sql<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>;
   /**
+   * `sql` for the statements every message runs (the chat insert, unread counts, delivered
+   * acks): on PostgreSQL a named prepared statement, parsed once per connection and, after a
+   * few runs, planned once (the unread counts took ~5× longer to plan than to run). On PGlite,
+   * PREPARE/EXECUTE in its one session. Plain `sql` with `preparedStatements: false` (e.g.
+   * behind PgBouncer in transaction mode before 1.21). The text must be fixed (one prepared
+   * statement per distinct text), its parameters typed by casts (`$1::text[]`); not for use
+   * inside `transaction`.
+   */
+  prepared<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>;
+  /**
    * Plain SQL in one transaction: committed when `fn` resolves, rolled back when it throws. On
    * PGlite everything else waits meanwhile (one connection): inside `fn`, use only its `sql`.
    */
@@ -51,6 +62,48 @@ export interface Database {
   ping(): Promise<boolean>;
   close(): Promise<void>;
 }
+
+// Prepared statements are named by their text, so one text is prepared once per connection.
+const statementNames = new Map<string, string>();
+function statementName(text: string): string {
+  let name = statementNames.get(text);
+  if (name === undefined) {
+    name = `fc_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`;
+    statementNames.set(text, name);
+  }
+  return name;
+}
+
+/** A parameter's text form, as node-postgres sends it: arrays as '{…}' literals (one dimension). */
+function textOf(value: unknown): string | null {
+  if (value === null || value === undefined) return null;
+  if (Array.isArray(value)) {
+    const items = value.map((v) => {
+      if (Array.isArray(v)) throw new TypeError('friend-chat: prepared statements take one-dimensional arrays');
+      const t = textOf(v);
+      return t === null ? 'NULL' : `"${t.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+    });
+    return `{${items.join(',')}}`;
+  }
+  if (value instanceof Date) return value.toISOString();
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean') return String(value);
+  return JSON.stringify(value);
+}
+
+/**
+ * A parameter as an SQL literal for EXECUTE on PGlite: NULL, or an escape string (E'…', the same
+ * whatever standard_conforming_strings says) holding its text form. Untyped, so the prepared
+ * statement's parameter type reads it (uuid[], bigint[], int, …) as it would from the wire.
+ */
+export function sqlLiteral(value: unknown): string {
+  const text = textOf(value);
+  return text === null ? 'NULL' : `E'${text.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
+}
+
+/** SQLSTATEs: no prepared statement by that name (26000); one exists already (42P05). */
+const NO_SUCH_STATEMENT = '26000';
+const STATEMENT_EXISTS = '42P05';
+const sqlState = (err: unknown) => (err as { code?: unknown } | null)?.code;
 
 /** A PostgreSQL identifier, quoted. */
 export const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
@@ -117,6 +170,23 @@ export async function openDatabase(source: DatabaseSource, opts: { schema: strin
         kind: 'pglite',
         prisma: new PrismaClient({ adapter: new PrismaPGliteInSchema(pglite, schema) }),
         sql: query,
+        prepared: async <T,>(text: string, params: unknown[] = []) => {
+          // PGlite's `query` has no named statements: PREPARE once, then EXECUTE with each
+          // parameter as an untyped literal of the text node-postgres would send for it (arrays
+          // as '{…}'), read by the input function of the parameter's declared type, as on the
+          // wire. The session is the host's too: a statement gone (DEALLOCATE) is prepared again.
+          const name = quoteIdent(statementName(text));
+          const execute = `EXECUTE ${name}${params.length ? `(${params.map(sqlLiteral).join(', ')})` : ''}`;
+          try {
+            return await query<T>(execute);
+          } catch (err) {
+            if (sqlState(err) !== NO_SUCH_STATEMENT) throw err;
+            await pglite.exec(`PREPARE ${name} AS ${text}`).catch((e: unknown) => {
+              if (sqlState(e) !== STATEMENT_EXISTS) throw e;
+            });
+            return await query<T>(execute);
+          }
+        },
         transaction: (fn) => pglite.transaction((tx) => fn(async <T,>(text: string, params: unknown[] = []) => (await tx.query<T>(text, params)).rows)),
         applicationName: null,
         // PGlite is a single connection; the migrator runs before anything else uses it.
@@ -154,6 +224,10 @@ export async function openDatabase(source: DatabaseSource, opts: { schema: strin
       kind: 'postgres',
       prisma: new PrismaClient({ adapter: new PrismaPg(pool, { schema }) }),
       sql: async <T,>(text: string, params: unknown[] = []) => (await pool.query({ text, values: params })).rows as T[],
+      prepared:
+        source.preparedStatements === false
+          ? async <T,>(text: string, params: unknown[] = []) => (await pool.query({ text, values: params })).rows as T[]
+          : async <T,>(text: string, params: unknown[] = []) => (await pool.query({ name: statementName(text), text, values: params })).rows as T[],
       applicationName,
       async transaction(fn) {
         const client = await pool.connect();

@@ -9,6 +9,7 @@
 // follow it). A change that arrives while a handshake is still looking up its groups wins over
 // that lookup, whichever committed first.
 import type { Database } from '../db/database.ts';
+import { createLoader } from '../db/loader.ts';
 import type { ChatNamespace, ChatSocket } from '../realtime/socketServer.ts';
 
 /** The room of a group's members. Longer than any user id (at most 64), so never a user's room. */
@@ -30,7 +31,20 @@ interface Lookup {
 }
 
 export function createGroupRooms(db: Database, onError: (err: unknown) => void = () => {}) {
-  const MY_GROUPS = `SELECT "groupId"::text AS "groupId" FROM ${db.table('GroupMember')} WHERE "userId" = $1::text AND "leftAt" IS NULL`;
+  // The handshakes of a burst look their users' groups up in one query (createLoader).
+  const MY_GROUPS = `SELECT "userId", "groupId"::text AS "groupId" FROM ${db.table('GroupMember')} WHERE "userId" = ANY($1::text[]) AND "leftAt" IS NULL`;
+  const groupsOf = createLoader<string, string[]>(
+    async (userIds) => {
+      const out = new Map<string, string[]>();
+      for (const r of await db.prepared<{ userId: string; groupId: string }>(MY_GROUPS, [userIds])) {
+        let list = out.get(r.userId);
+        if (!list) out.set(r.userId, (list = []));
+        list.push(r.groupId);
+      }
+      return out;
+    },
+    { missing: [] },
+  );
   let nsp: ChatNamespace | null = null;
   let multiNode = false;
   /** Handshakes in flight, by user: until their socket is in its user's room, changes are noted here. */
@@ -82,9 +96,9 @@ export function createGroupRooms(db: Database, onError: (err: unknown) => void =
         // A connection that closes before it is fully connected never reaches joinFound.
         socket.conn.once('close', lookup.done);
         bySocket.set(socket, lookup);
-        db.sql<{ groupId: string }>(MY_GROUPS, [userId]).then(
-          (rows) => {
-            lookup.groups = rows.map((r) => r.groupId);
+        groupsOf(userId).then(
+          (groups) => {
+            lookup.groups = groups;
             next();
           },
           // The database is away: the socket connects all the same (direct chat and presence do
@@ -117,8 +131,8 @@ export function createGroupRooms(db: Database, onError: (err: unknown) => void =
       if (lookup.groups) return join(lookup.groups);
       // The handshake's lookup failed: once more, now that changes reach the socket directly
       // (the lookup stays registered meanwhile, so a change during it still wins).
-      db.sql<{ groupId: string }>(MY_GROUPS, [lookup.userId]).then(
-        (rows) => join(rows.map((r) => r.groupId)),
+      groupsOf(lookup.userId).then(
+        (groups) => join(groups),
         (err: unknown) => {
           lookup.done();
           onError(err);

@@ -4,6 +4,7 @@
 // the caller's action already happened and is stored, and clients catch up through sync.
 import type { Namespace, Server } from 'socket.io';
 import type { ClientToServerEvents, InterServerEvents, ServerToClientEvents, SocketData } from './events.ts';
+import type { PushMarks } from './pushMarks.ts';
 
 export type IoServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
 type ChatNamespace = Namespace<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
@@ -18,8 +19,30 @@ export interface Bus {
    * socket `exceptSocketId` (or, given a user id, all that user's sockets).
    */
   emit<E extends EventName>(userIds: string | string[], event: E, payload: Payload<E>, exceptSocketId?: string): void;
-  /** Binds the module's namespace; `multiNode` when an adapter links it to other nodes. */
-  attach(nsp: ChatNamespace, opts?: { multiNode: boolean }): void;
+  /**
+   * Binds the module's namespace; `multiNode` when an adapter links it to other nodes.
+   * `published`: when that adapter is the Redis adapter on the module's own connections, their
+   * `published()` (redis.ts), which `published()` below then waits for.
+   */
+  attach(nsp: ChatNamespace, opts?: { multiNode: boolean; published?: () => Promise<void>; marks?: PushMarks }): void;
+  /**
+   * Resolves once Redis answered every publish the emits so far made (or failed them, or after
+   * PUBLISH_WAIT_MS), so that what was emitted has reached the other nodes' subscriptions; at once
+   * with one node, a host's adapter, or Redis away. A send awaits it before its answer: a node
+   * that dies after the answer has not taken the push to the other nodes with it. Never rejects.
+   */
+  published(): Promise<void>;
+  /**
+   * Notes that the push of this new message went out through Redis (pushMarks.ts), right after
+   * its emit. Nothing with one node, a host's adapter, or Redis away.
+   */
+  markPushed(messageId: string): void;
+  /**
+   * Whether the push of this stored message went out, for a resend of it: with the module's own
+   * Redis adapter, whether it was marked (false when Redis does not answer); otherwise true (one
+   * node: a node that died took every socket with it, and its clients sync when they reconnect).
+   */
+  wasPushed(messageId: string): Promise<boolean>;
   /**
    * Tells every other node (through the adapter) that these users' friendships changed, and
    * resolves once they all acknowledged it (or after `FRIENDS_CHANGED_TIMEOUT_MS`): a follow or
@@ -43,6 +66,8 @@ export const FRIENDS_CHANGED_TIMEOUT_MS = 1000;
 export function createBus(onError: (err: unknown) => void = () => {}): Bus {
   let io: ChatNamespace | null = null;
   let multiNode = false;
+  let published = (): Promise<void> => Promise.resolve();
+  let marks: PushMarks | null = null;
   const handlers: Record<NodeEvent, ((userIds: string[]) => void)[]> = { 'friends:changed': [], 'users:deleted': [] };
 
   /** Tells the other nodes and waits for their acks, at most FRIENDS_CHANGED_TIMEOUT_MS. */
@@ -68,6 +93,8 @@ export function createBus(onError: (err: unknown) => void = () => {}): Bus {
     attach(server, opts) {
       io = server;
       multiNode = opts?.multiNode ?? false;
+      if (opts?.published) published = opts.published;
+      marks = opts?.marks ?? null;
       for (const event of Object.keys(handlers) as NodeEvent[]) {
         server.on(event, (userIds: string[], ack: () => void) => {
           try {
@@ -79,6 +106,9 @@ export function createBus(onError: (err: unknown) => void = () => {}): Bus {
         });
       }
     },
+    published: () => published(),
+    markPushed: (messageId) => marks?.mark(messageId),
+    wasPushed: async (messageId) => (marks ? marks.seen(messageId) : true),
     friendsChanged: (userIds) => tellNodes('friends:changed', userIds),
     onFriendsChanged(handler) {
       handlers['friends:changed'].push(handler);

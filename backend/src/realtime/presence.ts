@@ -121,14 +121,12 @@ export function createRedisPresence(redis: RedisClientType, opts: RedisPresenceO
   const local = new Map<string, Set<string>>(); // userId -> this node's members for them
   const handlers: ((userIds: string[]) => void)[] = [];
   const member = (socketId: string) => `${nodeId}:${socketId}`;
-  // Set when a call to Redis failed: what this node wrote may be missing there, and other
-  // nodes may have swept its users meanwhile. The next refresh that succeeds puts every entry
-  // back and has every local user announced as they are now.
-  let lost = false;
-  const call = <T>(p: Promise<T>, ms = timeoutMs) => withTimeout(p, ms).catch((err: unknown) => {
-    lost = true;
-    throw err;
-  });
+  // When a call to Redis fails, what this node wrote may be missing there, and other nodes may
+  // have swept its users meanwhile. The next refresh puts every entry back, and its ZADD replies
+  // say which were missing: only those users are announced again (not every local user, which
+  // on a starved node whose calls merely timed out fed the overload: a recount, an upsert and a
+  // publish per user, docs/scaling.md).
+  const call = <T>(p: Promise<T>, ms = timeoutMs) => withTimeout(p, ms);
   // The timer's own calls are on no one's request path: they may wait longer, which makes a
   // reply lost to a timeout (the command may still run) rarer.
   const background = <T>(p: Promise<T>) => call(p, timeoutMs * 5);
@@ -140,8 +138,6 @@ export function createRedisPresence(redis: RedisClientType, opts: RedisPresenceO
 
   /** Pushes this node's entries' expiry forward; answers the users whose entries may have been gone. */
   async function refresh(): Promise<string[]> {
-    const recovering = lost;
-    lost = false;
     if (local.size === 0) return [];
     const expires = Date.now() + ttlMs;
     const multi = redis.multi();
@@ -156,9 +152,8 @@ export function createRedisPresence(redis: RedisClientType, opts: RedisPresenceO
       owners.push(null, null);
     }
     const replies = await background(multi.exec());
-    if (recovering) return [...local.keys()];
     // ZADD answers 1 for a member it had to add: the entry had expired or been swept (this
-    // node stalled for longer than the expiry).
+    // node stalled or lost Redis for longer than the expiry), or its connect never reached Redis.
     return [...new Set(owners.filter((userId, i): userId is string => userId !== null && Number(replies[i]) === 1))];
   }
 

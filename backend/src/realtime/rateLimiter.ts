@@ -43,21 +43,27 @@ export function createMemoryRateLimiter(rate: number, now: () => number = Date.n
   };
 }
 
-// One round trip, atomic: refill by elapsed time, take a token if there is one.
-const TOKEN_BUCKET_LUA = `
+// One round trip for every take of a batch, atomic: for each request in order (KEYS[i] arrived
+// at ARGV[i + 1]), refill by elapsed time and take a token if there is one. A key asked twice in
+// one batch sees its first take. Answers one 0/1 per request.
+const TOKEN_BUCKETS_LUA = `
 local rate = tonumber(ARGV[1])
-local now = tonumber(ARGV[2])
-local b = redis.call('HMGET', KEYS[1], 't', 'a')
-local tokens = tonumber(b[1])
-local at = tonumber(b[2])
-if tokens == nil then tokens = rate; at = now end
-tokens = math.min(rate, tokens + (math.max(0, now - at) / 1000) * rate)
-local ok = 0
-if tokens >= 1 then tokens = tokens - 1; ok = 1 end
-redis.call('HSET', KEYS[1], 't', tostring(tokens), 'a', tostring(math.max(at, now)))
--- capacity = rate, so an untouched bucket is full again after one second
-redis.call('PEXPIRE', KEYS[1], 2000)
-return ok
+local out = {}
+for i = 1, #KEYS do
+  local now = tonumber(ARGV[i + 1])
+  local b = redis.call('HMGET', KEYS[i], 't', 'a')
+  local tokens = tonumber(b[1])
+  local at = tonumber(b[2])
+  if tokens == nil then tokens = rate; at = now end
+  tokens = math.min(rate, tokens + (math.max(0, now - at) / 1000) * rate)
+  local ok = 0
+  if tokens >= 1 then tokens = tokens - 1; ok = 1 end
+  redis.call('HSET', KEYS[i], 't', tostring(tokens), 'a', tostring(math.max(at, now)))
+  -- capacity = rate, so an untouched bucket is full again after one second
+  redis.call('PEXPIRE', KEYS[i], 2000)
+  out[i] = ok
+end
+return out
 `;
 
 const REFUND_LUA = `
@@ -66,12 +72,14 @@ if t ~= nil then redis.call('HSET', KEYS[1], 't', tostring(math.min(tonumber(ARG
 return 0
 `;
 
-const tokenBucket = luaScript(TOKEN_BUCKET_LUA);
+const tokenBuckets = luaScript(TOKEN_BUCKETS_LUA);
 const refundToken = luaScript(REFUND_LUA);
 
 export interface RedisLimiterOptions {
   /** Prefix of this app's Redis keys. */
   prefix?: string;
+  /** Takes sent to Redis in one script call at most (default 500). */
+  maxBatch?: number;
   onError?: (err: unknown) => void;
   timeoutMs?: number;
 }
@@ -90,19 +98,50 @@ function fallingBack(opts: RedisLimiterOptions) {
 }
 
 /**
- * The shared bucket in Redis. While Redis is away (a call fails or does not answer in time)
- * each node counts on its own: the limit still holds per node, and sends keep working.
+ * The shared bucket in Redis. The takes that arrive in one turn of the event loop (under load,
+ * every send of a batch of socket packets) go to Redis together, in one script call: one round
+ * trip for all of them instead of one per message. While Redis is away (a call fails or does not
+ * answer in time) each node counts on its own: the limit still holds per node, and sends keep
+ * working.
  */
 export function createRedisRateLimiter(redis: RedisClientType, rate: number, opts: RedisLimiterOptions = {}): RateLimiter {
   const prefix = `${opts.prefix ?? 'fc:'}rl:`;
+  const maxBatch = Math.max(1, opts.maxBatch ?? 500);
   const orFallback = fallingBack(opts);
   const fallback = createMemoryRateLimiter(rate);
+  type Take = { key: string; at: number; resolve: (ok: boolean) => void };
+  let queue: Take[] = [];
+
+  async function flush(batch: Take[]): Promise<void> {
+    const answers = await orFallback(
+      async () => {
+        const out = (await tokenBuckets(redis, {
+          keys: batch.map((t) => prefix + t.key),
+          arguments: [String(rate), ...batch.map((t) => String(t.at))],
+        })) as number[];
+        return out.map((n) => n === 1);
+      },
+      // In arrival order, as Redis would have.
+      async () => {
+        const local: boolean[] = [];
+        for (const t of batch) local.push(await fallback.take(t.key, t.at));
+        return local;
+      },
+    );
+    batch.forEach((t, i) => t.resolve(answers[i] === true));
+  }
+
   return {
-    async take(key, at = Date.now()) {
-      return orFallback(
-        async () => (await tokenBucket(redis, { keys: [prefix + key], arguments: [String(rate), String(at)] })) === 1,
-        () => fallback.take(key, at),
-      );
+    take(key, at = Date.now()) {
+      return new Promise<boolean>((resolve) => {
+        queue.push({ key, at, resolve });
+        if (queue.length > 1) return;
+        setImmediate(() => {
+          const all = queue;
+          queue = [];
+          for (let i = 0; i < all.length; i += maxBatch) void flush(all.slice(i, i + maxBatch));
+        });
+      });
     },
     async refund(key) {
       await orFallback(

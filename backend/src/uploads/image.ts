@@ -59,7 +59,9 @@ export async function processImage(input: Buffer, format: ImageFormat, maxPixels
     if (!multiFrame) full = full.autoOrient(); // upright by EXIF orientation, which is then dropped
     switch (format) {
       case 'jpeg':
-        full = full.jpeg({ quality: 85 });
+        // No Huffman table optimisation (a second pass): it doubles the encoder's CPU for files
+        // about 4% smaller. mozjpeg (trellis quantisation) stays off too: ten times the CPU.
+        full = full.jpeg({ quality: 85, optimiseCoding: false, mozjpeg: false });
         break;
       case 'png':
         full = full.png({ compressionLevel: 6 });
@@ -75,7 +77,8 @@ export async function processImage(input: Buffer, format: ImageFormat, maxPixels
     const thumb = await sharp(input, { ...base, animated: false })
       .autoOrient()
       .resize(THUMBNAIL_PX, THUMBNAIL_PX, { fit: 'inside', withoutEnlargement: true })
-      .webp({ quality: 75 })
+      // effort 2 of 0–6 (default 4): a few hundred bytes more on a 320 px thumbnail, 15% less CPU.
+      .webp({ quality: 75, effort: 2 })
       .toBuffer();
     return {
       data,

@@ -2,7 +2,14 @@
 // takes jobs over IPC: reads the upload from the temporary file named, re-encodes it, writes it
 // and its thumbnail to the store, and answers with their description, or with the error the
 // client is to get.
+//
+// Its CPU is bounded: one libvips thread per image (`sharp.concurrency(1)`; libvips' default is
+// one per core, except on glibc without jemalloc), so a node re-encodes on at most
+// `imageConcurrency` cores however many uploads arrive; the others wait in the chat process's
+// queue (imageProcess.ts). No libvips operation cache: every upload is a new image, so the cache
+// would only hold memory (up to 50 MB by default). SIMD (highway) stays on, sharp's default.
 import { readFile } from 'node:fs/promises';
+import sharp from 'sharp';
 import { AppError } from '../http/errors.ts';
 import type { ImageFormat } from './detect.ts';
 import { storeImage } from './image.ts';
@@ -12,6 +19,9 @@ type Message =
   | { type: 'init'; storage: StorageOption }
   /** `file`: the upload, a temporary file the chat process wrote (and removes). */
   | { type: 'job'; id: number; file: string; format: ImageFormat; maxPixels: number; keys: { file: string; thumbnail: string } };
+
+sharp.concurrency(1);
+sharp.cache(false);
 
 let store: Promise<BlobStore> | null = null;
 
@@ -35,3 +45,5 @@ process.on('message', (m: Message) => {
 });
 // The parent went away (or let this child go when idle): nothing left to do.
 process.on('disconnect', () => process.exit(0));
+// Code loaded: the parent counts its jobs' time from here.
+process.send!({ type: 'ready' });

@@ -19,7 +19,10 @@ export type UploadsOption = ({ dir: string } | { s3: S3StoreOptions }) & {
   publicPath?: string;
   /** The key that signs attachment urls (default: generated once and kept in the module's database). */
   urlSecret?: string;
-  /** Images re-encoded at once on this node (default 1). */
+  /**
+   * Images re-encoded at once on this node (default 1), each on one thread: the cores image work
+   * may take. The other uploads wait their turn (at most `maxConcurrent` in all).
+   */
   imageConcurrency?: number;
   /**
    * Re-encode images in a child process at a lower CPU priority (default true), so a stream of

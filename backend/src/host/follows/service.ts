@@ -25,13 +25,37 @@ export function createFollowService(prisma: PrismaClient, chat: FriendChat, achi
     return n === 2;
   }
 
+  // One join of the follows both ways (the ORM's relation filter probed the User table once per
+  // follow row: ~29 index scans per presence change at scale, bench/README.md).
   async function friendIds(userId: string): Promise<string[]> {
     if (!isUuid(userId)) return [];
-    const rows = await prisma.follow.findMany({
-      where: { followerId: userId, followee: { following: { some: { followeeId: userId } } } },
-      select: { followeeId: true },
-    });
-    return rows.map((r) => r.followeeId);
+    const rows = await prisma.$queryRaw<{ id: string }[]>`
+      SELECT f."followeeId"::text AS id FROM "public"."Follow" f
+      JOIN "public"."Follow" b ON b."followerId" = f."followeeId" AND b."followeeId" = f."followerId"
+      WHERE f."followerId" = ${userId}::uuid`;
+    return rows.map((r) => r.id);
+  }
+
+  /** friendIds of many users in one query (the chat announces presence changes in batches). */
+  async function friendIdsMany(userIds: string[]): Promise<Map<string, string[]>> {
+    const ids = userIds.filter(isUuid);
+    const out = new Map<string, string[]>();
+    if (ids.length === 0) return out;
+    // Per user a lateral lookup, as friendIds does it: one join of `= ANY(…)` against the whole
+    // table let the planner pick a sequential scan of Follow for a large batch.
+    const rows = await prisma.$queryRaw<{ user: string; friend: string }[]>`
+      SELECT u.id::text AS "user", f."followeeId"::text AS friend FROM unnest(${ids}::uuid[]) AS u(id)
+      CROSS JOIN LATERAL (
+        SELECT f."followeeId" FROM "public"."Follow" f
+        WHERE f."followerId" = u.id
+          AND EXISTS (SELECT 1 FROM "public"."Follow" b WHERE b."followerId" = f."followeeId" AND b."followeeId" = u.id)
+      ) f`;
+    for (const r of rows) {
+      let list = out.get(r.user);
+      if (!list) out.set(r.user, (list = []));
+      list.push(r.friend);
+    }
+    return out;
   }
 
   async function countAction(me: string): Promise<void> {
@@ -53,6 +77,7 @@ export function createFollowService(prisma: PrismaClient, chat: FriendChat, achi
   return {
     areFriends,
     friendIds,
+    friendIdsMany,
 
     async follow(me: string, targetId: string): Promise<{ following: true; friends: boolean }> {
       if (me === targetId) throw new AppError('VALIDATION', 'You cannot follow yourself');
