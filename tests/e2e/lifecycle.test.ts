@@ -131,7 +131,13 @@ describe('message lifecycle in the browser', () => {
       await send(alice.page, 'dave', 'Meet at the north gate');
       await send(alice.page, 'dave', 'Bring the blue map');
       await expect.poll(() => bubble(dave.page, 'alice', 'Bring the blue map').count()).toBe(1);
-      const idOf = (text: string) => bubble(alice.page, 'dave', text).getAttribute('data-message-id');
+      // Dave may see a message before alice's tab has its answer (the push goes out first): her
+      // bubble carries the stored id only once answered.
+      const idOf = async (text: string) => {
+        const b = bubble(alice.page, 'dave', text);
+        await expect.poll(() => b.getAttribute('data-message-id')).toMatch(/^[0-9a-f-]{36}$/);
+        return (await b.getAttribute('data-message-id'))!;
+      };
       const gate = await idOf('Meet at the north gate');
       const map = await idOf('Bring the blue map');
 
