@@ -78,11 +78,11 @@ describe.each(dbTargets())('sync carries changes on %s', (target) => {
   });
   afterAll(async () => s.close());
 
-  async function syncAll(socket: ClientSocket, after: string | undefined) {
+  async function syncAll(socket: ClientSocket, after: string | undefined, limit = 3) {
     const messages: WireMessage[] = [];
     let cursor = after;
     for (;;) {
-      const page = (await emitAck(socket, 'chat:sync', { ...(cursor ? { after: cursor } : {}), limit: 3 })) as SyncPage & { ok: boolean };
+      const page = (await emitAck(socket, 'chat:sync', { ...(cursor ? { after: cursor } : {}), limit })) as SyncPage & { ok: boolean };
       expect(page.ok).toBe(true);
       messages.push(...page.messages);
       cursor = page.nextCursor;
@@ -174,6 +174,70 @@ describe.each(dbTargets())('sync carries changes on %s', (target) => {
     expect(view.get(m1.id)!.reactions).toEqual([{ emoji: '❤️', count: 1, mine: true }]);
     expect(view.get(b1.id)).toMatchObject({ isRead: true, reactions: [{ emoji: '👍', count: 1, mine: false }] });
     expect(view.get(reply.message.id)!.replyTo).toMatchObject({ excerpt: 'edited now', recalled: false });
+  });
+
+  it('direct chat: receipts alone, before and after edits, reach both parties’ away tabs once, at any page size', async () => {
+    const [alice, bob] = await friendPair(s);
+    const aliceTab = await s.connect(alice);
+    const sent: WireMessage[] = [];
+    for (const text of ['a', 'b', 'c', 'd']) sent.push((await sendOverSocket(aliceTab, bob.id, text)).message);
+    const A = await twoDevices(alice);
+    const B = await twoDevices(bob);
+    const both = (event: string) => Promise.all([waitFor(A.online, event), waitFor(B.online, event)]);
+    const deliver = async (m: WireMessage) => {
+      const seen = both('chat:delivered');
+      expect(await emitAck(B.online, 'chat:delivered', { messageIds: [m.id] })).toEqual({ ok: true });
+      await seen;
+    };
+    const edit = async (m: WireMessage, content: string) => {
+      const seen = both('chat:edited');
+      expect((await s.request('PATCH', `/api/messages/${m.id}`, { token: alice.token, body: { content } })).status).toBe(200);
+      await seen;
+    };
+    const stamps = async (ids: string[]) =>
+      new Map(
+        (
+          await s.app.db.sql<{ id: string; changedAt: Date }>(`SELECT id, "changedAt" FROM ${s.app.db.table('Message')} WHERE id = ANY($1::uuid[])`, [ids])
+        ).map((r) => [r.id, r.changedAt.getTime()]),
+      );
+
+    const before = await stamps(sent.map((m) => m.id));
+    await deliver(sent[0]!); // a receipt alone
+    // The receipt left the row's change stamp alone (a heap-only update): it is in DeliveryChange.
+    expect((await stamps([sent[0]!.id])).get(sent[0]!.id)).toBe(before.get(sent[0]!.id));
+    expect(
+      await s.app.db.sql(`SELECT "fromUserId", "toUserId" FROM ${s.app.db.table('DeliveryChange')} WHERE "messageId" = $1::uuid`, [sent[0]!.id]),
+    ).toEqual([{ fromUserId: alice.id, toUserId: bob.id }]);
+    await edit(sent[1]!, 'b, edited');
+    await deliver(sent[1]!); // a receipt after an edit
+    await deliver(sent[2]!);
+    await edit(sent[2]!, 'c, edited'); // an edit after a receipt
+    const seen = both('chat:message');
+    const e = (await sendOverSocket(aliceTab, bob.id, 'e')).message;
+    await seen;
+    await deliver(e); // a new message, then its receipt
+
+    for (const [user, view] of [
+      [alice, A],
+      [bob, B],
+    ] as const) {
+      for (const limit of [1, 2, 100]) {
+        const back = await s.connect(user);
+        const missed = await syncAll(back, view.cursor, limit);
+        back.disconnect();
+        const ids = missed.messages.map((m) => m.id);
+        expect(new Set(ids).size).toBe(ids.length);
+        expect([...ids].sort()).toEqual([sent[0]!.id, sent[1]!.id, sent[2]!.id, e.id].sort());
+        const away = new ClientView(user.id);
+        for (const m of view.awayView.snapshot()) away.put(m);
+        for (const m of missed.messages) away.put(m);
+        expect(away.snapshot()).toEqual(view.onlineView.snapshot());
+      }
+    }
+    const view = new Map(A.onlineView.snapshot().map((m) => [m.id, m]));
+    expect(view.get(sent[0]!.id)).toMatchObject({ content: 'a', deliveredAt: expect.any(String), editedAt: null });
+    expect(view.get(sent[2]!.id)).toMatchObject({ content: 'c, edited', deliveredAt: expect.any(String) });
+    expect(view.get(sent[3]!.id)).toMatchObject({ content: 'd', deliveredAt: null });
   });
 
   it('groups: delivered, edited, recalled, reacted to, a reply and a new message', async () => {
