@@ -28,6 +28,8 @@ const PROCESSES = num('BENCH_SCALE_PROCESSES', Math.max(2, Math.ceil(CLIENTS / 1
 const NODES = num('BENCH_SCALE_NODES', 2);
 /** Handshakes in flight per client process while everyone connects. */
 const INFLIGHT = num('BENCH_SCALE_INFLIGHT', 50);
+/** 0: no `redis-cli monitor` during the churn (MONITOR slows Redis; its per-command counts are then left out). */
+const MONITOR = num('BENCH_SCALE_MONITOR', 1) !== 0;
 /** A user taken offline comes back no sooner than this, so one user's updates are far apart. */
 const MIN_OFFLINE_MS = 2000;
 /** A friend counts as "online" for a change when connected before it and still this much later. */
@@ -277,7 +279,9 @@ export async function benchPresenceScale(log: (s: string) => void) {
     const cpuBefore = [nodePids, pgPids, redisPids, workerPids].map(cpuSeconds);
     const infoBefore = parseInfo(await redis.info());
     const cmdBefore = parseInfo(await redis.info('commandstats'));
-    const monitor = monitorRedis(redisUrl, redisPortsOf(nodePids, Number(new URL(redisUrl).port || 6379)), prefix);
+    const monitor = MONITOR
+      ? monitorRedis(redisUrl, redisPortsOf(nodePids, Number(new URL(redisUrl).port || 6379)), prefix)
+      : { stop: () => ({ commands: 0, byCommand: {}, luaCalls: 0, luaByCommand: {}, skipped: true }) };
     const tablesBefore = (await pgc.query(PG_TABLES)).rows;
     const pgBefore = (await pgc.query(PG_STATS)).rows[0];
     const opsSamples: number[] = [];

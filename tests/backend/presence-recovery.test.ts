@@ -82,4 +82,44 @@ describe.skipIf(!url)('Redis presence after a failed call', () => {
       await presence.close();
     }
   });
+
+  it('refreshes a chunk of users per MULTI, and still finds every lost entry', async () => {
+    const prefix = `test:${randomUUID()}:`;
+    // Counts the MULTIs the refresh sends and the member ZADDs in each.
+    const sizes: number[] = [];
+    const counting = Object.create(redis) as RedisClientType;
+    Object.defineProperty(counting, 'multi', {
+      value: () => {
+        const m = redis.multi();
+        let zAdds = 0;
+        return new Proxy(m, {
+          get(target, prop) {
+            const real = (Reflect.get(target, prop) as (...a: unknown[]) => unknown).bind(target);
+            if (prop === 'zAdd') return (...args: unknown[]) => ((zAdds += 1), real(...args));
+            if (prop === 'exec') return () => (zAdds > 0 && sizes.push(zAdds), real());
+            return real;
+          },
+        });
+      },
+    });
+    const presence = createRedisPresence(counting, { nodeId: 'n1', ttlSeconds: 0.6, prefix, refreshChunk: 2 });
+    const stale: string[][] = [];
+    presence.onStale((ids) => stale.push(ids));
+    const users = ['u1', 'u2', 'u3', 'u4', 'u5'];
+    try {
+      for (const u of users) await presence.connect(u, `s-${u}`);
+      await presence.connect('u5', 's-u5b'); // two sockets: both in u5's chunk
+      await waitUntil(() => sizes.length >= 3, 3000, 'a refresh');
+      // Five users, two a chunk: three MULTIs, each a ZADD per socket and one for the index per user.
+      expect(sizes.slice(0, 3)).toEqual([4, 4, 3]);
+      expect(stale.flat()).toEqual([]);
+      // Entries of users in different chunks are lost: one refresh finds both.
+      await redis.del([`${prefix}presence:u1`, `${prefix}presence:u5`]);
+      await waitUntil(() => stale.flat().length >= 2, 3000, 'a refresh putting u1 and u5 back');
+      expect(stale.flat().sort()).toEqual(['u1', 'u5']);
+      expect(await presence.onlineAmong(users)).toEqual(new Set(users));
+    } finally {
+      await presence.close();
+    }
+  });
 });
