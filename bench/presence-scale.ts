@@ -122,6 +122,15 @@ function monitorRedis(url: string, ports: Set<string>, prefix: string) {
   };
 }
 
+/** The app target's `GET /loop-delay`: event-loop delay and GC pauses since the last call, in ms. */
+interface LoopDelay {
+  p50: number;
+  p99: number;
+  max: number;
+  mean: number;
+  gc: { count: number; totalMs: number; maxMs: number };
+}
+
 function pidsNamed(comm: string): number[] {
   const out: number[] = [];
   for (const d of readdirSync('/proc')) {
@@ -291,6 +300,9 @@ export async function benchPresenceScale(log: (s: string) => void) {
         () => {},
       );
     }, 1000);
+    // Each node's event-loop delay and GC pauses over the churn (the hook resets them per call).
+    const loopDelay = () => Promise.all(nodes.map(async (node) => (await fetch(`${node.hooks}/loop-delay`)).json() as Promise<LoopDelay>));
+    await loopDelay();
     t = performance.now();
     for (const child of workers) {
       const m: ToWorker = { type: 'churn', perSecond: CHURN / PROCESSES, seconds: SECONDS, minOfflineMs: MIN_OFFLINE_MS, drainMs: DRAIN_MS };
@@ -298,6 +310,7 @@ export async function benchPresenceScale(log: (s: string) => void) {
     }
     const churned = (await Promise.all(workers.map((_, w) => next(w)))) as Extract<FromWorker, { type: 'churned' }>[];
     const windowSeconds = (performance.now() - t) / 1000;
+    const nodeLoops = await loopDelay();
     clearInterval(sampler);
     const fromNodes = monitor.stop();
     await settle(1500); // PostgreSQL backends report their statistics at most once a second
@@ -350,6 +363,7 @@ export async function benchPresenceScale(log: (s: string) => void) {
         backends: Number(pgAfter.numbackends),
         tables: tableDelta(tablesBefore, tablesAfter),
       },
+      nodeEventLoops: nodeLoops,
       cpuCoresBusy: { ...cpu, note: 'CPU seconds per second over the churn window; postgres and redis are every process of theirs on the machine' },
     };
     log(
@@ -362,6 +376,7 @@ export async function benchPresenceScale(log: (s: string) => void) {
     log(`postgres: ${JSON.stringify(pgDelta)} (${result.postgres.transactionsPerSecond} transactions/s, ${result.postgres.transactionsPerChange} per change)`);
     log(`postgres tables: ${JSON.stringify(result.postgres.tables)}`);
     log(`CPU cores busy: ${JSON.stringify(cpu)}`);
+    log(`node event loops over the churn (ms): ${nodeLoops.map((l, k) => `node ${k + 1} delay p50 ${l.p50} p99 ${l.p99} max ${l.max}, GC ${l.gc.count} pauses, ${l.gc.totalMs} total, max ${l.gc.maxMs}`).join('; ')}`);
     return result;
   } finally {
     for (const child of workers) {

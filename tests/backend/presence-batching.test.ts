@@ -143,6 +143,37 @@ describe('presence announcement queue', () => {
     }
   });
 
+  it('lets the event loop go between chunks of users while telling a large batch', async () => {
+    // What happens in the same turn as each announcement: a marker set by setImmediate at the
+    // first one shows where the loop was let go.
+    const order: string[] = [];
+    let marked = false;
+    const bus = {
+      emit: (_to: string[], event: string, p: { userId: string }) => {
+        if (event !== 'presence:update') return;
+        order.push(p.userId);
+        if (!marked) {
+          marked = true;
+          setImmediate(() => order.push('|'));
+        }
+      },
+    } as unknown as Bus;
+    const friends: FriendGraph = {
+      areFriends: async () => true,
+      friendIds: async () => [],
+      friendIdsMany: async (ids) => new Map(ids.map((id) => [id, ['f']])),
+    };
+    const service = createPresenceService(createMemoryPresence(), bus, friends, { touchMany: async () => {} }, () => {}, { tellChunk: 10 });
+    try {
+      await Promise.all(users(25).map((id) => service.connected(id, 'tab').announced));
+      // One batch of 25: ten users told, the loop let go, the rest.
+      expect(order.filter((x) => x !== '|')).toHaveLength(25);
+      expect(order.indexOf('|')).toBe(10);
+    } finally {
+      service.close();
+    }
+  });
+
   it('gets every friend list of a batch in one friendIdsMany call when the graph has it', async () => {
     const updates: Update[] = [];
     const calls: string[][] = [];
