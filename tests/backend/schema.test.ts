@@ -102,8 +102,6 @@ describe.each(dbTargets())('migrated schemas on %s', (target) => {
     expect((await p.message.findUniqueOrThrow({ where: { id: rich.id } })).attachmentId).toBeNull();
     const outbox = await p.hookOutbox.create({ data: { messageId: msg.id, runAt: readAt, attempts: 2, lastError: 'boom', failedAt: readAt, createdAt: readAt } });
     expect(await p.hookOutbox.findUniqueOrThrow({ where: { messageId: msg.id } })).toEqual(outbox);
-    const change = await p.deliveryChange.create({ data: { fromUserId: '42', toUserId: '7', changedAt: readAt, messageId: msg.id } });
-    expect(await p.deliveryChange.findMany({ where: { fromUserId: '42' } })).toEqual([change]);
     expect(outbox).toEqual({ messageId: msg.id, runAt: readAt, attempts: 2, lastError: 'boom', failedAt: readAt, createdAt: readAt });
     await p.moduleSecret.create({ data: { name: 'k', value: 'v' } });
     expect(await p.moduleSecret.findUniqueOrThrow({ where: { name: 'k' } })).toEqual({ name: 'k', value: 'v' });
@@ -157,7 +155,7 @@ describe.each(dbTargets())('migrated schemas on %s', (target) => {
       `SELECT table_schema AS schema, table_name AS name FROM information_schema.tables
        WHERE table_schema IN ('public', 'friendchat') ORDER BY 1, 2`,
     );
-    expect(tables.filter((t) => t.schema === 'friendchat').map((t) => t.name)).toEqual(['Attachment', 'DeliveryChange', 'Group', 'GroupMember', 'HookOutbox', 'Message', 'ModuleSecret', 'Mute', 'Reaction', 'UnreadCount', 'UserPresence', '_prisma_migrations']);
+    expect(tables.filter((t) => t.schema === 'friendchat').map((t) => t.name)).toEqual(['Attachment', 'Group', 'GroupMember', 'HookOutbox', 'Message', 'ModuleSecret', 'Mute', 'Reaction', 'UnreadCount', 'UserPresence', '_prisma_migrations']);
     expect(tables.filter((t) => t.schema === 'public').map((t) => t.name)).toEqual([
       'Achievement',
       'Follow',

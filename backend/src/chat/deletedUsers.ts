@@ -100,9 +100,6 @@ export async function forgetUser(db: Database, userId: string, opts: ForgetOptio
     // away with them), by the triggers on Message: what is left under their id is zeros, which
     // would still tell whom they talked to.
     await sql(`DELETE FROM ${db.table('UnreadCount')} WHERE ("userId" = $1::text OR "peerId" = $1::text) AND n = 0`, [userId]);
-    // The receipts of their conversations: sync finds their messages (gone, or moved to the
-    // tombstone, whose receipts no one syncs) without them.
-    await sql(`DELETE FROM ${db.table('DeliveryChange')} WHERE "fromUserId" = $1::text OR "toUserId" = $1::text`, [userId]);
     return rows.map((r) => r.peer);
   });
 }

@@ -107,8 +107,7 @@ export async function insertSystemMessages(db: Database, drafts: SystemDraft[]):
  * How far a sync may read without skipping a change that is still being written.
  *
  * Sync reads in `changedAt` order (the time a row was created or last changed: edited, recalled,
- * delivered, read, reacted to; a direct message's receipt is stamped in DeliveryChange, see
- * syncSql), which the database sets to its transaction's start time, while a
+ * delivered, read, reacted to), which the database sets to its transaction's start time, while a
  * sync sees only what has committed. A change still in flight when a sync runs could otherwise
  * commit behind the cursor that sync hands out, and the next sync would skip it. So a sync reads
  * only changes older than every transaction the module has open in this database right now (and
@@ -159,50 +158,32 @@ export async function syncHorizonPast(db: Database, t: Date, maxMs = SYNC_SETTLE
   }
 }
 
-/** MESSAGE_COLUMNS with the row's sync position (`pos`) as its `changedAt`. */
-const SYNC_COLUMNS = MESSAGE_COLUMNS.replace(`"changedAt" AT TIME ZONE 'UTC' AS "changedAt"`, `pos AT TIME ZONE 'UTC' AS "changedAt"`);
-
-function syncSql(table: string, members: string, changes: string, withHorizon: boolean): string {
+function syncSql(table: string, members: string, withHorizon: boolean): string {
   // $1 me, $2 limit, $3/$4 the cursor (time, id), $5 the horizon. Recalled messages are
   // included (in their latest state: the wire leaves out their content).
-  const afterOn = (t: string, id: string) =>
-    `${t} >= ${utc(3)} AND (${t} > ${utc(3)} OR ${id} > $4::uuid) ${withHorizon ? `AND ${t} < ${utc(5)}` : ''}`;
-  const after = afterOn('"changedAt"', 'id');
-  // A row's position is its change stamp, except for a direct message delivered after its last
-  // other change: the receipt did not move the stamp (migration 20261225000000_delivery_changes),
-  // so the row sits at its `deliveredAt`, found in DeliveryChange. Each row is in exactly one
-  // branch, at its one position. Per side of a direct chat (`to`: toUserId, `from`: fromUserId,
-  // not to myself), by that side's (…, changedAt) index and by DeliveryChange's.
-  const direct = (side: '"toUserId"' | '"fromUserId"', notToMe: string) => `
-    (SELECT *, "changedAt" AS pos FROM ${table} WHERE ${side} = $1::text ${notToMe} AND ${after}
-       AND ("deliveredAt" IS NULL OR "deliveredAt" <= "changedAt")
-     ORDER BY "changedAt" FETCH FIRST $2 ROWS WITH TIES)
+  const bound = withHorizon ? `AND "changedAt" < ${utc(5)}` : '';
+  const after = `"changedAt" >= ${utc(3)} AND ("changedAt" > ${utc(3)} OR id > $4::uuid) ${bound}`;
+  // To me (the (toUserId, changedAt) index, read in order), from me in direct chat ((fromUserId,
+  // changedAt)), and in my groups while I was a member ((groupId, changedAt), per membership:
+  // messages from my time in the group, changed before I left), each at most a page (WITH TIES
+  // keeps the last time's ties so the id order below is exact), merged.
+  return `SELECT ${MESSAGE_COLUMNS} FROM (
+    (SELECT * FROM ${table} WHERE "toUserId" = $1::text AND ${after} ORDER BY "changedAt" FETCH FIRST $2 ROWS WITH TIES)
     UNION ALL
-    (SELECT m.*, d."changedAt" AS pos FROM ${changes} d JOIN ${table} m ON m.id = d."messageId"
-     WHERE d.${side} = $1::text AND ${afterOn('d."changedAt"', 'd."messageId"')}
-       AND m.${side} = d.${side} AND m."changedAt" < d."changedAt"
-     ORDER BY d."changedAt" FETCH FIRST $2 ROWS WITH TIES)`;
-  // To me and from me in direct chat (each as above), and in my groups while I was a member
-  // ((groupId, changedAt), per membership: messages from my time in the group, changed before I
-  // left), each at most a page (WITH TIES keeps the last time's ties so the id order below is
-  // exact), merged.
-  return `SELECT ${SYNC_COLUMNS} FROM (
-    ${direct('"toUserId"', '')}
+    (SELECT * FROM ${table} WHERE "fromUserId" = $1::text AND "toUserId" <> $1::text AND ${after} ORDER BY "changedAt" FETCH FIRST $2 ROWS WITH TIES)
     UNION ALL
-    ${direct('"fromUserId"', 'AND "toUserId" <> $1::text')}
-    UNION ALL
-    (SELECT g.*, g."changedAt" AS pos FROM ${members} gm CROSS JOIN LATERAL (
+    (SELECT g.* FROM ${members} gm CROSS JOIN LATERAL (
        SELECT * FROM ${table} WHERE "groupId" = gm."groupId" AND ${after}
          AND "createdAt" >= gm."joinedAt" AND (gm."leftAt" IS NULL OR ("createdAt" <= gm."leftAt" AND "changedAt" <= gm."leftAt"))
        ORDER BY "changedAt" FETCH FIRST $2 ROWS WITH TIES) g
      WHERE gm."userId" = $1::text)
-  ) m ORDER BY pos, id LIMIT $2`;
+  ) m ORDER BY "changedAt", id LIMIT $2`;
 }
 const syncStatement = (withHorizon: boolean) => {
   const cache = new Map<string, string>();
   return (db: Database) => {
     let text = cache.get(db.schema);
-    if (text === undefined) cache.set(db.schema, (text = syncSql(db.table('Message'), db.table('GroupMember'), db.table('DeliveryChange'), withHorizon)));
+    if (text === undefined) cache.set(db.schema, (text = syncSql(db.table('Message'), db.table('GroupMember'), withHorizon)));
     return text;
   };
 };
