@@ -300,7 +300,7 @@ describe('groups among the windows', () => {
     const never = new Promise<never>(() => {});
     const second = await inGroup({ routes: { 'GET /api/groups': () => never, 'GET /api/groups/:groupId': () => never } });
     // Bob's window comes back with the friends list (answered); the group's without its requests.
-    await vi.waitFor(() => expect($$('[data-testid="chat-window"]').map((w) => w.dataset.groupId ?? w.dataset.peerId)).toEqual([bob.id, team.id]));
+    await vi.waitFor(() => expect($$('[data-testid="chat-window"]').map((w) => w.dataset.groupId ?? w.dataset.peerId)).toEqual([bob.id, team.id]), { timeout: 10_000 });
     expect(second.win()!.querySelector('[data-testid="group-window-name"]')?.textContent).toBe('Weekend hikers');
   });
 

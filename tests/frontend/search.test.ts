@@ -94,7 +94,7 @@ describe('message search', () => {
     await chat.open(bob);
     await flush();
     // The window comes with the friends list (answered, but on a busy machine not within one flush).
-    await vi.waitFor(() => expect($(`[data-peer-id="${bob.id}"] [data-testid="chat-window-search"]`)).not.toBeNull());
+    await vi.waitFor(() => expect($(`[data-peer-id="${bob.id}"] [data-testid="chat-window-search"]`)).not.toBeNull(), { timeout: 10_000 });
     $<HTMLElement>(`[data-peer-id="${bob.id}"] [data-testid="chat-window-search"]`)!.click();
     await flush();
     await typeAndSearch($<HTMLInputElement>(`[data-peer-id="${bob.id}"] [data-testid="search-input"]`)!, 'hotpot');
@@ -107,7 +107,7 @@ describe('message search', () => {
 
     await chat.open({ groupId: team.id });
     await flush();
-    await vi.waitFor(() => expect($(`[data-group-id="${team.id}"] [data-testid="chat-window-search"]`)).not.toBeNull());
+    await vi.waitFor(() => expect($(`[data-group-id="${team.id}"] [data-testid="chat-window-search"]`)).not.toBeNull(), { timeout: 10_000 });
     $<HTMLElement>(`[data-group-id="${team.id}"] [data-testid="chat-window-search"]`)!.click();
     await flush();
     await typeAndSearch($<HTMLInputElement>(`[data-group-id="${team.id}"] [data-testid="search-input"]`)!, 'hill');
