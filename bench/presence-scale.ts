@@ -302,7 +302,11 @@ export async function benchPresenceScale(log: (s: string) => void) {
     }, 1000);
     // Each node's event-loop delay and GC pauses over the churn (the hook resets them per call).
     const loopDelay = () => Promise.all(nodes.map(async (node) => (await fetch(`${node.hooks}/loop-delay`)).json() as Promise<LoopDelay>));
-    await loopDelay();
+    // And the phases of each node's new connections over the churn (bench/targets/app.ts).
+    type Phase = { n: number; p50: number | null; p99: number | null; max: number | null };
+    const handshakes = () =>
+      Promise.all(nodes.map(async (node) => (await fetch(`${node.hooks}/handshakes`)).json() as Promise<Record<'ws' | 'auth' | 'connect' | 'total', Phase>>));
+    await Promise.all([loopDelay(), handshakes()]);
     t = performance.now();
     for (const child of workers) {
       const m: ToWorker = { type: 'churn', perSecond: CHURN / PROCESSES, seconds: SECONDS, minOfflineMs: MIN_OFFLINE_MS, drainMs: DRAIN_MS };
@@ -310,7 +314,7 @@ export async function benchPresenceScale(log: (s: string) => void) {
     }
     const churned = (await Promise.all(workers.map((_, w) => next(w)))) as Extract<FromWorker, { type: 'churned' }>[];
     const windowSeconds = (performance.now() - t) / 1000;
-    const nodeLoops = await loopDelay();
+    const [nodeLoops, nodeHandshakes] = await Promise.all([loopDelay(), handshakes()]);
     clearInterval(sampler);
     const fromNodes = monitor.stop();
     await settle(1500); // PostgreSQL backends report their statistics at most once a second
@@ -364,6 +368,7 @@ export async function benchPresenceScale(log: (s: string) => void) {
         tables: tableDelta(tablesBefore, tablesAfter),
       },
       nodeEventLoops: nodeLoops,
+      nodeHandshakePhasesMs: nodeHandshakes,
       cpuCoresBusy: { ...cpu, note: 'CPU seconds per second over the churn window; postgres and redis are every process of theirs on the machine' },
     };
     log(
@@ -376,6 +381,11 @@ export async function benchPresenceScale(log: (s: string) => void) {
     log(`postgres: ${JSON.stringify(pgDelta)} (${result.postgres.transactionsPerSecond} transactions/s, ${result.postgres.transactionsPerChange} per change)`);
     log(`postgres tables: ${JSON.stringify(result.postgres.tables)}`);
     log(`CPU cores busy: ${JSON.stringify(cpu)}`);
+    log(
+      `node handshake phases over the churn, p50 / p99 / max ms: ${nodeHandshakes
+        .map((h, k) => `node ${k + 1} (${h.total.n}): ` + (['ws', 'auth', 'connect', 'total'] as const).map((x) => `${x} ${h[x].p50} / ${h[x].p99} / ${h[x].max}`).join(', '))
+        .join('; ')}`,
+    );
     log(`node event loops over the churn (ms): ${nodeLoops.map((l, k) => `node ${k + 1} delay p50 ${l.p50} p99 ${l.p99} max ${l.max}, GC ${l.gc.count} pauses, ${l.gc.totalMs} total, max ${l.gc.maxMs}`).join('; ')}`);
     return result;
   } finally {

@@ -105,6 +105,7 @@ async function seedRing(ids: string[], tag: string, friendsEach: number): Promis
 // Bench-only hooks on a separate port (never part of the app): POST /notify-many → notifyMany
 // to every seeded user; answers how long storing took. GET /loop-delay → the event-loop delay and
 // GC pauses since the last call. GET /memory → process.memoryUsage() after a full GC.
+// GET /handshakes → the phases of new connections since the last call.
 let hooks: string | undefined;
 if (process.env.BENCH_HOOKS === '1') {
   const { createServer } = await import('node:http');
@@ -120,7 +121,51 @@ if (process.env.BENCH_HOOKS === '1') {
       gc.maxMs = Math.max(gc.maxMs, e.duration);
     }
   }).observe({ entryTypes: ['gc'] });
+  // Where a new connection's time goes on this node, per phase (ms): `ws` the WebSocket upgrade
+  // (HTTP upgrade request → engine.io socket open), `auth` from the open to the end of the
+  // module's handshake middleware (the client's CONNECT packet, then token, user and group
+  // lookups), `connect` from there to the end of the 'connection' handlers (rooms, presence).
+  const phases = { ws: [] as number[], auth: [] as number[], connect: [] as number[], total: [] as number[] };
+  const upgradeAt = new WeakMap<object, number>();
+  const openAt = new WeakMap<object, number>();
+  const authAt = new WeakMap<object, number>();
+  app.io.httpServer?.prependListener('upgrade', (req: object) => upgradeAt.set(req, performance.now()));
+  app.io.engine.on('connection', (conn: { request: object }) => {
+    const now = performance.now();
+    openAt.set(conn, now);
+    const up = upgradeAt.get(conn.request);
+    if (up !== undefined) phases.ws.push(now - up);
+  });
+  // Added after the module's own middleware and 'connection' handler: they run before these.
+  app.io.of('/').use((socket, next) => {
+    const now = performance.now();
+    authAt.set(socket, now);
+    const open = openAt.get(socket.conn);
+    if (open !== undefined) phases.auth.push(now - open);
+    next();
+  });
+  app.io.of('/').on('connection', (socket) => {
+    const now = performance.now();
+    const auth = authAt.get(socket);
+    if (auth !== undefined) phases.connect.push(now - auth);
+    const up = upgradeAt.get(socket.conn.request);
+    if (up !== undefined) phases.total.push(now - up);
+  });
+  const pct = (xs: number[], q: number) => {
+    if (xs.length === 0) return null;
+    const sorted = [...xs].sort((a, b) => a - b);
+    return Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]! * 100) / 100;
+  };
   const server = createServer((req, res) => {
+    // GET /handshakes: the phases of the connections made since the last call (ms), then reset.
+    if (req.url === '/handshakes') {
+      const body = Object.fromEntries(
+        Object.entries(phases).map(([k, xs]) => [k, { n: xs.length, p50: pct(xs, 0.5), p99: pct(xs, 0.99), max: pct(xs, 1) }]),
+      );
+      for (const xs of Object.values(phases)) xs.length = 0;
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+      return;
+    }
     // GET /loop-delay: this process's event-loop delay since the last call (ms), then reset.
     if (req.url === '/loop-delay') {
       const ms = (ns: number) => Math.round(ns / 1e4) / 100;
