@@ -47,8 +47,8 @@ describe.each(dbTargets())('upgrading a database with groups to numbered message
     tdb = await createTestDatabase(target);
     pglite = tdb.url ? null : new PGlite();
     db = await openDatabase(tdb.url ? { url: tdb.url } : { pglite: pglite! }, opts);
-    const previous = readMigrations().filter((m) => m.name !== MIGRATION);
-    expect(previous.length).toBe(readMigrations().length - 1);
+    // The database as it was before this migration (later ones may depend on it).
+    const previous = readMigrations().filter((m) => m.name < MIGRATION);
     await migrate(db, { ...opts, migrations: previous });
 
     await sql(`INSERT INTO fc."Group" (id, name, "ownerId", "memberCount", "createdAt") VALUES ($1::uuid, 'One', 'u1', 4, $3), ($2::uuid, 'Quiet', 'u1', 1, $3)`, [g1, g2, t(0)]);
@@ -77,7 +77,7 @@ describe.each(dbTargets())('upgrading a database with groups to numbered message
     await msg('u2', 'i, recalled', t(9), { deletedAt: t(10) });
     await msg('u1', 'direct', t(9), { to: 'u2' });
     before = { [g1]: await countedOverMessages(g1), [g2]: await countedOverMessages(g2) };
-    expect((await migrate(db, opts)).applied).toEqual([MIGRATION]);
+    expect((await migrate(db, opts)).applied).toEqual(readMigrations().filter((m) => m.name >= MIGRATION).map((m) => m.name));
   }, 60_000);
   afterAll(async () => {
     await db?.close();

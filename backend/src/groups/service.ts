@@ -51,7 +51,7 @@ const historyStatements = new Map<string, string>();
  * The page is ordered by the stored columns (`m.`), not the UTC output column of the same name:
  * the index on (groupId, createdAt, id) then hands the rows over in order, no sort of the group.
  */
-function historySql(db: Database, withCursor: boolean): string {
+export function historySql(db: Database, withCursor: boolean): string {
   const key = `${db.schema}:${withCursor}`;
   let text = historyStatements.get(key);
   if (text === undefined) {

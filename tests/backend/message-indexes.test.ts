@@ -1,0 +1,134 @@
+// Migration 20261225000000_slim_message_indexes: a direct message has fewer index entries to write (issue
+// 15), and every statement that used the changed indexes still finds its rows through them. The
+// statements are the real ones: the services below run on a Database that records what they send,
+// and each recorded statement is explained with its own parameters, sequential scans disabled, so
+// a partial index whose predicate the planner cannot prove from the statement shows up as a plan
+// without it. On PGlite and PostgreSQL.
+import { randomUUID } from 'node:crypto';
+import { PGlite } from '@electric-sql/pglite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDatabase, type Database } from '../../backend/src/db/database.ts';
+import { migrate } from '../../backend/src/db/migrate.ts';
+import { syncRows } from '../../backend/src/chat/sql.ts';
+import { START } from '../../backend/src/chat/cursor.ts';
+import { historySql } from '../../backend/src/groups/service.ts';
+import { createTestDatabase, dbTargets, type TestDatabase } from '../helpers/db.ts';
+
+const M = 'friendchat."Message"';
+
+describe.each(dbTargets())('message indexes on %s', (target) => {
+  let tdb: TestDatabase;
+  let pglite: PGlite | null = null;
+  let db: Database;
+  const groupId = randomUUID();
+
+  /** `db`, recording each statement its `sql` and `prepared` send (with their parameters). */
+  function recording(): { db: Database; sent: { text: string; params: unknown[] }[] } {
+    const sent: { text: string; params: unknown[] }[] = [];
+    const proxy = new Proxy(db, {
+      get(target, key, receiver) {
+        if (key === 'sql' || key === 'prepared') {
+          return (text: string, params: unknown[] = []) => {
+            sent.push({ text, params });
+            return target[key](text, params);
+          };
+        }
+        return Reflect.get(target, key, receiver);
+      },
+    });
+    return { db: proxy, sent };
+  }
+
+  /**
+   * The plan of a statement when `index` is the only index of Message besides its primary key,
+   * and sequential scans are made as costly as PostgreSQL can make them: the plan uses `index`
+   * exactly when the index's predicate follows from the statement. The indexes are dropped in a
+   * transaction that is rolled back.
+   */
+  async function planWithOnly(index: string, text: string, params: unknown[]): Promise<string> {
+    const rolledBack = new Error('rolled back');
+    let plan = '';
+    await db
+      .transaction(async (sql) => {
+        const others = await sql<{ indexname: string }>(
+          `SELECT indexname FROM pg_indexes WHERE schemaname = 'friendchat' AND tablename = 'Message' AND indexname NOT IN ('Message_pkey', $1)`,
+          [index],
+        );
+        expect(others.length).toBeGreaterThan(10);
+        for (const o of others) await sql(`DROP INDEX friendchat."${o.indexname}"`);
+        await sql('SET LOCAL enable_seqscan = off');
+        plan = (await sql<{ 'QUERY PLAN': string }>(`EXPLAIN ${text}`, params)).map((r) => r['QUERY PLAN']).join('\n');
+        throw rolledBack;
+      })
+      .catch((e: unknown) => {
+        if (e !== rolledBack) throw e;
+      });
+    return plan;
+  }
+
+  beforeAll(async () => {
+    tdb = await createTestDatabase(target);
+    pglite = tdb.url ? null : new PGlite();
+    db = await openDatabase(tdb.url ? { url: tdb.url } : { pglite: pglite! }, { schema: 'friendchat' });
+    await migrate(db, { schema: 'friendchat' });
+    await db.sql(`INSERT INTO friendchat."Group" (id, name, "ownerId", "memberCount") VALUES ($1::uuid, 'g', 'ann', 2)`, [groupId]);
+    await db.sql(`INSERT INTO friendchat."GroupMember" ("groupId", "userId", role) VALUES ($1::uuid, 'ann', 'owner'), ($1::uuid, 'ben', 'member')`, [groupId]);
+    // Direct messages both ways, system messages (one read), group messages.
+    await db.sql(
+      `INSERT INTO ${M} (id, "fromUserId", "toUserId", "groupId", "messageType", content, "isRead", seq)
+       SELECT gen_random_uuid(), f, t, g, ty, 'message ' || n, r, s FROM (VALUES
+         ('ann', 'ben', NULL::uuid, 'CHAT', false, NULL::bigint), ('ben', 'ann', NULL, 'CHAT', false, NULL),
+         (NULL, 'ann', NULL, 'NEW_FOLLOWER', false, NULL), (NULL, 'ann', NULL, 'NEW_FOLLOWER', true, NULL),
+         ('ann', NULL, $1::uuid, 'CHAT', false, 1), ('ben', NULL, $1::uuid, 'CHAT', false, 2)
+       ) v(f, t, g, ty, r, s), generate_series(1, 20) n`,
+      [groupId],
+    );
+    await db.sql(`UPDATE friendchat."Group" SET "lastSeq" = 2 WHERE id = $1::uuid`, [groupId]);
+    await db.sql('ANALYZE friendchat."Message"');
+  }, 60_000);
+  afterAll(async () => {
+    await db?.close();
+    await pglite?.close();
+    await tdb?.drop();
+  });
+
+  it('keeps in each partial index only the rows it is for, and the indexes the contract names', async () => {
+    const defs = new Map(
+      (await db.sql<{ indexname: string; indexdef: string }>(`SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'friendchat' AND tablename = 'Message'`)).map((r) => [r.indexname, r.indexdef]),
+    );
+    for (const name of ['Message_groupId_createdAt_id_idx', 'Message_groupId_changedAt_idx']) expect(defs.get(name), name).toMatch(/WHERE \("groupId" IS NOT NULL\)$/);
+    expect(defs.get('Message_attachmentId_key')).toMatch(/^CREATE UNIQUE INDEX .* WHERE \("attachmentId" IS NOT NULL\)$/);
+    expect(defs.get('Message_toUserId_isRead_idx')).toMatch(/\("toUserId", "isRead"\)$/);
+    expect(defs.get('Message_messageType_idx')).toMatch(/\("messageType"\)$/);
+  });
+
+  it('syncs group messages through the group index', async () => {
+    const rec = recording();
+    const rows = await syncRows(rec.db, 'ann', START, null, 200);
+    // 20 from ben, 20 to ben, 40 system messages (read or not), 40 in the group.
+    expect(rows).toHaveLength(120);
+    const [sync] = rec.sent;
+    expect(await planWithOnly('Message_groupId_changedAt_idx', sync!.text, sync!.params)).toContain('Message_groupId_changedAt_idx');
+  });
+
+  it('reads a group history page by its (groupId, createdAt, id) index', async () => {
+    for (const withCursor of [false, true]) {
+      const params = [groupId, 'ann', 31, ...(withCursor ? [new Date().toISOString(), randomUUID()] : [])];
+      const rows = await db.sql<{ id: string | null }>(historySql(db, withCursor), params);
+      expect(rows.filter((r) => r.id !== null)).toHaveLength(31);
+      expect(await planWithOnly('Message_groupId_createdAt_id_idx', historySql(db, withCursor), params)).toContain('Message_groupId_createdAt_id_idx');
+    }
+  });
+
+  it('still refuses an upload sent twice, under the same constraint name, and takes any number of messages without one', async () => {
+    const attachmentId = randomUUID();
+    await db.sql(`INSERT INTO friendchat."Attachment" (id, "uploaderId", kind, mime, size, name, "storageKey") VALUES ($1::uuid, 'ann', 'file', 'text/plain', 1, 'a.txt', $2)`, [attachmentId, `k-${attachmentId}`]);
+    const send = () => db.sql(`INSERT INTO ${M} (id, "fromUserId", "toUserId", content, "attachmentId") VALUES (gen_random_uuid(), 'ann', 'ben', '', $1::uuid)`, [attachmentId]);
+    await send();
+    const err = await send().catch((e: unknown) => e as { code?: string; constraint?: string; message?: string });
+    expect(err).toMatchObject({ code: '23505' });
+    expect(JSON.stringify(err) + String((err as Error).message)).toContain('Message_attachmentId_key');
+    const n = await db.sql<{ n: number }>(`SELECT count(*)::int AS n FROM ${M} WHERE "attachmentId" IS NULL`);
+    expect(n[0]!.n).toBe(120);
+  });
+});
