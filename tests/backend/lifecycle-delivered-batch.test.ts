@@ -1,6 +1,7 @@
 // Delivered acks coalesced per node (backend/src/chat/delivered.ts): the acks of many sockets and
-// users go to the database in one statement, each caller still answered for its own batch alone,
-// and receipts pushed once per sender (or group) and acker per statement rather than per ack.
+// users go to the database in one statement, each caller still answered for its own batch alone
+// (with what it stored), and receipts pushed once per sender (or group) and acking socket per
+// statement rather than per ack, to everyone concerned but that socket.
 //
 // The statements are counted on the module's database handle (its prepared statements). To make "arrive together" certain
 // on a slow machine, the first statement is held a moment: every ack that arrives meanwhile must
@@ -79,8 +80,7 @@ describe.each(dbTargets())('coalesced delivered acks on %s', (target) => {
       emitAck(strangerTab, 'chat:delivered', { messageIds: [msgs[0]!.id] }),
       emitAck(senderTab, 'chat:delivered', { messageIds: [spoiled.id] }),
     ]);
-    expect(await primed).toEqual({ ok: true });
-    expect(good).toEqual(tabs.map(() => ({ ok: true })));
+    expect(await primed).toEqual({ ok: true, messageIds: [primer.id], deliveredAt: expect.any(String) });
     expect([ownBatch, strangers, senders]).toEqual([notFound, notFound, notFound]);
 
     // 20 acks: without coalescing, 20 statements. The refused callers shared a statement with
@@ -92,12 +92,14 @@ describe.each(dbTargets())('coalesced delivered acks on %s', (target) => {
     const stored = await deliveredAtOf([...msgs.map((m) => m.id), spoiled.id]);
     expect(stored[spoiled.id]).toBeNull();
     for (const m of msgs) expect(stored[m.id]).toEqual(expect.any(String));
+    // Each caller's answer names what it stored, and when.
+    expect(good).toEqual(msgs.map((m) => ({ ok: true, messageIds: [m.id], deliveredAt: stored[m.id] })));
     // Each sender is told once, with its receiver's id and the time stored.
     await quietPeriod();
     pushes.forEach((p, i) => expect(p).toEqual([{ by: pairs[i]![1].id, messageIds: [msgs[i]!.id], deliveredAt: stored[msgs[i]!.id] }]));
   });
 
-  it('pushes one receipt per sender and acker (or group and acker) for everything a statement stored', async () => {
+  it('pushes one receipt per sender and acking socket (or group and acking socket) for everything a statement stored, to all but that socket', async () => {
     const [alice, bob, carol] = await usersWithFriend(s, 3);
     await s.makeFriends(bob!, carol!);
     const group = await createGroup(s, alice!, [bob!, carol!]);
@@ -108,6 +110,7 @@ describe.each(dbTargets())('coalesced delivered acks on %s', (target) => {
     const aliceTab = await s.connect(alice!);
     const [bobTab, bobOther, carolTab] = [await s.connect(bob!), await s.connect(bob!), await s.connect(carol!)];
     const received = collect(aliceTab, 'chat:delivered');
+    const [toBobTab, toBobOther, toCarolTab] = [collect(bobTab, 'chat:delivered'), collect(bobOther, 'chat:delivered'), collect(carolTab, 'chat:delivered')];
     const { seen, started } = watchStatements({ holdMs: 400 });
 
     const primed = emitAck(bobTab, 'chat:delivered', { messageIds: [primer.id] });
@@ -120,8 +123,7 @@ describe.each(dbTargets())('coalesced delivered acks on %s', (target) => {
       emitAck(bobTab, 'chat:delivered', { messageIds: [direct[2]!.id, inGroup[1]!.id] }),
       emitAck(carolTab, 'chat:delivered', { messageIds: [toCarol.id, inGroup[2]!.id] }),
     ]);
-    expect(await primed).toEqual({ ok: true });
-    expect(acks).toEqual(acks.map(() => ({ ok: true })));
+    expect(await primed).toEqual({ ok: true, messageIds: [primer.id], deliveredAt: expect.any(String) });
     expect(seen.length).toBe(2);
     await quietPeriod();
 
@@ -129,16 +131,49 @@ describe.each(dbTargets())('coalesced delivered acks on %s', (target) => {
     const at = stored[direct[0]!.id];
     expect(Object.values(stored)).toEqual(Object.values(stored).map(() => at));
     const sorted = (ids: string[]) => [...ids].sort();
-    const got = received.map((p) => ({ ...p, messageIds: sorted(p.messageIds) }));
-    expect(got).toHaveLength(4);
-    expect(got).toEqual(
+    const answer = (ms: { id: string }[]) => ({ ok: true, messageIds: ms.map((m) => m.id), deliveredAt: at });
+    expect(acks.map((a) => ({ ...a, messageIds: sorted((a as { messageIds: string[] }).messageIds) }))).toEqual([
+      answer([direct[0]!]),
+      { ...answer([direct[1]!, inGroup[0]!]), messageIds: sorted([direct[1]!.id, inGroup[0]!.id]) },
+      { ...answer([direct[2]!, inGroup[1]!]), messageIds: sorted([direct[2]!.id, inGroup[1]!.id]) },
+      { ...answer([toCarol, inGroup[2]!]), messageIds: sorted([toCarol.id, inGroup[2]!.id]) },
+    ]);
+    const norm = (ps: { messageIds: string[] }[]) => ps.map((p) => ({ ...p, messageIds: sorted(p.messageIds) }));
+    const bobTabs = { direct: { by: bob!.id, deliveredAt: at }, group: { by: bob!.id, deliveredAt: at, groupId: group.id } };
+    // Alice hears of everything: Bob's two tabs apart, each tab's acks of one statement together.
+    expect(norm(received)).toHaveLength(6);
+    expect(norm(received)).toEqual(
       expect.arrayContaining([
-        { by: bob!.id, messageIds: sorted(direct.map((m) => m.id)), deliveredAt: at },
+        { ...bobTabs.direct, messageIds: sorted([direct[0]!.id, direct[2]!.id]) },
+        { ...bobTabs.direct, messageIds: [direct[1]!.id] },
         { by: carol!.id, messageIds: [toCarol.id], deliveredAt: at },
-        { by: bob!.id, messageIds: sorted([inGroup[0]!.id, inGroup[1]!.id]), deliveredAt: at, groupId: group.id },
+        { ...bobTabs.group, messageIds: [inGroup[1]!.id] },
+        { ...bobTabs.group, messageIds: [inGroup[0]!.id] },
         { by: carol!.id, messageIds: [inGroup[2]!.id], deliveredAt: at, groupId: group.id },
       ]),
     );
+    // A tab is not told what it acked (its answer said it), but hears of its other tab's acks and
+    // of the group's other members' (and Bob's other tab and Carol of the primer, acked by bobTab).
+    const primerReceipt = { by: bob!.id, messageIds: [primer.id], deliveredAt: expect.any(String) };
+    expect(norm(toBobTab)).toHaveLength(3);
+    expect(norm(toBobTab)).toEqual(
+      expect.arrayContaining([
+        { ...bobTabs.direct, messageIds: [direct[1]!.id] },
+        { ...bobTabs.group, messageIds: [inGroup[0]!.id] },
+        { by: carol!.id, messageIds: [inGroup[2]!.id], deliveredAt: at, groupId: group.id },
+      ]),
+    );
+    expect(norm(toBobOther)).toHaveLength(4);
+    expect(norm(toBobOther)).toEqual(
+      expect.arrayContaining([
+        primerReceipt,
+        { ...bobTabs.direct, messageIds: sorted([direct[0]!.id, direct[2]!.id]) },
+        { ...bobTabs.group, messageIds: [inGroup[1]!.id] },
+        { by: carol!.id, messageIds: [inGroup[2]!.id], deliveredAt: at, groupId: group.id },
+      ]),
+    );
+    expect(norm(toCarolTab)).toHaveLength(3);
+    expect(norm(toCarolTab)).toEqual(expect.arrayContaining([primerReceipt, { ...bobTabs.group, messageIds: [inGroup[1]!.id] }, { ...bobTabs.group, messageIds: [inGroup[0]!.id] }]));
   });
 
   it('answers every caller of a failed statement with an error, stores nothing of it, and keeps serving', async () => {
@@ -154,11 +189,11 @@ describe.each(dbTargets())('coalesced delivered acks on %s', (target) => {
     const internal = { ok: false, error: { code: 'INTERNAL', message: expect.any(String) } };
     expect(await first).toEqual(internal);
     // The second went in the next statement, which works.
-    expect(await second).toEqual({ ok: true });
+    expect(await second).toEqual({ ok: true, messageIds: [m2.id], deliveredAt: expect.any(String) });
     expect(seen.length).toBe(2);
     expect(await deliveredAtOf([m1.id, m2.id])).toEqual({ [m1.id]: null, [m2.id]: expect.any(String) });
     // Asked again, the first is stored.
-    expect(await emitAck(bobTab, 'chat:delivered', { messageIds: [m1.id] })).toEqual({ ok: true });
+    expect(await emitAck(bobTab, 'chat:delivered', { messageIds: [m1.id] })).toEqual({ ok: true, messageIds: [m1.id], deliveredAt: expect.any(String) });
     expect((await deliveredAtOf([m1.id]))[m1.id]).toEqual(expect.any(String));
   });
 });

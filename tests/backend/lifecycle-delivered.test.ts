@@ -23,7 +23,7 @@ describe.each(dbTargets())('delivered receipts on %s', (target) => {
   const history = async (me: TestUser, peer: TestUser) =>
     (await s.request('GET', `/api/messages/${peer.id}`, { token: me.token })).body.messages as WireMessage[];
 
-  it('stores the first acknowledgement of a batch and tells the sender and the recipient’s other tabs, once', async () => {
+  it('stores the first acknowledgement of a batch, answers the acking tab with it and tells the sender and the recipient’s other tabs, once', async () => {
     const [alice, bob] = await friendPair(s);
     const aliceTab = await s.connect(alice);
     const [bobTab, bobOther] = [await s.connect(bob), await s.connect(bob)];
@@ -32,17 +32,22 @@ describe.each(dbTargets())('delivered receipts on %s', (target) => {
 
     const toAlice = waitFor(aliceTab, 'chat:delivered');
     const toOther = waitFor(bobOther, 'chat:delivered');
-    expect(await emitAck(bobTab, 'chat:delivered', { messageIds: sent.map((m) => m.id) })).toEqual({ ok: true });
+    const toItself = collect(bobTab, 'chat:delivered');
+    const answer = await emitAck(bobTab, 'chat:delivered', { messageIds: sent.map((m) => m.id) });
     const push = await toAlice;
     expect(push).toEqual({ by: bob.id, messageIds: sent.map((m) => m.id), deliveredAt: expect.any(String) });
     expect(await toOther).toEqual(push);
+    // The acking tab has it in its answer, not as a push.
+    expect(answer).toEqual({ ok: true, messageIds: push.messageIds, deliveredAt: push.deliveredAt });
+    await quietPeriod();
+    expect(toItself).toEqual([]);
     const stored = await deliveredAtOf(sent.map((m) => m.id));
     expect(Object.values(stored)).toEqual([push.deliveredAt, push.deliveredAt]);
     expect((await history(alice, bob)).map((m) => m.deliveredAt)).toEqual([push.deliveredAt, push.deliveredAt]);
 
     // Acknowledged again (another tab, a sync): nothing changes, nobody is told.
     const later = collect(aliceTab, 'chat:delivered');
-    expect(await emitAck(bobOther, 'chat:delivered', { messageIds: [sent[0]!.id, sent[0]!.id] })).toEqual({ ok: true });
+    expect(await emitAck(bobOther, 'chat:delivered', { messageIds: [sent[0]!.id, sent[0]!.id] })).toEqual({ ok: true, messageIds: [], deliveredAt: null });
     await quietPeriod();
     expect(later).toEqual([]);
     expect(await deliveredAtOf(sent.map((m) => m.id))).toEqual(stored);
@@ -88,15 +93,18 @@ describe.each(dbTargets())('delivered receipts on %s', (target) => {
 
     const toAlice = waitFor(aliceTab, 'chat:delivered');
     const toCarol = waitFor(carolTab, 'chat:delivered');
-    expect(await emitAck(bobTab, 'chat:delivered', { messageIds: [m.id] })).toEqual({ ok: true });
+    const toBob = collect(bobTab, 'chat:delivered');
+    const answer = await emitAck(bobTab, 'chat:delivered', { messageIds: [m.id] });
     const push = await toAlice;
     expect(push).toEqual({ by: bob!.id, messageIds: [m.id], deliveredAt: expect.any(String), groupId: group.id });
     expect(await toCarol).toEqual(push);
+    expect(answer).toEqual({ ok: true, messageIds: [m.id], deliveredAt: push.deliveredAt });
     // Carol's acknowledgement comes second: accepted, nothing changes.
     const later = collect(aliceTab, 'chat:delivered');
-    expect(await emitAck(carolTab, 'chat:delivered', { messageIds: [m.id] })).toEqual({ ok: true });
+    expect(await emitAck(carolTab, 'chat:delivered', { messageIds: [m.id] })).toEqual({ ok: true, messageIds: [], deliveredAt: null });
     await quietPeriod();
     expect(later).toEqual([]);
+    expect(toBob).toEqual([]);
     expect(await deliveredAtOf([m.id])).toEqual({ [m.id]: push.deliveredAt });
 
     // A member who left no longer acknowledges.

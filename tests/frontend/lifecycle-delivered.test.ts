@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { FriendChatDock } from 'friend-chat/vue';
 import { useChatStore } from '@/friend-chat/stores/chat';
+import { useMessagesStore } from '@/friend-chat/stores/messages';
 import { DELIVERED_BATCH_MAX, DELIVERED_FLUSH_MS } from '@/friend-chat/stores/delivery';
 import { chatWithBob } from './helpers/chatWindow';
 import { alice, bob, carol, endSession, flush, group, groupWire, listEntry, startSession, wire } from './helpers/session';
@@ -71,6 +72,24 @@ describe('delivered', () => {
     expect(deliveredAcks(s).slice(1)).toEqual([missed.slice(0, DELIVERED_BATCH_MAX).map((m) => m.id)]);
     await vi.advanceTimersByTimeAsync(DELIVERED_FLUSH_MS);
     expect(deliveredAcks(s).slice(1)).toEqual([missed.slice(0, DELIVERED_BATCH_MAX).map((m) => m.id), missed.slice(DELIVERED_BATCH_MAX).map((m) => m.id)]);
+  });
+
+  it('takes the receipt of what it acked from the answer (the server pushes it to my other tabs only)', async () => {
+    const m = wire(bob, alice, 'hello');
+    const s = await chatWithBob();
+    const deliveredAt = '2026-12-05T12:00:00.000Z';
+    s.socket.respond('chat:delivered', () => ({ ok: true, messageIds: [m.id], deliveredAt }));
+    s.socket.serverEmit('chat:message', { message: m });
+    await flush();
+    const stored = () =>
+      Object.values(useMessagesStore().threads)
+        .flatMap((t) => t.messages)
+        .find((x) => x.id === m.id);
+    expect(stored()?.deliveredAt).toBeNull();
+    await new Promise((r) => setTimeout(r, DELIVERED_FLUSH_MS + 20));
+    await flush();
+    expect(deliveredAcks(s)).toEqual([[m.id]]);
+    expect(stored()?.deliveredAt).toBe(deliveredAt);
   });
 
   it('asks again for messages whose ack failed, the next time they come by', async () => {

@@ -9,7 +9,10 @@
 // Each caller keeps its own answer: a batch holding an id that is not the caller's is refused
 // (NOT_FOUND) and none of its ids change, whatever the other callers of the same statement
 // send; the others are stored. Each caller is answered only after the statement (its own
-// transaction) committed. A failed statement answers every caller of it with the error.
+// transaction) committed, with the ids it stored and their `deliveredAt`: the receipt goes to
+// everyone else concerned (the sender's sockets, the acker's other sockets, a group's members)
+// but not to the acking socket, which learns it from that answer (a frame less per ack batch).
+// A failed statement answers every caller of it with the error.
 import type { Database } from '../db/database.ts';
 import { notFound } from '../http/errors.ts';
 import type { Bus } from '../realtime/bus.ts';
@@ -27,8 +30,16 @@ export interface DeliveredOptions {
 interface PendingAck {
   me: string;
   ids: string[];
-  resolve(): void;
+  /** The acking socket: the receipt's push leaves it out (it has the answer). */
+  socketId: string | undefined;
+  resolve(stored: Stored): void;
   reject(err: unknown): void;
+}
+
+/** What one ack stored: its ids that were not delivered before, and when (null: none). */
+export interface Stored {
+  messageIds: string[];
+  deliveredAt: string | null;
 }
 
 export function createDeliveredAcks(db: Database, bus: Bus, opts: DeliveredOptions = {}) {
@@ -90,32 +101,39 @@ export function createDeliveredAcks(db: Database, bus: Bus, opts: DeliveredOptio
     });
     const rows = await db.prepared<Row>(STORE, [callers, users, ids]);
     const refused = new Set<number>();
-    // One push per (sender, acker) in a direct chat, per (group, acker) in a group: the
-    // contract's `chat:delivered { by, messageIds, deliveredAt }` names one acker.
-    const pushes = new Map<string, { to: string | string[]; by: string; ids: string[]; groupId: string | null; at: Date }>();
+    const stored: Stored[] = batch.map(() => ({ messageIds: [], deliveredAt: null }));
+    // One push per (sender, acking socket) in a direct chat, per (group, acking socket) in a
+    // group: the contract's `chat:delivered { by, messageIds, deliveredAt }` names one acker,
+    // and the push leaves out the socket that acked.
+    const pushes = new Map<string, { to: string | string[]; by: string; ids: string[]; groupId: string | null; at: string; except: string | undefined }>();
     for (const r of rows) {
       if (!r.ok) {
         refused.add(r.caller);
         continue;
       }
       if (r.id === null || r.deliveredAt === null || r.by === null) continue;
-      const key = `${r.groupId ?? `user:${r.fromUserId}`}\u0000${r.by}`;
+      const at = r.deliveredAt.toISOString();
+      const mine = stored[r.caller]!;
+      mine.messageIds.push(r.id);
+      mine.deliveredAt = at;
+      const except = batch[r.caller]!.socketId;
+      const key = `${r.groupId ?? `user:${r.fromUserId}`}\u0000${r.by}\u0000${except ?? r.caller}`;
       let p = pushes.get(key);
       if (!p) {
-        p = { to: r.groupId !== null ? groupRoom(r.groupId) : [r.fromUserId!, r.by], by: r.by, ids: [], groupId: r.groupId, at: r.deliveredAt };
+        p = { to: r.groupId !== null ? groupRoom(r.groupId) : [r.fromUserId!, r.by], by: r.by, ids: [], groupId: r.groupId, at, except };
         pushes.set(key, p);
       }
       p.ids.push(r.id);
     }
     for (const p of pushes.values()) {
       try {
-        bus.emit(p.to, 'chat:delivered', { by: p.by, messageIds: p.ids, deliveredAt: p.at.toISOString(), ...(p.groupId ? { groupId: p.groupId } : {}) });
+        bus.emit(p.to, 'chat:delivered', { by: p.by, messageIds: p.ids, deliveredAt: p.at, ...(p.groupId ? { groupId: p.groupId } : {}) }, p.except);
       } catch (err) {
         // Stored: the receipt comes with the next sync.
         onError(err);
       }
     }
-    batch.forEach((p, i) => (refused.has(i) ? p.reject(notFound('Message to you')) : p.resolve()));
+    batch.forEach((p, i) => (refused.has(i) ? p.reject(notFound('Message to you')) : p.resolve(stored[i]!)));
   }
 
   let queue: PendingAck[] = [];
@@ -153,12 +171,13 @@ export function createDeliveredAcks(db: Database, bus: Bus, opts: DeliveredOptio
   return {
     /**
      * My client received these messages (1–100 ids, validated by the caller). Resolves once they
-     * are stored (or were delivered already); NOT_FOUND when any id is not a message to me.
+     * are stored (or were delivered already) with those this ack stored; NOT_FOUND when any id is
+     * not a message to me. `socketId`: the acking socket, left out of the receipt's push.
      */
-    ack(me: string, messageIds: string[]): Promise<void> {
-      return new Promise<void>((resolve, reject) => {
+    ack(me: string, messageIds: string[], socketId?: string): Promise<Stored> {
+      return new Promise<Stored>((resolve, reject) => {
         const ids = [...new Set(messageIds)];
-        queue.push({ me, ids, resolve, reject });
+        queue.push({ me, ids, socketId, resolve, reject });
         queuedIds += ids.length;
         if (storing) return;
         if (queuedIds >= maxIds) void drain();

@@ -14,7 +14,7 @@ import { groupAccess, notMember } from '../groups/sql.ts';
 import { groupRoom } from '../groups/rooms.ts';
 import { MESSAGE_COLUMNS } from './sql.ts';
 import { MAX_EMOJI_PER_MESSAGE, reactionsOf } from './reactions.ts';
-import { createDeliveredAcks } from './delivered.ts';
+import { createDeliveredAcks, type Stored } from './delivered.ts';
 
 /** Rows on the wire, attachments with fresh urls (the attachment service's `present`). */
 export type PresentRows = (rows: Message[]) => Promise<WireMessage[]>;
@@ -144,10 +144,11 @@ export function createLifecycle(deps: LifecycleDeps) {
      * My client received these messages. Only messages to me count (direct: `toUserId` me; group:
      * I am a current member and not the sender), and any other id refuses the whole batch (404,
      * nothing stored). `deliveredAt` is stored once per message, the first acknowledgement
-     * wins; the senders (and, in a group, its members) are told. Acks of every user on this node
-     * are coalesced: one statement per few milliseconds (delivered.ts).
+     * wins; the senders (and, in a group, its members) are told, and my other sockets: not the
+     * acking one (`socketId`), which gets what this ack stored as the answer. Acks of every user
+     * on this node are coalesced: one statement per few milliseconds (delivered.ts).
      */
-    delivered: (me: string, messageIds: string[]): Promise<void> => acks.ack(me, messageIds),
+    delivered: (me: string, messageIds: string[], socketId?: string): Promise<Stored> => acks.ack(me, messageIds, socketId),
 
     /**
      * The sender edits a text message of theirs, within the edit window. Both sides (or the

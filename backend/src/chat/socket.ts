@@ -88,10 +88,7 @@ export function registerChatHandlers(socket: ChatSocket, deps: ChatHandlerDeps):
     'chat:delivered',
     handler(
       DeliveredEvent,
-      budgeted(async ({ messageIds }) => {
-        await lifecycle.delivered(me, messageIds);
-        return {};
-      }),
+      budgeted(({ messageIds }) => lifecycle.delivered(me, messageIds, socket.id)),
       onError,
     ),
   );

@@ -320,9 +320,12 @@ export interface ClientToServerEvents {
   /**
    * My client received these messages addressed to me (live or by sync): 1–100 ids. An id that
    * is not a message to me (direct: `toUserId` me; group: I am a current member, not its sender)
-   * refuses the whole batch with NOT_FOUND, storing nothing.
+   * refuses the whole batch with NOT_FOUND, storing nothing. The answer names the ids this ack
+   * stored (those not delivered before) and their `deliveredAt` (null when none): the receipt
+   * (`chat:delivered`, server → client) goes to the senders and to my other sockets, not to
+   * the socket that acked.
    */
-  'chat:delivered': (payload: { messageIds: string[] }, ack: Ack<object>) => void;
+  'chat:delivered': (payload: { messageIds: string[] }, ack: Ack<{ messageIds: string[]; deliveredAt: string | null }>) => void;
   /** The sender edits a text message within EDIT_WINDOW_SECONDS; the ack carries the edited message. */
   'chat:edit': (payload: { messageId: string; content: string }, ack: Ack<{ message: WireMessage }>) => void;
   /** Adds (`on: true`) or takes back my `emoji` on a message; the ack has its reactions as I see them. */

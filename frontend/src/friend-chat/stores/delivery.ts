@@ -1,6 +1,7 @@
-import { defineStore } from 'pinia';
+import { defineStore, getActivePinia } from 'pinia';
 import { request } from '../socket/client';
 import { useSessionStore } from './session';
+import { useLifecycleStore } from './lifecycle';
 import { DELIVERED_BATCH_MAX, DELIVERED_FLUSH_MS } from '../deliveryBatch';
 
 export { DELIVERED_BATCH_MAX, DELIVERED_FLUSH_MS };
@@ -12,6 +13,9 @@ export { DELIVERED_BATCH_MAX, DELIVERED_FLUSH_MS };
  */
 export const useDeliveryStore = defineStore('friendChatDelivery', () => {
   const session = useSessionStore();
+  // This store's pinia (a host may have its own), for the lifecycle store once an ack answers:
+  // that store needs this one, so it is not asked for while this one is being set up.
+  const pinia = getActivePinia();
   const queued = new Set<string>();
   // Acked (or on the way) in this session: asked once however often a message comes by.
   const acked = new Set<string>();
@@ -42,10 +46,18 @@ export const useDeliveryStore = defineStore('friendChatDelivery', () => {
     const messageIds = [...queued];
     queued.clear();
     const gen = generation;
-    // Not acknowledged: the next time these messages come by (a sync, a history page) asks again.
-    request('chat:delivered', { messageIds }).catch(() => {
-      if (gen === generation) for (const id of messageIds) acked.delete(id);
-    });
+    request('chat:delivered', { messageIds }).then(
+      // The receipt of what this ack stored comes in its answer, not as a push to this socket.
+      (stored) => {
+        const me = session.userId;
+        if (gen !== generation || !me || !stored.deliveredAt || !stored.messageIds?.length) return;
+        useLifecycleStore(pinia).applyDelivered({ by: me, messageIds: stored.messageIds, deliveredAt: stored.deliveredAt });
+      },
+      // Not acknowledged: the next time these messages come by (a sync, a history page) asks again.
+      () => {
+        if (gen === generation) for (const id of messageIds) acked.delete(id);
+      },
+    );
   }
 
   function reset(): void {
