@@ -19,6 +19,12 @@ export interface ChatTargetResult {
   /** Every client's first message within one second, before any warm-up (the demo host unlocks FIRST_MESSAGE for each). */
   cold?: PhaseResult;
   cpu?: CpuResult;
+  /**
+   * The app targets only: the same CPU phase again with delivered acks on (each client acks what
+   * it received as the Vue client does: what arrived within 1 s in one `chat:delivered`), the
+   * figure issue 15's CPU goal names. The relay and the seed-style target have no receipts.
+   */
+  cpuAcks?: CpuResult;
   max: PhaseResult | null;
   phases: PhaseResult[];
   /** Two-node targets: their p50 minus the one-node target's p50 at the same rate, same run. */
@@ -39,7 +45,7 @@ const CPU_SECONDS = Number(process.env.BENCH_CPU_SECONDS ?? 10);
 const ONLY = (process.env.BENCH_TARGETS ?? '').split('|').map((s) => s.trim()).filter(Boolean);
 const picked = (name: string) => ONLY.length === 0 || ONLY.some((s) => name.includes(s));
 
-async function measure(name: string, targets: Target[], backing: Backing, log: (s: string) => void): Promise<ChatTargetResult> {
+async function measure(name: string, targets: Target[], backing: Backing, log: (s: string) => void, receipts: boolean): Promise<ChatTargetResult> {
   for (const t of targets) {
     // The spawned pid must be the node process itself (tsx loads in-process), not a wrapper.
     const comm = commOf(t.child.pid!);
@@ -67,23 +73,28 @@ async function measure(name: string, targets: Target[], backing: Backing, log: (
       log(`${name}: ${rate}/s offered → ${r.delivered}/${r.sent} delivered, p50 ${r.p50} ms, p99 ${r.p99} ms`);
     }
     let cpu: CpuResult | undefined;
+    let cpuAcks: CpuResult | undefined;
     if (CPU_SECONDS > 0) {
-      // A backlog left by the latency phases would be charged to this phase's messages.
-      const waited = await waitIdle(targets);
-      if (waited.ms > 2000) log(`${name}: waited ${(waited.ms / 1000).toFixed(1)} s for the target to go idle${waited.idle ? '' : ' (it did not)'} before the CPU phase`);
-      cpu = await measureCpu(targets, backing, () => runPhase(clients, CPU_RATE, CPU_SECONDS, 3000, 'cpu'));
-      log(
-        `${name}: CPU at ${cpu.offeredRate}/s for ${cpu.seconds} s, ${cpu.delivered}/${cpu.sent} delivered: node ${cpu.nodeUsPerMsg} µs/msg (${cpu.nodeTicks} ticks), ` +
-          `PostgreSQL ${cpu.pgUsPerMsg} µs/msg (${cpu.pgTicks} ticks), total ${cpu.totalUsPerMsg} µs/msg; all postgres processes ${cpu.pgAllUsPerMsg} µs/msg` +
-          (cpu.redisUsPerMsg !== undefined ? `, redis-server ${cpu.redisUsPerMsg} µs/msg` : '') +
-          (cpu.delivered < cpu.sent ? ' (not all delivered within the drain: the target did not keep up, the figure overstates the cost)' : ''),
-      );
-      await new Promise((r) => setTimeout(r, 500));
+      for (const acks of receipts ? [false, true] : [false]) {
+        // A backlog left by the phases before would be charged to this phase's messages.
+        const waited = await waitIdle(targets);
+        if (waited.ms > 2000) log(`${name}: waited ${(waited.ms / 1000).toFixed(1)} s for the target to go idle${waited.idle ? '' : ' (it did not)'} before the CPU phase`);
+        const r = await measureCpu(targets, backing, () => runPhase(clients, CPU_RATE, CPU_SECONDS, 3000, acks ? 'cpua' : 'cpu', { deliveredAcks: acks }));
+        log(
+          `${name}: CPU at ${r.offeredRate}/s for ${r.seconds} s${acks ? ' with delivered acks' : ''}, ${r.delivered}/${r.sent} delivered: node ${r.nodeUsPerMsg} µs/msg (${r.nodeTicks} ticks), ` +
+            `PostgreSQL ${r.pgUsPerMsg} µs/msg (${r.pgTicks} ticks), total ${r.totalUsPerMsg} µs/msg; all postgres processes ${r.pgAllUsPerMsg} µs/msg` +
+            (r.redisUsPerMsg !== undefined ? `, redis-server ${r.redisUsPerMsg} µs/msg` : '') +
+            (r.delivered < r.sent ? ' (not all delivered within the drain: the target did not keep up, the figure overstates the cost)' : ''),
+        );
+        if (acks) cpuAcks = r;
+        else cpu = r;
+        await new Promise((r) => setTimeout(r, 500));
+      }
     }
     const { max, phases } = await findMaxRate(clients, STEPS, SECONDS, 1000, (r) =>
       log(`${name}: step ${r.offeredRate}/s → ${r.deliveredPerSecond}/s delivered (${r.delivered}/${r.sent}), p99 ${r.p99} ms ${JSON.stringify(r.errors)}`),
     );
-    return { target: name, clients: clients.length, latency, cold, cpu, max, phases };
+    return { target: name, clients: clients.length, latency, cold, cpu, cpuAcks, max, phases };
   } finally {
     disconnectAll(clients);
   }
@@ -101,14 +112,19 @@ function compare(results: ChatTargetResult[], log: (s: string) => void): void {
   const relay = find(RELAY)?.cpu;
   const relay2 = find(RELAY_2)?.cpu;
   for (const r of results) {
-    if (!r.cpu) continue;
-    if (r.target !== RELAY) r.cpu.vsRelay = ratio(r.cpu.totalUsPerMsg, relay?.totalUsPerMsg);
-    if (r.target.includes('2 nodes') && r.target !== RELAY_2) r.cpu.vsRelay2 = ratio(r.cpu.totalUsPerMsg, relay2?.totalUsPerMsg);
-    const beside = [
-      r.cpu.vsRelay !== undefined ? `${r.cpu.vsRelay}× the relay's ${relay!.totalUsPerMsg} µs/msg` : null,
-      r.cpu.vsRelay2 !== undefined ? `${r.cpu.vsRelay2}× the 2-node relay's ${relay2!.totalUsPerMsg} µs/msg` : null,
-    ].filter(Boolean);
-    log(`CPU per delivered message, ${r.target}: node ${r.cpu.nodeUsPerMsg} + PostgreSQL ${r.cpu.pgUsPerMsg} = ${r.cpu.totalUsPerMsg} µs${beside.length ? ` (${beside.join(', ')})` : ''}`);
+    for (const [cpu, how] of [
+      [r.cpu, ''],
+      [r.cpuAcks, ', delivered acks on'],
+    ] as const) {
+      if (!cpu) continue;
+      if (r.target !== RELAY) cpu.vsRelay = ratio(cpu.totalUsPerMsg, relay?.totalUsPerMsg);
+      if (r.target.includes('2 nodes') && r.target !== RELAY_2) cpu.vsRelay2 = ratio(cpu.totalUsPerMsg, relay2?.totalUsPerMsg);
+      const beside = [
+        cpu.vsRelay !== undefined ? `${cpu.vsRelay}× the relay's ${relay!.totalUsPerMsg} µs/msg` : null,
+        cpu.vsRelay2 !== undefined ? `${cpu.vsRelay2}× the 2-node relay's ${relay2!.totalUsPerMsg} µs/msg` : null,
+      ].filter(Boolean);
+      log(`CPU per delivered message, ${r.target}${how}: node ${cpu.nodeUsPerMsg} + PostgreSQL ${cpu.pgUsPerMsg} = ${cpu.totalUsPerMsg} µs${beside.length ? ` (${beside.join(', ')})` : ''}`);
+    }
   }
   for (const [one, two, label] of [
     [RELAY, RELAY_2, 'relay'],
@@ -135,7 +151,7 @@ export async function benchChat(log: (s: string) => void): Promise<ChatTargetRes
     if (!picked(name)) return cleanup();
     const targets = await start();
     try {
-      results.push(await measure(name, targets, backing, log));
+      results.push(await measure(name, targets, backing, log, name.startsWith('app')));
     } finally {
       for (const t of targets) await t.stop();
       await cleanup();
