@@ -283,6 +283,7 @@ export async function createFriendChat(options: FriendChatOptions): Promise<Frie
     cleanups.unshift(() => uploads.close());
     // Delivered, edits, replies, reactions; every message on the wire goes through its `present`.
     const lifecycle = createLifecycle({ db, bus, present: uploads.attachments.present, editWindowSeconds: limits.editWindowSeconds, filterContent: (text) => filter.apply(text), onError });
+    cleanups.unshift(() => lifecycle.close());
     // The host's messageSent hook, run after the answer from rows stored with the messages.
     const messageSent = options.hooks?.messageSent;
     const outbox = messageSent

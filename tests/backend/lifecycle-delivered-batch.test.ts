@@ -14,6 +14,8 @@ import { startServer, type TestServer } from '../helpers/server.ts';
 import { collect, emitAck, sleep } from '../helpers/wait.ts';
 import { friendPair, quietPeriod, sendOverHttp } from '../helpers/chat.ts';
 import { createGroup, sendToGroup, usersWithFriend } from '../helpers/groups.ts';
+import { createDeliveredAcks } from '../../backend/src/chat/delivered.ts';
+import type { Bus } from '../../backend/src/realtime/bus.ts';
 
 const isDelivered = (text: string) => text.includes('"deliveredAt" = now()');
 
@@ -195,5 +197,25 @@ describe.each(dbTargets())('coalesced delivered acks on %s', (target) => {
     // Asked again, the first is stored.
     expect(await emitAck(bobTab, 'chat:delivered', { messageIds: [m1.id] })).toEqual({ ok: true, messageIds: [m1.id], deliveredAt: expect.any(String) });
     expect((await deliveredAtOf([m1.id]))[m1.id]).toEqual(expect.any(String));
+  });
+
+  it('stores and answers what is queued when the node closes, without waiting for the window, and refuses acks after that', async () => {
+    const [alice, bob] = await friendPair(s);
+    const m = await sendOverHttp(s, alice, bob.id, 'just before the node stops');
+    const pushed: unknown[] = [];
+    const bus = { emit: (_to: unknown, _event: unknown, payload: unknown) => pushed.push(payload) } as unknown as Bus;
+    // A window far longer than the test: only close() can store it.
+    const acks = createDeliveredAcks(s.app.db, bus, { windowMs: 60_000 });
+    const queued = acks.ack(bob.id, [m.id], 'socket-1');
+    await sleep(50);
+    expect((await deliveredAtOf([m.id]))[m.id]).toBeNull();
+    await acks.close();
+    const at = (await deliveredAtOf([m.id]))[m.id];
+    expect(at).toEqual(expect.any(String));
+    expect(await queued).toEqual({ messageIds: [m.id], deliveredAt: at });
+    expect(pushed).toEqual([{ by: bob.id, messageIds: [m.id], deliveredAt: at }]);
+    await expect(acks.ack(bob.id, [m.id])).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    // Closing again, with nothing queued, is done at once.
+    await acks.close();
   });
 });

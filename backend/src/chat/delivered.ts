@@ -14,7 +14,7 @@
 // but not to the acking socket, which learns it from that answer (a frame less per ack batch).
 // A failed statement answers every caller of it with the error.
 import type { Database } from '../db/database.ts';
-import { notFound } from '../http/errors.ts';
+import { AppError, notFound } from '../http/errors.ts';
 import type { Bus } from '../realtime/bus.ts';
 import { groupRoom } from '../groups/rooms.ts';
 
@@ -139,15 +139,21 @@ export function createDeliveredAcks(db: Database, bus: Bus, opts: DeliveredOptio
   let queue: PendingAck[] = [];
   let queuedIds = 0;
   let timer: ReturnType<typeof setTimeout> | null = null;
-  let storing = false;
+  let storing: Promise<void> | null = null;
+  let closed = false;
 
-  async function drain(): Promise<void> {
+  function drain(): Promise<void> {
     if (timer) {
       clearTimeout(timer);
       timer = null;
     }
-    if (storing) return;
-    storing = true;
+    // A non-empty queue awaits a statement before the loop can end, so `storing` is set before
+    // it is cleared.
+    if (!storing && queue.length > 0) storing = storeQueued();
+    return storing ?? Promise.resolve();
+  }
+
+  async function storeQueued(): Promise<void> {
     try {
       // What arrives while a statement runs goes in the next one, without a new wait.
       while (queue.length > 0) {
@@ -164,7 +170,7 @@ export function createDeliveredAcks(db: Database, bus: Bus, opts: DeliveredOptio
         }
       }
     } finally {
-      storing = false;
+      storing = null;
     }
   }
 
@@ -175,6 +181,7 @@ export function createDeliveredAcks(db: Database, bus: Bus, opts: DeliveredOptio
      * not a message to me. `socketId`: the acking socket, left out of the receipt's push.
      */
     ack(me: string, messageIds: string[], socketId?: string): Promise<Stored> {
+      if (closed) return Promise.reject(new AppError('UNAVAILABLE', 'Shutting down'));
       return new Promise<Stored>((resolve, reject) => {
         const ids = [...new Set(messageIds)];
         queue.push({ me, ids, socketId, resolve, reject });
@@ -183,6 +190,15 @@ export function createDeliveredAcks(db: Database, bus: Bus, opts: DeliveredOptio
         if (queuedIds >= maxIds) void drain();
         else timer ??= setTimeout(() => void drain(), windowMs);
       });
+    },
+
+    /**
+     * The node is closing, before its database: stores (and answers) what is queued and in
+     * flight, without waiting for the window; an ack after this is refused with UNAVAILABLE.
+     */
+    close(): Promise<void> {
+      closed = true;
+      return drain();
     },
   };
 }

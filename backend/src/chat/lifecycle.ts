@@ -150,6 +150,9 @@ export function createLifecycle(deps: LifecycleDeps) {
      */
     delivered: (me: string, messageIds: string[], socketId?: string): Promise<Stored> => acks.ack(me, messageIds, socketId),
 
+    /** The node is closing (before its database): the delivered acks queued are stored and answered. */
+    close: (): Promise<void> => acks.close(),
+
     /**
      * The sender edits a text message of theirs, within the edit window. Both sides (or the
      * group's members) get `chat:edited`; so do replies' excerpts, on the next sync.
