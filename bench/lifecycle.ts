@@ -7,11 +7,16 @@
 // over HTTP (bench/lib/sync-changes.ts). BENCH_LIFECYCLE_PHASES picks them (default `acks,sync`).
 // Each phase of (1) starts once the target is idle again (a backlog left by the phase before would
 // spoil it), and its CPU per delivered message is measured (node and PostgreSQL, as in chat.ts).
+// Where the PostgreSQL server runs without autovacuum (as on the machines used so far), every
+// receipt's dead row version stays and the receipts of later rounds get dearer; with
+// BENCH_LIFECYCLE_VACUUM=1 the bench vacuums `Message` before each phase instead, as autovacuum
+// would between them, and reports what that VACUUM took.
 import { connectClients, disconnectAll, runPhase, type PhaseResult } from './lib/load.ts';
 import { measureCpu, waitIdle, type Backing, type CpuResult } from './lib/cpu-phase.ts';
 import { startTarget, type Target } from './lib/process.ts';
 import { createBenchDatabase, pgAvailable } from './lib/pg.ts';
 import { benchSyncChanges } from './lib/sync-changes.ts';
+import pg from 'pg';
 
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 1000);
 const ACK_WINDOW_MS = process.env.BENCH_ACK_WINDOW_MS ? Number(process.env.BENCH_ACK_WINDOW_MS) : undefined;
@@ -19,12 +24,27 @@ const RATE = Number(process.env.BENCH_LIFECYCLE_RATE ?? 3000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const ROUNDS = Number(process.env.BENCH_LIFECYCLE_ROUNDS ?? 3);
 const PHASES = (process.env.BENCH_LIFECYCLE_PHASES ?? 'acks,sync').split(',');
+const VACUUM = process.env.BENCH_LIFECYCLE_VACUUM === '1';
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const round = (n: number) => Math.round(n * 10) / 10;
 
+/** VACUUM of the module's `Message` table on the bench database: how long it took, and the dead rows it found. */
+async function vacuumMessages(url: string): Promise<{ ms: number; deadBefore: number }> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    const dead = await c.query<{ n: string }>(`SELECT n_dead_tup AS n FROM pg_stat_user_tables WHERE schemaname = 'friendchat' AND relname = 'Message'`);
+    const t0 = performance.now();
+    await c.query('VACUUM friendchat."Message"');
+    return { ms: Math.round(performance.now() - t0), deadBefore: Number(dead.rows[0]?.n ?? 0) };
+  } finally {
+    await c.end();
+  }
+}
+
 async function measure(name: string, target: Target, backing: Backing, log: (s: string) => void) {
   const clients = await connectClients([target.url], target.users.slice(0, CLIENTS));
-  const off: (PhaseResult & { cpu: CpuResult; waitedMs: number })[] = [];
+  const off: (PhaseResult & { cpu: CpuResult; waitedMs: number; vacuum?: { ms: number; deadBefore: number } })[] = [];
   const on: typeof off = [];
   try {
     // Warm-up: every client's first message (the demo's achievement for it runs then), JIT, pools;
@@ -34,16 +54,18 @@ async function measure(name: string, target: Target, backing: Backing, log: (s: 
     await new Promise((r) => setTimeout(r, 5000));
     for (let i = 0; i < ROUNDS; i++) {
       for (const acks of [false, true]) {
+        const vacuum = VACUUM && backing.db ? await vacuumMessages(backing.db) : undefined;
         const waited = await waitIdle([target]);
         let r: PhaseResult | undefined;
         const cpu = await measureCpu([target], backing, async () => {
           r = await runPhase(clients, RATE, SECONDS, 3000, `l${i}${acks ? 'a' : 'n'}`, { deliveredAcks: acks, ackWindowMs: ACK_WINDOW_MS });
           return r;
         });
-        (acks ? on : off).push({ ...r!, cpu, waitedMs: Math.round(waited.ms) });
+        (acks ? on : off).push({ ...r!, cpu, waitedMs: Math.round(waited.ms), ...(vacuum ? { vacuum } : {}) });
         log(
           `${name}: ${RATE}/s, acks ${acks ? 'on ' : 'off'} → ${r!.delivered}/${r!.sent} delivered, p50 ${r!.p50} ms, p99 ${r!.p99} ms; ` +
-            `CPU node ${cpu.nodeUsPerMsg} + PostgreSQL ${cpu.pgUsPerMsg} µs/msg (after ${(waited.ms / 1000).toFixed(1)} s${waited.idle ? '' : ', not idle'}) ${JSON.stringify(r!.errors)}`,
+            `CPU node ${cpu.nodeUsPerMsg} + PostgreSQL ${cpu.pgUsPerMsg} µs/msg (after ${(waited.ms / 1000).toFixed(1)} s${waited.idle ? '' : ', not idle'}` +
+            `${vacuum ? `; VACUUM before it ${vacuum.ms} ms, ${vacuum.deadBefore} dead rows` : ''}) ${JSON.stringify(r!.errors)}`,
         );
       }
     }

@@ -8,6 +8,8 @@
 -- otherwise idle PostgreSQL 15 (10 direct messages per INSERT, then receipts of 10 per UPDATE):
 -- 68–70 -> 65–66 µs per inserted row, about 3% less per receipt.
 -- "Message_attachmentId_key" keeps its name: the error a second send of an upload raises names it.
+-- The three indexes are rebuilt while the migration holds its lock on "Message": on a large table
+-- the first start after an upgrade takes that long longer (a scan of the table per index).
 -- Run with the module's schema as search_path, like every migration of the module.
 
 DROP INDEX "Message_groupId_createdAt_id_idx";
