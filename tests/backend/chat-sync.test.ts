@@ -181,6 +181,8 @@ describe.skipIf(!process.env.DATABASE_URL)('sync while a message is still being 
   afterAll(async () => {
     await writer?.end();
     await s?.close();
+    // The caller's database (startServer drops only those it created).
+    await database?.drop();
   });
 
   /** Syncs from the start to the end; answers the last cursor. */
@@ -266,6 +268,7 @@ describe.skipIf(!process.env.DATABASE_URL)('sync beside an unrelated open transa
   afterAll(async () => {
     await host?.end();
     await s?.close();
+    await database?.drop();
   });
 
   it('returns new messages while a host transaction stays open', async () => {
