@@ -130,7 +130,13 @@ async function change(q: Query): Promise<Expected> {
     q(`INSERT INTO "Reaction" ("messageId", "userId", emoji) SELECT id, u, e FROM unnest($1::uuid[]) id, (VALUES ('${ME}', '👍'), ('bench-user-1', '❤️')) v(u, e)`, [b]),
   );
   await q(`INSERT INTO "Reaction" ("messageId", "userId", emoji) SELECT id, '${ME}', '😂' FROM unnest($1::uuid[]) id`, [edited.slice(0, 20)]);
-  await inBatches(delivered, (b) => q(`UPDATE "Message" SET "deliveredAt" = now() AT TIME ZONE 'UTC' WHERE id = ANY($1::uuid[])`, [b]));
+  await inBatches(delivered, (b) =>
+    q(
+      `INSERT INTO "Delivery" ("messageId", "deliveredAt", "fromUserId", "toUserId", "groupId")
+       SELECT id, now() AT TIME ZONE 'UTC', "fromUserId", "toUserId", "groupId" FROM "Message" WHERE id = ANY($1::uuid[]) ON CONFLICT DO NOTHING`,
+      [b],
+    ),
+  );
   await inBatches(read, (b) => q(`UPDATE "Message" SET "isRead" = true, "readAt" = now() AT TIME ZONE 'UTC' WHERE id = ANY($1::uuid[])`, [b]));
   // New messages: direct both ways, and in my groups.
   const created = await q<{ id: string }>(

@@ -17,7 +17,7 @@ import { createGroup, sendToGroup, usersWithFriend } from '../helpers/groups.ts'
 import { createDeliveredAcks } from '../../backend/src/chat/delivered.ts';
 import type { Bus } from '../../backend/src/realtime/bus.ts';
 
-const isDelivered = (text: string) => text.includes('"deliveredAt" = now()');
+const isDelivered = (text: string) => text.includes('INSERT INTO') && text.includes('"Delivery"');
 
 describe.each(dbTargets())('coalesced delivered acks on %s', (target) => {
   let s: TestServer;
@@ -54,8 +54,8 @@ describe.each(dbTargets())('coalesced delivered acks on %s', (target) => {
   }
 
   const deliveredAtOf = async (ids: string[]) => {
-    const rows = await s.app.db.prisma.message.findMany({ where: { id: { in: ids } }, select: { id: true, deliveredAt: true } });
-    return Object.fromEntries(rows.map((r) => [r.id, r.deliveredAt?.toISOString() ?? null]));
+    const rows = await s.app.db.prisma.delivery.findMany({ where: { messageId: { in: ids } } });
+    return Object.fromEntries(ids.map((id) => [id, rows.find((r) => r.messageId === id)?.deliveredAt.toISOString() ?? null]));
   };
   const notFound = { ok: false, error: { code: 'NOT_FOUND', message: expect.any(String) } };
 

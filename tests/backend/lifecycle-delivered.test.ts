@@ -17,8 +17,8 @@ describe.each(dbTargets())('delivered receipts on %s', (target) => {
   afterAll(async () => s.close());
 
   const deliveredAtOf = async (ids: string[]) => {
-    const rows = await s.app.db.prisma.message.findMany({ where: { id: { in: ids } }, select: { id: true, deliveredAt: true } });
-    return Object.fromEntries(rows.map((r) => [r.id, r.deliveredAt?.toISOString() ?? null]));
+    const rows = await s.app.db.prisma.delivery.findMany({ where: { messageId: { in: ids } } });
+    return Object.fromEntries(ids.map((id) => [id, rows.find((r) => r.messageId === id)?.deliveredAt.toISOString() ?? null]));
   };
   const history = async (me: TestUser, peer: TestUser) =>
     (await s.request('GET', `/api/messages/${peer.id}`, { token: me.token })).body.messages as WireMessage[];
@@ -29,6 +29,15 @@ describe.each(dbTargets())('delivered receipts on %s', (target) => {
     const [bobTab, bobOther] = [await s.connect(bob), await s.connect(bob)];
     const sent = [await sendOverHttp(s, alice, bob.id, 'one'), await sendOverHttp(s, alice, bob.id, 'two')];
     expect(sent.every((m) => m.deliveredAt === null)).toBe(true);
+
+    // The row version of each message (xmin: the transaction that wrote it; xmax: one that locked
+    // or replaced it) and its change stamp.
+    const versions = () =>
+      s.app.db.sql<{ id: string; xmin: string; xmax: string; changedAt: Date }>(
+        `SELECT id, xmin::text AS xmin, xmax::text AS xmax, "changedAt" FROM ${s.app.db.table('Message')} WHERE id = ANY($1::uuid[]) ORDER BY id`,
+        [sent.map((m) => m.id)],
+      );
+    const before = await versions();
 
     const toAlice = waitFor(aliceTab, 'chat:delivered');
     const toOther = waitFor(bobOther, 'chat:delivered');
@@ -44,6 +53,9 @@ describe.each(dbTargets())('delivered receipts on %s', (target) => {
     const stored = await deliveredAtOf(sent.map((m) => m.id));
     expect(Object.values(stored)).toEqual([push.deliveredAt, push.deliveredAt]);
     expect((await history(alice, bob)).map((m) => m.deliveredAt)).toEqual([push.deliveredAt, push.deliveredAt]);
+    // A receipt is a row of its own: the messages were neither written (any update, heap-only or
+    // not, makes a new row version) nor locked (a lock sets xmax).
+    expect(await versions()).toEqual(before);
 
     // Acknowledged again (another tab, a sync): nothing changes, nobody is told.
     const later = collect(aliceTab, 'chat:delivered');

@@ -3,7 +3,8 @@
 // statements are the real ones: the services below run on a Database that records what they send,
 // and each recorded statement is explained with its own parameters, sequential scans disabled, so
 // a partial index whose predicate the planner cannot prove from the statement shows up as a plan
-// without it. On PGlite and PostgreSQL.
+// without it. The receipts' partial indexes (migration 20261226000000_delivery_receipts) alike.
+// On PGlite and PostgreSQL.
 import { randomUUID } from 'node:crypto';
 import { PGlite } from '@electric-sql/pglite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -40,21 +41,21 @@ describe.each(dbTargets())('message indexes on %s', (target) => {
   }
 
   /**
-   * The plan of a statement when `index` is the only index of Message besides its primary key,
+   * The plan of a statement when `index` is the only index of `table` besides its primary key,
    * and sequential scans are made as costly as PostgreSQL can make them: the plan uses `index`
    * exactly when the index's predicate follows from the statement. The indexes are dropped in a
    * transaction that is rolled back.
    */
-  async function planWithOnly(index: string, text: string, params: unknown[]): Promise<string> {
+  async function planWithOnly(index: string, text: string, params: unknown[], table = 'Message'): Promise<string> {
     const rolledBack = new Error('rolled back');
     let plan = '';
     await db
       .transaction(async (sql) => {
         const others = await sql<{ indexname: string }>(
-          `SELECT indexname FROM pg_indexes WHERE schemaname = 'friendchat' AND tablename = 'Message' AND indexname NOT IN ('Message_pkey', $1)`,
-          [index],
+          `SELECT indexname FROM pg_indexes WHERE schemaname = 'friendchat' AND tablename = $2 AND indexname NOT IN ($2 || '_pkey', $1)`,
+          [index, table],
         );
-        expect(others.length).toBeGreaterThan(10);
+        expect(others.length).toBeGreaterThan(table === 'Message' ? 10 : 1);
         for (const o of others) await sql(`DROP INDEX friendchat."${o.indexname}"`);
         await sql('SET LOCAL enable_seqscan = off');
         plan = (await sql<{ 'QUERY PLAN': string }>(`EXPLAIN ${text}`, params)).map((r) => r['QUERY PLAN']).join('\n');
@@ -109,6 +110,38 @@ describe.each(dbTargets())('message indexes on %s', (target) => {
     expect(rows).toHaveLength(120);
     const [sync] = rec.sent;
     expect(await planWithOnly('Message_groupId_changedAt_idx', sync!.text, sync!.params)).toContain('Message_groupId_changedAt_idx');
+  });
+
+  it('syncs receipts (migration 20261226000000_delivery_receipts) through their partial indexes, one per branch', async () => {
+    // Half of the messages delivered a minute after they were sent: later than any other change,
+    // so each comes from its receipt.
+    await db.sql(
+      `INSERT INTO friendchat."Delivery" ("messageId", "deliveredAt", "fromUserId", "toUserId", "groupId")
+       SELECT id, "changedAt" + interval '1 minute', "fromUserId", "toUserId", "groupId" FROM ${M}
+       WHERE "messageType" = 'CHAT' AND content ~ '[02468]$'`,
+    );
+    await db.sql('ANALYZE friendchat."Delivery"');
+    try {
+      const defs = await db.sql<{ indexname: string; indexdef: string }>(`SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'Delivery' ORDER BY 1`);
+      expect(defs.map((d) => [d.indexname, d.indexdef.replace(/^.* USING btree /, '')])).toEqual([
+        ['Delivery_fromUserId_deliveredAt_idx', '("fromUserId", "deliveredAt") WHERE ("groupId" IS NULL)'],
+        ['Delivery_groupId_deliveredAt_idx', '("groupId", "deliveredAt") WHERE ("groupId" IS NOT NULL)'],
+        ['Delivery_pkey', '("messageId")'],
+        ['Delivery_toUserId_deliveredAt_idx', '("toUserId", "deliveredAt") WHERE ("toUserId" IS NOT NULL)'],
+      ]);
+      const rec = recording();
+      const rows = await syncRows(rec.db, 'ann', START, null, 200);
+      expect(rows).toHaveLength(120);
+      const fromReceipts = rows.filter((r) => r.deliveredAt !== null);
+      expect(fromReceipts).toHaveLength(40);
+      expect(fromReceipts.every((r) => r.at.getTime() === r.deliveredAt!.getTime())).toBe(true);
+      const [sync] = rec.sent;
+      for (const index of ['Delivery_fromUserId_deliveredAt_idx', 'Delivery_toUserId_deliveredAt_idx', 'Delivery_groupId_deliveredAt_idx']) {
+        expect(await planWithOnly(index, sync!.text, sync!.params, 'Delivery'), index).toContain(index);
+      }
+    } finally {
+      await db.sql('DELETE FROM friendchat."Delivery"');
+    }
   });
 
   it('reads a group history page by its (groupId, createdAt, id) index', async () => {

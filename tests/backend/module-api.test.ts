@@ -45,6 +45,8 @@ describe.each(dbTargets())('a host’s own calls on the module on %s', (target) 
 
   const rows = async (where: string, params: unknown[]) =>
     (await chat.internals.db.sql<{ n: number }>(`SELECT count(*)::int AS n FROM friendchat."Message" WHERE ${where}`, params))[0]!.n;
+  const receipts = async (where: string, params: unknown[]) =>
+    (await chat.internals.db.sql<{ n: number }>(`SELECT count(*)::int AS n FROM friendchat."Delivery" WHERE ${where}`, params))[0]!.n;
 
   beforeAll(async () => {
     tdb = await createTestDatabase(target);
@@ -206,14 +208,17 @@ describe.each(dbTargets())('a host’s own calls on the module on %s', (target) 
     it('closes the user’s sockets, drops what is theirs, and leaves the other party the conversation under a placeholder', async () => {
       const ada = newUser('Ada Lovelace');
       const bo = newUser('Bo', ada);
-      await chat.send({ from: ada, to: bo, content: 'hello Bo' });
-      await chat.send({ from: bo, to: ada, content: 'hi Ada' });
+      const hello = await chat.send({ from: ada, to: bo, content: 'hello Bo' });
+      const hi = await chat.send({ from: bo, to: ada, content: 'hi Ada' });
       const recalled = await chat.send({ from: bo, to: ada, content: 'oops' });
+      const boTab = await connect(bo);
+      const adaTab = await connect(ada);
+      // Delivered both ways, the recalled one too (before its recall).
+      expect(await emitAck(boTab, 'chat:delivered', { messageIds: [hello.message.id] })).toMatchObject({ ok: true });
+      expect(await emitAck(adaTab, 'chat:delivered', { messageIds: [hi.message.id, recalled.message.id] })).toMatchObject({ ok: true });
       expect((await request('DELETE', `/api/messages/${recalled.message.id}`, bo)).status).toBe(204);
       await chat.send({ from: bo, to: ada, content: 'last words' });
       await chat.notify(bo, { type: 'SYSTEM_LIKE', metadata: {} });
-      const boTab = await connect(bo);
-      const adaTab = await connect(ada);
       const closed = waitFor<{ reason: string }>(boTab, 'session:closed');
       const gone = new Promise<string>((resolve) => boTab.once('disconnect', resolve));
       const recount = waitFor<UnreadCounts>(adaTab, 'unread:update', 5000, (c) => Object.keys(c.byPeer).some((k) => k.startsWith('deleted:')));
@@ -227,6 +232,8 @@ describe.each(dbTargets())('a host’s own calls on the module on %s', (target) 
       // Nothing in the module names the user any more: notifications, the recalled message and
       // lastSeenAt are gone, the rest carries the tombstone.
       expect(await rows(`"fromUserId" = $1 OR "toUserId" = $1`, [bo])).toBe(0);
+      expect(await receipts(`"fromUserId" = $1 OR "toUserId" = $1`, [bo])).toBe(0);
+      expect(await receipts(`"messageId" = $1`, [recalled.message.id])).toBe(0);
       const presence = await chat.internals.db.sql(`SELECT 1 FROM friendchat."UserPresence" WHERE "userId" = $1`, [bo]);
       expect(presence).toEqual([]);
 
@@ -240,11 +247,13 @@ describe.each(dbTargets())('a host’s own calls on the module on %s', (target) 
       expect(entry!.lastMessage.fromUserId).toBe(tomb);
       expect((await recount).byPeer).toEqual({ [tomb]: 2 });
       const history = await request('GET', `/api/messages/${encodeURIComponent(tomb)}`, ada);
-      expect(history.body.messages.map((m: WireMessage) => [m.fromUserId === ada ? 'ada' : m.fromUserId, m.content])).toEqual([
-        ['ada', 'hello Bo'],
-        [tomb, 'hi Ada'],
-        [tomb, 'last words'],
+      expect(history.body.messages.map((m: WireMessage) => [m.fromUserId === ada ? 'ada' : m.fromUserId, m.content, m.deliveredAt !== null])).toEqual([
+        ['ada', 'hello Bo', true],
+        [tomb, 'hi Ada', true],
+        [tomb, 'last words', false],
       ]);
+      // The receipts moved with their messages: sync still finds them under the tombstone.
+      expect(await receipts(`("fromUserId" = $1 AND "toUserId" = $2) OR ("fromUserId" = $2 AND "toUserId" = $1)`, [ada, tomb])).toBe(2);
       expect((await request('POST', `/api/messages/${encodeURIComponent(tomb)}/read`, ada)).body).toEqual({ updated: 2 });
       expect((await request('POST', `/api/messages/${encodeURIComponent(tomb)}`, ada, { content: 'still there?' })).status).toBe(404);
       expect((await emitAck(adaTab, 'chat:send', { to: bo, content: 'Bo?', clientId: randomUUID() })).error.code).toBe('NOT_FOUND');
@@ -259,14 +268,19 @@ describe.each(dbTargets())('a host’s own calls on the module on %s', (target) 
     it('with messages: "delete", takes the conversations from both sides', async () => {
       const cy = newUser('Cy');
       const dee = newUser('Dee', cy);
-      await chat.send({ from: cy, to: dee, content: 'to be forgotten' });
+      const forgotten = await chat.send({ from: cy, to: dee, content: 'to be forgotten' });
       await chat.send({ from: dee, to: cy, content: 'me too' });
+      const deeTab = await connect(dee);
+      expect(await emitAck(deeTab, 'chat:delivered', { messageIds: [forgotten.message.id] })).toMatchObject({ ok: true });
+      deeTab.disconnect();
+      expect(await receipts(`"messageId" = $1`, [forgotten.message.id])).toBe(1);
       hostDeletes(cy);
       await chat.userDeleted(cy, { messages: 'delete' });
       expect((await request('GET', '/api/messages/conversations/list', dee)).body.conversations).toEqual([]);
       expect((await request('GET', '/api/messages/unread/count', dee)).body).toMatchObject({ total: 0, byPeer: {}, byGroup: {}, system: 0 });
       expect(await rows(`"fromUserId" = $1 OR "toUserId" = $1`, [cy])).toBe(0);
       expect(await rows(`"fromUserId" LIKE 'deleted:%' AND "toUserId" = $1`, [dee])).toBe(0);
+      expect(await receipts(`"fromUserId" = $1 OR "toUserId" = $1`, [cy])).toBe(0);
     });
 
     it('forgets a cached friendship at once, so no message reaches the deleted user', async () => {

@@ -56,9 +56,11 @@ describe.each(dbTargets())('migrated schemas on %s', (target) => {
     });
     // Lifecycle: delivered, edited, a reply, the change stamp, reactions.
     const reply = await p.message.create({
-      data: { fromUserId: '7', toUserId: '42', content: 're', deliveredAt: readAt, editedAt: readAt, replyToId: msg.id, changedAt: readAt },
+      data: { fromUserId: '7', toUserId: '42', content: 're', editedAt: readAt, replyToId: msg.id, changedAt: readAt },
     });
-    expect(await p.message.findUniqueOrThrow({ where: { id: reply.id } })).toMatchObject({ deliveredAt: readAt, editedAt: readAt, replyToId: msg.id, changedAt: readAt });
+    expect(await p.message.findUniqueOrThrow({ where: { id: reply.id } })).toMatchObject({ editedAt: readAt, replyToId: msg.id, changedAt: readAt });
+    const receipt = await p.delivery.create({ data: { messageId: reply.id, deliveredAt: readAt, fromUserId: '7', toUserId: '42' } });
+    expect(await p.delivery.findUniqueOrThrow({ where: { messageId: reply.id } })).toEqual({ ...receipt, groupId: null });
     const reaction = await p.reaction.create({ data: { messageId: reply.id, userId: '42', emoji: '👍', createdAt: readAt } });
     expect(await p.reaction.findUniqueOrThrow({ where: { messageId_userId_emoji: { messageId: reply.id, userId: '42', emoji: '👍' } } })).toEqual(reaction);
     // Every change moves the stamp (a trigger), whatever statement makes it.
@@ -155,7 +157,7 @@ describe.each(dbTargets())('migrated schemas on %s', (target) => {
       `SELECT table_schema AS schema, table_name AS name FROM information_schema.tables
        WHERE table_schema IN ('public', 'friendchat') ORDER BY 1, 2`,
     );
-    expect(tables.filter((t) => t.schema === 'friendchat').map((t) => t.name)).toEqual(['Attachment', 'Group', 'GroupMember', 'HookOutbox', 'Message', 'ModuleSecret', 'Mute', 'Reaction', 'UnreadCount', 'UserPresence', '_prisma_migrations']);
+    expect(tables.filter((t) => t.schema === 'friendchat').map((t) => t.name)).toEqual(['Attachment', 'Delivery', 'Group', 'GroupMember', 'HookOutbox', 'Message', 'ModuleSecret', 'Mute', 'Reaction', 'UnreadCount', 'UserPresence', '_prisma_migrations']);
     expect(tables.filter((t) => t.schema === 'public').map((t) => t.name)).toEqual([
       'Achievement',
       'Follow',

@@ -117,8 +117,8 @@ describe.each(dbTargets())('kept unread counts on %s', (target) => {
     await recall(readOne!);
     await expectExact();
     expect((await unread.counts('carol')).byPeer).toEqual({ bob: 4, dave: 5 });
-    // A delivered receipt, an edit, a reply's touch: the same counts.
-    await db.sql(`UPDATE ${M} SET "deliveredAt" = now() WHERE "toUserId" = 'carol'`);
+    // An edit, a reply's touch: the same counts (a delivered receipt does not change the message).
+    await db.sql(`UPDATE ${M} SET "replyToId" = "replyToId" WHERE "toUserId" = 'carol'`);
     await db.sql(`UPDATE ${M} SET content = 'edited', "editedAt" = now() WHERE "toUserId" = 'erin'`);
     await expectExact();
     expect((await unread.counts('carol')).byPeer).toEqual({ bob: 4, dave: 5 });

@@ -86,6 +86,13 @@ export async function forgetUser(db: Database, userId: string, opts: ForgetOptio
            ), received AS (
              UPDATE ${m} SET "toUserId" = $2::text
              WHERE "toUserId" = $1::text AND "fromUserId" IS NOT NULL AND "fromUserId" <> $1::text
+           ), receipts AS (
+             -- The receipts' copies of sender and recipient follow their messages (those of the
+             -- messages that go, go with them: a trigger on Message).
+             UPDATE ${db.table('Delivery')} SET
+               "fromUserId" = CASE WHEN "fromUserId" = $1::text THEN $2::text ELSE "fromUserId" END,
+               "toUserId" = CASE WHEN "toUserId" = $1::text AND "fromUserId" <> $1::text THEN $2::text ELSE "toUserId" END
+             WHERE "fromUserId" = $1::text OR "toUserId" = $1::text
            ), presence AS (DELETE FROM ${db.table('UserPresence')} WHERE "userId" = $1::text
            ), memberships AS (
              -- Former memberships (they left every group first) move to the tombstone: a reused

@@ -46,15 +46,17 @@ export function createDeliveredAcks(db: Database, bus: Bus, opts: DeliveredOptio
   const { windowMs = 5, maxIds = 2000, onError = () => {} } = opts;
   const M = db.table('Message');
   const GM = db.table('GroupMember');
+  const D = db.table('Delivery');
   // $1 the caller of each pair (its index in the batch), $2 its user, $3 the message id.
   // A pair is valid when the message is a chat message to the user (direct: `toUserId`; group:
   // a current member since before it was sent, not its sender); a caller with any invalid pair
-  // stores nothing. Each message is updated once: the first caller of the batch that acks it is
-  // its `by`; `deliveredAt IS NULL` keeps the first acknowledgement ever (also against another
-  // node's concurrent statement, which PostgreSQL re-checks on the locked row). The rows are
-  // locked in id order first (`locked`): two nodes storing overlapping batches (a group's members
-  // acking the same message at once) wait for each other instead of deadlocking, and rows
-  // delivered already are not locked at all.
+  // stores nothing. A receipt is a row of "Delivery" (migration 20261226000000_delivery_receipts),
+  // not an update of the message: the message row is neither locked nor written. Each message
+  // gets one, the first acknowledgement ever: the first caller of the batch that acks it is its
+  // `by`, and the primary key keeps out a second one (another node's concurrent statement waits
+  // for the first to commit, then inserts nothing). The rows go in id order, so two nodes storing
+  // overlapping batches (a group's members acking the same message at once) wait for each other
+  // instead of deadlocking. A recalled message gets no receipt.
   const STORE = `
     WITH req AS (
       SELECT * FROM unnest($1::int[], $2::text[], $3::uuid[]) AS r(caller, "userId", id)
@@ -72,16 +74,16 @@ export function createDeliveredAcks(db: Database, bus: Bus, opts: DeliveredOptio
     ), todo AS (
       SELECT DISTINCT ON (id) id, "userId", caller FROM chk
       WHERE caller NOT IN (SELECT caller FROM bad) ORDER BY id, caller
-    ), locked AS (
-      SELECT m.id FROM ${M} m JOIN todo ON todo.id = m.id
-      WHERE m."deliveredAt" IS NULL AND m."deletedAt" IS NULL
-      ORDER BY m.id FOR NO KEY UPDATE OF m
-    ), upd AS (
-      UPDATE ${M} m SET "deliveredAt" = now() AT TIME ZONE 'UTC' FROM todo, locked
-      WHERE m.id = locked.id AND todo.id = locked.id AND m."deliveredAt" IS NULL
-      RETURNING todo.caller, todo."userId" AS "by", m.id, m."fromUserId", m."groupId", m."deliveredAt" AT TIME ZONE 'UTC' AS "deliveredAt"
+    ), ins AS (
+      INSERT INTO ${D} ("messageId", "deliveredAt", "fromUserId", "toUserId", "groupId")
+      SELECT m.id, now() AT TIME ZONE 'UTC', m."fromUserId", m."toUserId", m."groupId"
+      FROM todo JOIN ${M} m ON m.id = todo.id
+      WHERE m."deletedAt" IS NULL
+      ORDER BY m.id
+      ON CONFLICT ("messageId") DO NOTHING
+      RETURNING "messageId" AS id, "fromUserId", "groupId", "deliveredAt" AT TIME ZONE 'UTC' AS "deliveredAt"
     )
-    SELECT true AS ok, caller, "by", id, "fromUserId", "groupId", "deliveredAt" FROM upd
+    SELECT true AS ok, todo.caller, todo."userId" AS "by", ins.id, ins."fromUserId", ins."groupId", ins."deliveredAt" FROM ins JOIN todo ON todo.id = ins.id
     UNION ALL
     SELECT false, caller, NULL, NULL, NULL, NULL, NULL FROM bad`;
 

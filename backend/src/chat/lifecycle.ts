@@ -3,8 +3,9 @@
 // the HTTP routes and the socket handlers both call this, so they cannot disagree.
 //
 // Every change bumps the row's `changedAt` (database triggers, migration
-// 20261220000000_message_lifecycle), which is what sync reads in: a client that was away gets
-// each changed message once, in its latest state.
+// 20261220000000_message_lifecycle) but a receipt, which is a row of "Delivery" (delivered.ts,
+// migration 20261226000000_delivery_receipts); sync reads both in time order: a client that was
+// away gets each changed message once, in its latest state.
 import type { Message } from '../generated/prisma/client.ts';
 import type { Database } from '../db/database.ts';
 import { AppError, notFound } from '../http/errors.ts';
@@ -12,7 +13,7 @@ import type { Bus } from '../realtime/bus.ts';
 import type { MessageKind, WireMessage, WireReaction, WireReplyTo } from '../realtime/events.ts';
 import { groupAccess, notMember } from '../groups/sql.ts';
 import { groupRoom } from '../groups/rooms.ts';
-import { MESSAGE_COLUMNS } from './sql.ts';
+import { MESSAGE_COLUMNS, type DeliveredMessage } from './sql.ts';
 import { MAX_EMOJI_PER_MESSAGE, reactionsOf } from './reactions.ts';
 import { createDeliveredAcks, type Stored } from './delivered.ts';
 
@@ -67,6 +68,7 @@ export function createLifecycle(deps: LifecycleDeps) {
   const R = db.table('Reaction');
   const GM = db.table('GroupMember');
   const A = db.table('Attachment');
+  const D = db.table('Delivery');
   const acks = createDeliveredAcks(db, bus, { windowMs: deps.deliveredWindowMs, onError: deps.onError });
 
   const load = async (id: string): Promise<Message | null> => (await db.sql<Message>(`SELECT ${MESSAGE_COLUMNS} FROM ${M} WHERE id = $1::uuid`, [id]))[0] ?? null;
@@ -104,15 +106,30 @@ export function createLifecycle(deps: LifecycleDeps) {
     );
   }
 
+  /** When these messages were delivered (those without a receipt are left out). */
+  async function receiptsOf(ids: string[]): Promise<Map<string, string>> {
+    if (ids.length === 0) return new Map();
+    const rows = await db.sql<{ messageId: string; deliveredAt: Date }>(
+      `SELECT "messageId", "deliveredAt" AT TIME ZONE 'UTC' AS "deliveredAt" FROM ${D} WHERE "messageId" = ANY($1::uuid[])`,
+      [ids],
+    );
+    return new Map(rows.map((r) => [r.messageId, r.deliveredAt.toISOString()]));
+  }
+
   const present: Present = async (rows, opts = {}) => {
     const live = rows.filter((r) => !r.deletedAt);
-    const [wire, origins, reactions] = await Promise.all([
+    // Rows read with their receipt (sync's) carry `deliveredAt`; the others' is looked up (a
+    // message just stored has none). Only a chat message from a user is ever delivered.
+    const unknown = opts.fresh ? [] : rows.filter((r) => (r as Partial<DeliveredMessage>).deliveredAt === undefined && r.fromUserId !== null && r.messageType === 'CHAT');
+    const [wire, origins, reactions, receipts] = await Promise.all([
       deps.present(rows),
       originsOf([...new Set(live.flatMap((r) => (r.replyToId ? [r.replyToId] : [])))]),
       opts.fresh ? new Map<string, WireReaction[]>() : opts.reactions ?? reactionsOf(db, live.map((r) => r.id), opts.viewer ?? null),
+      receiptsOf(unknown.map((r) => r.id)),
     ]);
     return wire.map((w, i) => {
       const r = rows[i]!;
+      w.deliveredAt ??= receipts.get(r.id) ?? null;
       if (r.deletedAt) {
         // Recalled: nothing of what it carried (toWire already emptied content and location).
         w.attachment = null;

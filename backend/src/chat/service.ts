@@ -266,7 +266,7 @@ export function createMessageService(deps: MessageServiceDeps) {
     /**
      * Everything to or from me created or changed after the cursor, each message once in its
      * latest state (recalled ones too, without content), in change order (chat and system). The
-     * cursor is a position in (changedAt, id) order; a round-1 cursor, a (createdAt, id) position
+     * cursor is a position in (time of the latest change, id) order (sql.ts, syncRows); a round-1 cursor, a (createdAt, id) position
      * in the same format, reads as one and hands out at most some messages again.
      */
     async sync(me: string, after: string | undefined, limit: number): Promise<SyncPage> {
@@ -289,7 +289,7 @@ export function createMessageService(deps: MessageServiceDeps) {
       const last = page.at(-1);
       return {
         messages: await present(page, { viewer: me }),
-        nextCursor: last ? encodeCursor({ createdAt: last.changedAt, id: last.id }) : (after ?? encodeCursor(START)),
+        nextCursor: last ? encodeCursor({ createdAt: last.at, id: last.id }) : (after ?? encodeCursor(START)),
         hasMore: rows.length > limit,
       };
     },

@@ -9,11 +9,15 @@ import { uuidv7 } from './ids.ts';
 import type { WireReaction } from '../realtime/events.ts';
 import { reactionsColumn } from './reactions.ts';
 
-/** The columns of a Message row, timestamps read back as UTC instants. */
+/**
+ * The columns of a Message row, timestamps read back as UTC instants. Its delivered receipt is a
+ * row of "Delivery" (`deliveredAt` below): the lifecycle's `present` reads it for the rows that
+ * come without one.
+ */
 export const MESSAGE_COLUMNS = `id, "fromUserId", "toUserId", "groupId", "messageType", content, metadata, "clientId", "isRead",
   "readAt" AT TIME ZONE 'UTC' AS "readAt", "createdAt" AT TIME ZONE 'UTC' AS "createdAt",
   "deletedAt" AT TIME ZONE 'UTC' AS "deletedAt", kind, "attachmentId", location,
-  "deliveredAt" AT TIME ZONE 'UTC' AS "deliveredAt", "editedAt" AT TIME ZONE 'UTC' AS "editedAt", "replyToId",
+  "editedAt" AT TIME ZONE 'UTC' AS "editedAt", "replyToId",
   "changedAt" AT TIME ZONE 'UTC' AS "changedAt"`;
 
 /** Parameter `$n`, an ISO instant, as the columns store time (UTC, without a time zone). */
@@ -106,8 +110,9 @@ export async function insertSystemMessages(db: Database, drafts: SystemDraft[]):
 /**
  * How far a sync may read without skipping a change that is still being written.
  *
- * Sync reads in `changedAt` order (the time a row was created or last changed: edited, recalled,
- * delivered, read, reacted to), which the database sets to its transaction's start time, while a
+ * Sync reads in change order (a row's `changedAt`, the time it was created or last edited,
+ * recalled, read or reacted to, and its receipt's `deliveredAt`), which the database sets to the
+ * writing transaction's start time, while a
  * sync sees only what has committed. A change still in flight when a sync runs could otherwise
  * commit behind the cursor that sync hands out, and the next sync would skip it. So a sync reads
  * only changes older than every transaction the module has open in this database right now (and
@@ -158,43 +163,73 @@ export async function syncHorizonPast(db: Database, t: Date, maxMs = SYNC_SETTLE
   }
 }
 
-function syncSql(table: string, members: string, withHorizon: boolean): string {
+function syncSql(table: string, members: string, receipts: string, withHorizon: boolean): string {
   // $1 me, $2 limit, $3/$4 the cursor (time, id), $5 the horizon. Recalled messages are
   // included (in their latest state: the wire leaves out their content).
-  const bound = withHorizon ? `AND "changedAt" < ${utc(5)}` : '';
-  const after = `"changedAt" >= ${utc(3)} AND ("changedAt" > ${utc(3)} OR id > $4::uuid) ${bound}`;
-  // To me (the (toUserId, changedAt) index, read in order), from me in direct chat ((fromUserId,
-  // changedAt)), and in my groups while I was a member ((groupId, changedAt), per membership:
-  // messages from my time in the group, changed before I left), each at most a page (WITH TIES
-  // keeps the last time's ties so the id order below is exact), merged.
-  return `SELECT ${MESSAGE_COLUMNS} FROM (
-    (SELECT * FROM ${table} WHERE "toUserId" = $1::text AND ${after} ORDER BY "changedAt" FETCH FIRST $2 ROWS WITH TIES)
+  //
+  // Two streams of changes, merged in time order: the messages by `changedAt` (created, edited,
+  // recalled, read, reacted to) and their receipts ("Delivery") by `deliveredAt`. A message comes
+  // from the stream of its latest change only, its receipt when that is later than `changedAt`
+  // (ties go to the message), so it comes once; its `at` (that change's time, then its id) is the
+  // cursor's position. Every message whose latest change is after the cursor comes, in its latest
+  // state; one changed again since a page was read comes again.
+  const after = (t: string, id: string) =>
+    `${t} >= ${utc(3)} AND (${t} > ${utc(3)} OR ${id} > $4::uuid) ${withHorizon ? `AND ${t} < ${utc(5)}` : ''}`;
+  // The message stream's branches: a message without a later receipt, read with its receipt.
+  const changed = (where: string) => `(SELECT m.*, d."deliveredAt", m."changedAt" AS at
+     FROM ${table} m LEFT JOIN ${receipts} d ON d."messageId" = m.id
+     WHERE ${where} AND ${after('m."changedAt"', 'm.id')} AND (d."deliveredAt" IS NULL OR d."deliveredAt" <= m."changedAt")
+     ORDER BY m."changedAt" FETCH FIRST $2 ROWS WITH TIES)`;
+  // The receipt stream's: a receipt later than every other change of its message.
+  const delivered = (where: string) => `(SELECT m.*, d."deliveredAt", d."deliveredAt" AS at
+     FROM ${receipts} d JOIN ${table} m ON m.id = d."messageId"
+     WHERE ${where} AND ${after('d."deliveredAt"', 'd."messageId"')} AND d."deliveredAt" > m."changedAt"
+     ORDER BY d."deliveredAt" FETCH FIRST $2 ROWS WITH TIES)`;
+  // In my groups while I was a member (per membership: messages from my time in the group,
+  // changed before I left).
+  const inMyGroups = (branch: (where: string) => string, groupId: string, at: string) => `(SELECT g.* FROM ${members} gm CROSS JOIN LATERAL ${branch(
+    `${groupId} = gm."groupId" AND m."createdAt" >= gm."joinedAt"
+       AND (gm."leftAt" IS NULL OR (m."createdAt" <= gm."leftAt" AND ${at} <= gm."leftAt"))`,
+  )} g WHERE gm."userId" = $1::text)`;
+  // Each branch reads its index in order ("Message": (toUserId | fromUserId | groupId,
+  // changedAt); "Delivery": (toUserId | fromUserId | groupId, deliveredAt)), at most a page
+  // (WITH TIES keeps the last time's ties so the id order below is exact); merged.
+  return `SELECT ${MESSAGE_COLUMNS}, "deliveredAt" AT TIME ZONE 'UTC' AS "deliveredAt", at AT TIME ZONE 'UTC' AS at FROM (
+    ${changed('m."toUserId" = $1::text')}
     UNION ALL
-    (SELECT * FROM ${table} WHERE "fromUserId" = $1::text AND "toUserId" <> $1::text AND ${after} ORDER BY "changedAt" FETCH FIRST $2 ROWS WITH TIES)
+    ${changed('m."fromUserId" = $1::text AND m."toUserId" <> $1::text')}
     UNION ALL
-    (SELECT g.* FROM ${members} gm CROSS JOIN LATERAL (
-       SELECT * FROM ${table} WHERE "groupId" = gm."groupId" AND ${after}
-         AND "createdAt" >= gm."joinedAt" AND (gm."leftAt" IS NULL OR ("createdAt" <= gm."leftAt" AND "changedAt" <= gm."leftAt"))
-       ORDER BY "changedAt" FETCH FIRST $2 ROWS WITH TIES) g
-     WHERE gm."userId" = $1::text)
-  ) m ORDER BY "changedAt", id LIMIT $2`;
+    ${inMyGroups(changed, 'm."groupId"', 'm."changedAt"')}
+    UNION ALL
+    ${delivered('d."toUserId" = $1::text')}
+    UNION ALL
+    ${delivered('d."fromUserId" = $1::text AND d."groupId" IS NULL AND d."toUserId" <> $1::text')}
+    UNION ALL
+    ${inMyGroups(delivered, 'd."groupId"', 'd."deliveredAt"')}
+  ) m ORDER BY at, id LIMIT $2`;
 }
 const syncStatement = (withHorizon: boolean) => {
   const cache = new Map<string, string>();
   return (db: Database) => {
     let text = cache.get(db.schema);
-    if (text === undefined) cache.set(db.schema, (text = syncSql(db.table('Message'), db.table('GroupMember'), withHorizon)));
+    if (text === undefined) cache.set(db.schema, (text = syncSql(db.table('Message'), db.table('GroupMember'), db.table('Delivery'), withHorizon)));
     return text;
   };
 };
 const SYNC = syncStatement(false);
 const SYNC_BOUNDED = syncStatement(true);
 
+/** A message with its delivered receipt (null: none yet), as sync and `present` read it. */
+export type DeliveredMessage = Message & { deliveredAt: Date | null };
+/** A row of sync: the message in its latest state, and `at`, the time of its latest change. */
+export type SyncRow = DeliveredMessage & { at: Date };
+
 /**
- * Messages to or from `me`, and of my groups from when I joined to when I left, created or
- * changed after the position (and before `horizon`), in change order, at most `limit`.
+ * Messages to or from `me`, and of my groups from when I joined to when I left, whose latest
+ * change (created, changed, delivered) is after the position (and before `horizon`), in change
+ * order, at most `limit`.
  */
-export function syncRows(db: Database, me: string, after: Position, horizon: Date | null, limit: number): Promise<Message[]> {
+export function syncRows(db: Database, me: string, after: Position, horizon: Date | null, limit: number): Promise<SyncRow[]> {
   const params: unknown[] = [me, limit, after.createdAt.toISOString(), after.id];
-  return horizon ? db.sql<Message>(SYNC_BOUNDED(db), [...params, horizon.toISOString()]) : db.sql<Message>(SYNC(db), params);
+  return horizon ? db.sql<SyncRow>(SYNC_BOUNDED(db), [...params, horizon.toISOString()]) : db.sql<SyncRow>(SYNC(db), params);
 }

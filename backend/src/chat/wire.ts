@@ -6,9 +6,10 @@ const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);
 /**
  * A stored message as it goes on the wire (DESIGN.md): ISO times. `attachment`, `replyTo` and
  * `reactions` are empty here: the attachment service's `present` fills in the attachment with
- * fresh signed urls, and lifecycle.ts's `present` the rest. A recalled message carries no content.
+ * fresh signed urls, and lifecycle.ts's `present` the rest (and `deliveredAt`, the message's
+ * "Delivery" row, when the row was read without it). A recalled message carries no content.
  */
-export function toWire(m: Message): WireMessage {
+export function toWire(m: Message & { deliveredAt?: Date | null }): WireMessage {
   // The row's type and metadata are not tied together in the database; the services that write
   // a row give each type its metadata shape, so the union's pairing holds by construction.
   return {
