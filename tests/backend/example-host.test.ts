@@ -234,7 +234,7 @@ describe.each(dbTargets())('examples/express-host on %s', (target) => {
       const tables = async (schema: string) =>
         (await client.query<{ t: string }>('SELECT table_name AS t FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1', [schema])).rows.map((r) => r.t);
       expect(await tables('public')).toEqual(['friendships', 'likes', 'users']);
-      expect(await tables('friendchat')).toEqual(['Attachment', 'Group', 'GroupMember', 'HookOutbox', 'Message', 'ModuleSecret', 'Mute', 'Reaction', 'UnreadCount', 'UserPresence', '_prisma_migrations']);
+      expect(await tables('friendchat')).toEqual(['Attachment', 'Delivery', 'Group', 'GroupMember', 'HookOutbox', 'Message', 'ModuleSecret', 'Mute', 'Reaction', 'UnreadCount', 'UserPresence', '_prisma_migrations']);
     } finally {
       await client.end();
     }

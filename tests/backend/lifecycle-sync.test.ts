@@ -239,6 +239,73 @@ describe.each(dbTargets())('sync carries changes on %s', (target) => {
     expect(view.get(sent[3]!.id)).toMatchObject({ content: 'd', deliveredAt: null });
   });
 
+  it('a first sync through a history delivered after it was sent (most of it from the receipts) reads bounded pages and gives each message once', async () => {
+    const [alice, bob, carol] = await usersWithFriend(s, 3);
+    const group = await createGroup(s, alice!, [bob!, carol!]);
+    const aliceTab = await s.connect(alice!);
+    const bobTab = await s.connect(bob!);
+    const tick = () => new Promise((r) => setTimeout(r, 3));
+    const sent: WireMessage[] = [];
+    for (let i = 0; i < 20; i++) {
+      sent.push((await emitAck(aliceTab, 'chat:send', { groupId: group.id, content: `g${i}`, clientId: randomUUID() })).message as WireMessage);
+      await tick();
+      sent.push((await sendOverSocket(aliceTab, bob!.id, `d${i}`)).message);
+      await tick();
+    }
+    // Bob receives each (one receipt a time, no two at the same millisecond): each message's
+    // latest change is its receipt now (a group message is read by moving a member's position, not
+    // the message). Two are edited after; the last is not delivered.
+    for (const m of sent) {
+      await ack(bobTab, new ClientView(bob!.id), [m.id]);
+      await tick();
+    }
+    for (const m of [sent[1]!, sent[2]!]) {
+      expect((await s.request('PATCH', `/api/messages/${m.id}`, { token: alice!.token, body: { content: `${m.content}, edited` } })).status).toBe(200);
+      await tick();
+    }
+    sent.push((await sendOverSocket(aliceTab, bob!.id, 'not delivered')).message);
+
+    // Every sync statement, to count the rows each page read (EXPLAIN ANALYZE: the rows every
+    // scan of "Message" and "Delivery" in its plan produced, index and primary-key lookups alike).
+    const realSql = s.app.db.sql;
+    const statements: { text: string; params: unknown[] }[] = [];
+    s.app.db.sql = (async (text: string, params: unknown[] = []) => {
+      if (text.includes(' AS scan')) statements.push({ text, params });
+      return realSql(text, params);
+    }) as typeof realSql;
+    type PlanNode = { 'Relation Name'?: string; 'Actual Rows': number; 'Actual Loops': number; Plans?: PlanNode[] };
+    const rowsRead = (n: PlanNode): number =>
+      (n['Relation Name'] === 'Message' || n['Relation Name'] === 'Delivery' ? n['Actual Rows'] * n['Actual Loops'] : 0) + (n.Plans ?? []).reduce((a, c) => a + rowsRead(c), 0);
+    try {
+      for (const user of [alice!, bob!]) {
+        const tab = await s.connect(user);
+        const whole = await syncAll(tab, undefined, 100);
+        for (const limit of [1, 4]) {
+          statements.length = 0;
+          const paged = await syncAll(tab, undefined, limit);
+          const ids = paged.messages.map((m) => m.id);
+          expect(new Set(ids).size).toBe(ids.length);
+          expect(ids.sort()).toEqual(whole.messages.map((m) => m.id).sort());
+          expect(new Set(paged.messages.map((m) => JSON.stringify(m)))).toEqual(new Set(whole.messages.map((m) => JSON.stringify(m))));
+          // Six scans here (to me, from me, the group; their receipts), each at most a page, one
+          // more and the next row (to see whether it ties), each row with its message or receipt
+          // looked up: never the whole history (40 messages and their receipts).
+          for (const st of statements) {
+            const [plan] = await realSql<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(`EXPLAIN (ANALYZE, FORMAT JSON) ${st.text}`, st.params);
+            expect(rowsRead(plan!['QUERY PLAN'][0].Plan)).toBeLessThanOrEqual(2 * 6 * (limit + 2));
+          }
+        }
+        const latest = new Map(whole.messages.map((m) => [m.id, m]));
+        for (const m of sent.slice(0, -1)) expect(latest.get(m.id)?.deliveredAt, m.content).toEqual(expect.any(String));
+        expect(latest.get(sent.at(-1)!.id)?.deliveredAt).toBeNull();
+        expect(latest.get(sent[1]!.id)?.content).toBe('d0, edited');
+        tab.disconnect();
+      }
+    } finally {
+      s.app.db.sql = realSql;
+    }
+  });
+
   it('groups: delivered, edited, recalled, reacted to, a reply and a new message', async () => {
     const [alice, bob, carol] = await usersWithFriend(s, 3);
     const group = await createGroup(s, alice!, [bob!, carol!]);

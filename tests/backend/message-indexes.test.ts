@@ -10,7 +10,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type Database } from '../../backend/src/db/database.ts';
 import { migrate } from '../../backend/src/db/migrate.ts';
-import { syncRows } from '../../backend/src/chat/sql.ts';
+import { syncPage } from '../../backend/src/chat/sql.ts';
 import { START } from '../../backend/src/chat/cursor.ts';
 import { historySql } from '../../backend/src/groups/service.ts';
 import { createTestDatabase, dbTargets, type TestDatabase } from '../helpers/db.ts';
@@ -105,7 +105,7 @@ describe.each(dbTargets())('message indexes on %s', (target) => {
 
   it('syncs group messages through the group index', async () => {
     const rec = recording();
-    const rows = await syncRows(rec.db, 'ann', START, null, 200);
+    const rows = (await syncPage(rec.db, 'ann', START, null, 200)).rows;
     // 20 from ben, 20 to ben, 40 system messages (read or not), 40 in the group.
     expect(rows).toHaveLength(120);
     const [sync] = rec.sent;
@@ -130,7 +130,7 @@ describe.each(dbTargets())('message indexes on %s', (target) => {
         ['Delivery_toUserId_deliveredAt_idx', '("toUserId", "deliveredAt") WHERE ("toUserId" IS NOT NULL)'],
       ]);
       const rec = recording();
-      const rows = await syncRows(rec.db, 'ann', START, null, 200);
+      const rows = (await syncPage(rec.db, 'ann', START, null, 200)).rows;
       expect(rows).toHaveLength(120);
       const fromReceipts = rows.filter((r) => r.deliveredAt !== null);
       expect(fromReceipts).toHaveLength(40);

@@ -225,6 +225,7 @@ describe.each(dbTargets())('a minimal host around createFriendChat on %s', (targ
     );
     expect(rows).toEqual([
       { schema: 'friendchat', name: 'Attachment' },
+      { schema: 'friendchat', name: 'Delivery' },
       { schema: 'friendchat', name: 'Group' },
       { schema: 'friendchat', name: 'GroupMember' },
       { schema: 'friendchat', name: 'HookOutbox' },

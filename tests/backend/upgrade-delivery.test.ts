@@ -8,7 +8,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type Database } from '../../backend/src/db/database.ts';
 import { migrate, readMigrations } from '../../backend/src/db/migrate.ts';
-import { syncRows } from '../../backend/src/chat/sql.ts';
+import { syncPage } from '../../backend/src/chat/sql.ts';
 import { START } from '../../backend/src/chat/cursor.ts';
 import { createDeliveredAcks } from '../../backend/src/chat/delivered.ts';
 import type { Bus } from '../../backend/src/realtime/bus.ts';
@@ -76,7 +76,7 @@ describe.each(dbTargets())('upgrading a database with delivered messages to rece
 
   it('syncs each message once, at its latest change, with its receipt', async () => {
     for (const me of ['u1', 'u2']) {
-      const rows = await syncRows(db, me, START, null, 100);
+      const rows = (await syncPage(db, me, START, null, 100)).rows;
       expect(rows.map((r) => [r.id, r.at.toISOString(), r.deliveredAt?.toISOString() ?? null])).toEqual([
         [id(1), t(2), t(2)],
         [id(2), t(5), t(4)],
@@ -98,7 +98,7 @@ describe.each(dbTargets())('upgrading a database with delivered messages to rece
     const [m3] = await sql<{ changedAt: Date }>(`SELECT "changedAt" AT TIME ZONE 'UTC' AS "changedAt" FROM fc."Message" WHERE id = $1::uuid`, [id(3)]);
     expect(m3!.changedAt.toISOString()).toBe(t(6));
     // Sync gives it from its receipt now, after the others.
-    const rows = await syncRows(db, 'u1', START, null, 100);
+    const rows = (await syncPage(db, 'u1', START, null, 100)).rows;
     expect(rows.map((r) => r.id)).toEqual([id(1), id(2), id(4), id(5), id(3)]);
     expect(rows.at(-1)!.deliveredAt?.toISOString()).toBe(stored.deliveredAt);
   });

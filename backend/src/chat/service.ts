@@ -8,10 +8,10 @@ import type { RateLimiter } from '../realtime/rateLimiter.ts';
 import type { ConversationEntry, SyncPage, WireMessage } from '../realtime/events.ts';
 import type { ChatUser, FriendGraph, UserDirectory } from '../ports.ts';
 import type { HookOutbox } from './outbox.ts';
-import { decodeCursor, encodeCursor, START } from './cursor.ts';
+import { decodeCursor, encodeCursor, START, type Position } from './cursor.ts';
 import type { UnreadService } from './unread.ts';
 import { createMessageWriter } from './writer.ts';
-import { historyRows, syncHorizon, syncHorizonPast, syncRows } from './sql.ts';
+import { historyRows, syncHorizon, syncHorizonPast, syncPage } from './sql.ts';
 import { deletedUser, isDeletedUserId } from './deletedUsers.ts';
 import { groupAccess, notMember } from '../groups/sql.ts';
 import { recallGroupMessage } from '../groups/seq.ts';
@@ -266,31 +266,41 @@ export function createMessageService(deps: MessageServiceDeps) {
     /**
      * Everything to or from me created or changed after the cursor, each message once in its
      * latest state (recalled ones too, without content), in change order (chat and system). The
-     * cursor is a position in (time of the latest change, id) order (sql.ts, syncRows); a round-1 cursor, a (createdAt, id) position
+     * cursor is a position in (time of the latest change, id) order (sql.ts, syncPage); a round-1 cursor, a (createdAt, id) position
      * in the same format, reads as one and hands out at most some messages again.
      */
     async sync(me: string, after: string | undefined, limit: number): Promise<SyncPage> {
       const from = after ? decodeCursor(after) : START;
       // Before the read: the bound must cover every transaction that could still commit.
       const first = await syncHorizon(db);
-      let rows = await syncRows(db, me, from, first?.horizon ?? null, limit + 1);
+      let { rows, bound } = await syncPage(db, me, from, first?.horizon ?? null, limit + 1);
       // The last page also holds what was committed before this sync began (its live push may
       // have gone out before a reconnecting client's socket joined): once the writes open then
       // have ended (a few ms; at most SYNC_SETTLE_MS), what they held back is read too.
       // Everything before the first horizon was read already: only what lies between the two is.
       // PostgreSQL only: PGlite runs one transaction at a time, so none is open behind a sync.
-      if (first && db.kind === 'postgres' && rows.length <= limit) {
+      if (first && db.kind === 'postgres' && bound === null && rows.length <= limit) {
         const settled = await syncHorizonPast(db, first.now);
         // (From the cursor itself when it is past that horizon: an older write open now held it back.)
         const edge = from.createdAt >= first.horizon ? from : { createdAt: first.horizon, id: START.id };
-        if (settled && settled > first.horizon) rows = [...rows, ...(await syncRows(db, me, edge, settled, limit + 1))];
+        if (settled && settled > first.horizon) {
+          const more = await syncPage(db, me, edge, settled, limit + 1);
+          // A message changed between the two reads comes once, in the later read's state.
+          const later = new Set(more.rows.map((r) => r.id));
+          rows = [...rows.filter((r) => !later.has(r.id)), ...more.rows];
+          bound = more.bound;
+        }
       }
       const page = rows.slice(0, limit);
       const last = page.at(-1);
+      // A full page ends at its last message; one that is not full but did not read to the end
+      // (what it read had changed again later, and comes again at that later change) ends where
+      // its reading did, and may hold no message at all.
+      const end: Position | null = rows.length > limit || !bound ? (last ? { createdAt: last.at, id: last.id } : null) : bound;
       return {
         messages: await present(page, { viewer: me }),
-        nextCursor: last ? encodeCursor({ createdAt: last.at, id: last.id }) : (after ?? encodeCursor(START)),
-        hasMore: rows.length > limit,
+        nextCursor: end ? encodeCursor(end) : (after ?? encodeCursor(START)),
+        hasMore: rows.length > limit || bound !== null,
       };
     },
 

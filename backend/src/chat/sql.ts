@@ -164,49 +164,54 @@ export async function syncHorizonPast(db: Database, t: Date, maxMs = SYNC_SETTLE
 }
 
 function syncSql(table: string, members: string, receipts: string, withHorizon: boolean): string {
-  // $1 me, $2 limit, $3/$4 the cursor (time, id), $5 the horizon. Recalled messages are
-  // included (in their latest state: the wire leaves out their content).
+  // $1 me, $2 how many rows each scan reads, $3/$4 the cursor (time, id), $5 the horizon.
+  // Recalled messages are included (in their latest state: the wire leaves out their content).
   //
-  // Two streams of changes, merged in time order: the messages by `changedAt` (created, edited,
-  // recalled, read, reacted to) and their receipts ("Delivery") by `deliveredAt`. A message comes
-  // from the stream of its latest change only, its receipt when that is later than `changedAt`
-  // (ties go to the message), so it comes once; its `at` (that change's time, then its id) is the
-  // cursor's position. Every message whose latest change is after the cursor comes, in its latest
-  // state; one changed again since a page was read comes again.
+  // Two streams of changes, in time order: the messages by `changedAt` (created, edited,
+  // recalled, read, reacted to) and their receipts ("Delivery") by `deliveredAt`. A message counts
+  // (`ok`) in the stream of its latest change only, its receipt's when that is later than
+  // `changedAt` (ties go to the message), so it comes once; its `at` (that change's time, then its
+  // id) is the cursor's position. Every scan reads at most $2 rows after the cursor, those that
+  // count and those that do not (a group's messages delivered after they were sent count in the
+  // receipts only, so a filter in the scan could read a group's whole history to fill a page):
+  // syncPage below merges what counts up to where every scan got.
   const after = (t: string, id: string) =>
     `${t} >= ${utc(3)} AND (${t} > ${utc(3)} OR ${id} > $4::uuid) ${withHorizon ? `AND ${t} < ${utc(5)}` : ''}`;
-  // The message stream's branches: a message without a later receipt, read with its receipt.
-  const changed = (where: string) => `(SELECT m.*, d."deliveredAt", m."changedAt" AS at
+  // The message stream's scans: each message with its receipt.
+  const changed = (scan: string, where: string) => `(SELECT m.*, d."deliveredAt", m."changedAt" AS at,
+       (d."deliveredAt" IS NULL OR d."deliveredAt" <= m."changedAt") AS ok, ${scan} AS scan
      FROM ${table} m LEFT JOIN ${receipts} d ON d."messageId" = m.id
-     WHERE ${where} AND ${after('m."changedAt"', 'm.id')} AND (d."deliveredAt" IS NULL OR d."deliveredAt" <= m."changedAt")
+     WHERE ${where} AND ${after('m."changedAt"', 'm.id')}
      ORDER BY m."changedAt" FETCH FIRST $2 ROWS WITH TIES)`;
-  // The receipt stream's: a receipt later than every other change of its message.
-  const delivered = (where: string) => `(SELECT m.*, d."deliveredAt", d."deliveredAt" AS at
+  // The receipt stream's: each receipt with its message.
+  const delivered = (scan: string, where: string) => `(SELECT m.*, d."deliveredAt", d."deliveredAt" AS at,
+       d."deliveredAt" > m."changedAt" AS ok, ${scan} AS scan
      FROM ${receipts} d JOIN ${table} m ON m.id = d."messageId"
-     WHERE ${where} AND ${after('d."deliveredAt"', 'd."messageId"')} AND d."deliveredAt" > m."changedAt"
+     WHERE ${where} AND ${after('d."deliveredAt"', 'd."messageId"')}
      ORDER BY d."deliveredAt" FETCH FIRST $2 ROWS WITH TIES)`;
-  // In my groups while I was a member (per membership: messages from my time in the group,
-  // changed before I left).
-  const inMyGroups = (branch: (where: string) => string, groupId: string, at: string) => `(SELECT g.* FROM ${members} gm CROSS JOIN LATERAL ${branch(
+  // In my groups while I was a member (a scan per membership: messages from my time in the
+  // group, changed before I left).
+  const inMyGroups = (branch: typeof changed, scan: string, groupId: string, at: string) => `(SELECT g.* FROM ${members} gm CROSS JOIN LATERAL ${branch(
+    `'${scan}' || gm."groupId"`,
     `${groupId} = gm."groupId" AND m."createdAt" >= gm."joinedAt"
        AND (gm."leftAt" IS NULL OR (m."createdAt" <= gm."leftAt" AND ${at} <= gm."leftAt"))`,
   )} g WHERE gm."userId" = $1::text)`;
-  // Each branch reads its index in order ("Message": (toUserId | fromUserId | groupId,
-  // changedAt); "Delivery": (toUserId | fromUserId | groupId, deliveredAt)), at most a page
-  // (WITH TIES keeps the last time's ties so the id order below is exact); merged.
-  return `SELECT ${MESSAGE_COLUMNS}, "deliveredAt" AT TIME ZONE 'UTC' AS "deliveredAt", at AT TIME ZONE 'UTC' AS at FROM (
-    ${changed('m."toUserId" = $1::text')}
+  // Each scan reads its index in order ("Message": (toUserId | fromUserId | groupId, changedAt);
+  // "Delivery": (toUserId | fromUserId | groupId, deliveredAt)); WITH TIES keeps the last time's
+  // ties, so a scan that stopped has read everything up to its last time.
+  return `SELECT ${MESSAGE_COLUMNS}, "deliveredAt" AT TIME ZONE 'UTC' AS "deliveredAt", at AT TIME ZONE 'UTC' AS at, ok, scan FROM (
+    ${changed(`'to'`, 'm."toUserId" = $1::text')}
     UNION ALL
-    ${changed('m."fromUserId" = $1::text AND m."toUserId" <> $1::text')}
+    ${changed(`'from'`, 'm."fromUserId" = $1::text AND m."toUserId" <> $1::text')}
     UNION ALL
-    ${inMyGroups(changed, 'm."groupId"', 'm."changedAt"')}
+    ${inMyGroups(changed, 'g:', 'm."groupId"', 'm."changedAt"')}
     UNION ALL
-    ${delivered('d."toUserId" = $1::text')}
+    ${delivered(`'rto'`, 'd."toUserId" = $1::text')}
     UNION ALL
-    ${delivered('d."fromUserId" = $1::text AND d."groupId" IS NULL AND d."toUserId" <> $1::text')}
+    ${delivered(`'rfrom'`, 'd."fromUserId" = $1::text AND d."groupId" IS NULL AND d."toUserId" <> $1::text')}
     UNION ALL
-    ${inMyGroups(delivered, 'd."groupId"', 'd."deliveredAt"')}
-  ) m ORDER BY at, id LIMIT $2`;
+    ${inMyGroups(delivered, 'rg:', 'd."groupId"', 'd."deliveredAt"')}
+  ) m`;
 }
 const syncStatement = (withHorizon: boolean) => {
   const cache = new Map<string, string>();
@@ -223,13 +228,40 @@ const SYNC_BOUNDED = syncStatement(true);
 export type DeliveredMessage = Message & { deliveredAt: Date | null };
 /** A row of sync: the message in its latest state, and `at`, the time of its latest change. */
 export type SyncRow = DeliveredMessage & { at: Date };
+type ScannedRow = SyncRow & { ok: boolean; scan: string };
+
+/** After every id: a position past everything at its time. */
+const LAST_ID = 'ffffffff-ffff-ffff-ffff-ffffffffffff';
+const before = (a: Position, b: Position) => a.createdAt.getTime() - b.createdAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
 /**
  * Messages to or from `me`, and of my groups from when I joined to when I left, whose latest
  * change (created, changed, delivered) is after the position (and before `horizon`), in change
- * order, at most `limit`.
+ * order. Each scan of the statement reads at most `scan` rows: `rows` holds every message up to
+ * `bound`, the position every scan got to (null: all of them got to the end), which may be more
+ * or fewer than `scan`, or none at all, when what the scans read was changed again later.
  */
-export function syncRows(db: Database, me: string, after: Position, horizon: Date | null, limit: number): Promise<SyncRow[]> {
-  const params: unknown[] = [me, limit, after.createdAt.toISOString(), after.id];
-  return horizon ? db.sql<SyncRow>(SYNC_BOUNDED(db), [...params, horizon.toISOString()]) : db.sql<SyncRow>(SYNC(db), params);
+export async function syncPage(db: Database, me: string, after: Position, horizon: Date | null, scan: number): Promise<{ rows: SyncRow[]; bound: Position | null }> {
+  const params: unknown[] = [me, scan, after.createdAt.toISOString(), after.id];
+  const read = await (horizon ? db.sql<ScannedRow>(SYNC_BOUNDED(db), [...params, horizon.toISOString()]) : db.sql<ScannedRow>(SYNC(db), params));
+  // A scan that read its `scan` rows stopped at its last time; the page goes as far as the
+  // nearest of those.
+  const scans = new Map<string, { n: number; last: Date }>();
+  for (const r of read) {
+    const s = scans.get(r.scan);
+    if (!s) scans.set(r.scan, { n: 1, last: r.at });
+    else {
+      s.n++;
+      if (r.at > s.last) s.last = r.at;
+    }
+  }
+  let bound: Position | null = null;
+  for (const s of scans.values()) {
+    if (s.n >= scan && (bound === null || s.last < bound.createdAt)) bound = { createdAt: s.last, id: LAST_ID };
+  }
+  const rows = read
+    .filter((r) => r.ok && (bound === null || before({ createdAt: r.at, id: r.id }, bound) <= 0))
+    .map(({ ok: _ok, scan: _scan, ...r }) => r as SyncRow)
+    .sort((a, b) => before({ createdAt: a.at, id: a.id }, { createdAt: b.at, id: b.id }));
+  return { rows, bound };
 }
