@@ -29,7 +29,7 @@ import type { ChatUser, FriendGraph, UserDirectory } from '../ports.ts';
 import type { Message } from '../generated/prisma/client.ts';
 import { decodeCursor, encodeCursor, type Position } from '../chat/cursor.ts';
 import { uuidv7 } from '../chat/ids.ts';
-import { MESSAGE_COLUMNS } from '../chat/sql.ts';
+import { deliveredColumn, MESSAGE_COLUMNS } from '../chat/sql.ts';
 import { toChatUser } from '../chat/service.ts';
 import type { UnreadService } from '../chat/unread.ts';
 import { toWire } from '../chat/wire.ts';
@@ -40,7 +40,7 @@ import { unreadSql } from './seq.ts';
 import { reactionsColumn } from '../chat/reactions.ts';
 
 /** A row of historySql: the caller's membership, and a message of the page with its reactions (none: `id` null). */
-type HistoryRow = Message & { member: boolean; reactions: WireReaction[] | null };
+type HistoryRow = Message & { member: boolean; reactions: WireReaction[] | null; deliveredAt: Date | null };
 
 const historyStatements = new Map<string, string>();
 /**
@@ -57,7 +57,7 @@ export function historySql(db: Database, withCursor: boolean): string {
   if (text === undefined) {
     const t = `($4::timestamptz AT TIME ZONE 'UTC')`;
     const older = withCursor ? `AND "createdAt" <= ${t} AND ("createdAt" < ${t} OR id < $5::uuid)` : '';
-    text = `SELECT a.member, p.*, ${reactionsColumn(db, 'p.id', '$2')} AS reactions
+    text = `SELECT a.member, p.*, ${reactionsColumn(db, 'p.id', '$2')} AS reactions, ${deliveredColumn(db, 'p.id')} AS "deliveredAt"
       FROM (SELECT g.id, gm."userId" IS NOT NULL AS member, gm."leftAt"
               FROM ${db.table('Group')} g LEFT JOIN ${db.table('GroupMember')} gm ON gm."groupId" = g.id AND gm."userId" = $2::text
              WHERE g.id = $1::uuid) a
