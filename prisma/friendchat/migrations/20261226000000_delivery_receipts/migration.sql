@@ -9,7 +9,9 @@
 -- the receipts of a conversation in receipt order without reading the messages first
 -- (backend/src/chat/sql.ts): a message comes once, from whichever of its changes is the latest,
 -- its "changedAt" or its receipt. No foreign key to "Message": its check would lock the message
--- row on every receipt. The triggers below remove a message's receipt with it instead.
+-- row on every receipt. The triggers below remove a message's receipt with it instead; a receipt
+-- stored in the very instant its message is deleted can outlive it, and nothing reads it (every
+-- reader joins the message).
 -- Run with the module's schema as search_path, like every migration of the module.
 
 -- CreateTable
