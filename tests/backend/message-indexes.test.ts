@@ -13,6 +13,8 @@ import { migrate } from '../../backend/src/db/migrate.ts';
 import { syncPage } from '../../backend/src/chat/sql.ts';
 import { START } from '../../backend/src/chat/cursor.ts';
 import { historySql } from '../../backend/src/groups/service.ts';
+import { createUnreadService } from '../../backend/src/chat/unread.ts';
+import type { Bus } from '../../backend/src/realtime/bus.ts';
 import { createTestDatabase, dbTargets, type TestDatabase } from '../helpers/db.ts';
 
 const M = 'friendchat."Message"';
@@ -150,6 +152,50 @@ describe.each(dbTargets())('message indexes on %s', (target) => {
       const rows = await db.sql<{ id: string | null }>(historySql(db, withCursor), params);
       expect(rows.filter((r) => r.id !== null)).toHaveLength(31);
       expect(await planWithOnly('Message_groupId_createdAt_id_idx', historySql(db, withCursor), params)).toContain('Message_groupId_createdAt_id_idx');
+    }
+  });
+
+  it("counts unread (chat/unread.ts) through each user's own rows, in the generic plan, with statistics older than the rows", async () => {
+    // 2,000 other users, each with an unread system message and an unread chat message (so a row
+    // of "UnreadCount"), all stored after the last ANALYZE: the statistics describe a table
+    // without them, as on a database autovacuum has not analyzed yet. The prepared statement's
+    // generic plan once scanned every system message, or all of "UnreadCount", comparing each
+    // row with every user of the batch.
+    await db.sql(
+      `INSERT INTO ${M} (id, "fromUserId", "toUserId", "messageType", content)
+       SELECT gen_random_uuid(), f, 'other-' || n, ty, 'm' FROM generate_series(1, 2000) n,
+         (VALUES (NULL::text, 'NEW_FOLLOWER'), ('someone', 'CHAT')) v(f, ty)`,
+    );
+    try {
+      const rec = recording();
+      const unread = createUnreadService(rec.db, { emit() {} } as unknown as Bus);
+      const counts = await unread.counts('ann');
+      expect(counts.byPeer).toEqual({ ben: 20 });
+      expect(counts.system).toBe(20);
+      expect((await unread.counts('other-7')).byPeer).toEqual({ someone: 1 });
+      const [stmt] = rec.sent;
+      const rolledBack = new Error('rolled back');
+      let plan = '';
+      await db
+        .transaction(async (sql) => {
+          await sql('SET LOCAL plan_cache_mode = force_generic_plan');
+          await sql(`PREPARE fc_counts_plan AS ${stmt!.text}`);
+          try {
+            plan = (await sql<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE, TIMING OFF, COSTS OFF) EXECUTE fc_counts_plan('{ann,ben}')`)).map((r) => r['QUERY PLAN']).join('\n');
+          } finally {
+            await sql('DEALLOCATE fc_counts_plan');
+          }
+          throw rolledBack;
+        })
+        .catch((e: unknown) => {
+          if (e !== rolledBack) throw e;
+        });
+      // What the plan read and threw away: at most ann's and ben's own rows, never the others'.
+      const removed = [...plan.matchAll(/Rows Removed by (?:Filter|Index Recheck): (\d+)/g)].reduce((n, m) => n + Number(m[1]), 0);
+      expect(removed, plan).toBeLessThan(100);
+      expect(plan).not.toMatch(/Seq Scan on "(UnreadCount|Message)"/);
+    } finally {
+      await db.sql(`DELETE FROM ${M} WHERE "toUserId" LIKE 'other-%'`);
     }
   });
 

@@ -41,38 +41,50 @@ export function createUnreadService(
   const message = db.table('Message');
   const member = db.table('GroupMember');
   const mute = db.table('Mute');
-  // Runs after every direct message: plain SQL, one round trip for the three parts, no ORM, a
+  // Runs after every direct message: plain SQL, one round trip for the four parts, no ORM, a
   // prepared statement (planning it cost about as much as running it, on both databases).
   // `k`: p = direct chat by sender, read from the counts the database keeps per (recipient,
   // sender) ("UnreadCount", kept by triggers on Message: migration 20261224000000_unread_counts)
   // rather than recounted (a recount visited every unread message of each recipient:
-  // bench/README.md, issue 15); s = system messages, recounted (few per user; kept counts would
+  // bench/README.md, issue 15); p with a null key = system messages, recounted (few per user; kept counts would
   // make the host's notification transactions deadlock: see the migration), g = a user's groups with
   // unread (key: "<group id> <count> <group id> <count> …", one row rather than one per group:
   // on PGlite, rows cost more to hand over than the counts cost to compute; plain text, as it is
-  // cheaper to build and to read than a JSON object), m = a mute (key kind:id). The group's count is computed once
-  // per membership (the subquery, fenced by OFFSET 0, is not folded into the filter and the
-  // aggregate, which would evaluate it twice).
+  // cheaper to build and to read than a JSON object), m = a mute (key kind:id). The group's count
+  // is computed once per membership (the subquery, fenced by OFFSET 0, is not folded into the
+  // filter and the aggregate, which would evaluate it twice).
+  // Every part looks up each user by equality, one user at a time (a LATERAL subquery per user,
+  // fenced by OFFSET 0 or an aggregate so it is not turned into a join): a prepared statement runs
+  // a generic plan, and for `"userId" = ANY($1)` that plan could be a scan of the whole table with
+  // each row compared to every user of the batch (a sequential scan of "UnreadCount", every
+  // system message of every user), taken whenever the statistics were older than the rows. A
+  // profile at 2,000 messages a second found PostgreSQL comparing ~2,000 rows with the batch on
+  // every recount (bench/README.md, issue 15). Per user, the index on the user is the only
+  // sensible plan (tests/backend/message-indexes.test.ts).
   const COUNTS = `
-    SELECT 'p' AS k, "userId" AS u, "peerId" AS key, n FROM ${db.table('UnreadCount')}
-     WHERE "userId" = ANY($1::text[]) AND n > 0
+    SELECT 'p' AS k, q.u, c."peerId" AS key, c.n FROM unnest($1::text[]) q(u)
+     CROSS JOIN LATERAL (SELECT "peerId", n FROM ${db.table('UnreadCount')} WHERE "userId" = q.u AND n > 0 OFFSET 0) c
     UNION ALL
-    SELECT 'p', "toUserId", NULL, count(*)::int FROM ${message}
-     WHERE "toUserId" = ANY($1::text[]) AND "fromUserId" IS NULL AND "isRead" = false AND "deletedAt" IS NULL
-     GROUP BY "toUserId"
+    SELECT 'p', q.u, NULL, s.n FROM unnest($1::text[]) q(u)
+     CROSS JOIN LATERAL (SELECT count(*)::int AS n FROM ${message}
+       WHERE "toUserId" = q.u AND "fromUserId" IS NULL AND "isRead" = false AND "deletedAt" IS NULL) s
+     WHERE s.n > 0
     UNION ALL
-    SELECT 'g', c.u, string_agg(c.g || ' ' || c.n, ' '), 0 FROM (
-      SELECT gm."userId" AS u, gm."groupId"::text AS g, ${unreadSql(message)} AS n FROM ${member} gm
+    SELECT 'g', q.u, c.key, 0 FROM unnest($1::text[]) q(u)
+     CROSS JOIN LATERAL (SELECT string_agg(c.g || ' ' || c.n, ' ') AS key FROM (
+      SELECT gm."groupId"::text AS g, ${unreadSql(message)} AS n FROM ${member} gm
        JOIN ${db.table('Group')} g ON g.id = gm."groupId"
-       WHERE gm."userId" = ANY($1::text[]) AND gm."leftAt" IS NULL OFFSET 0) c
-     WHERE c.n > 0
-     GROUP BY c.u
+       WHERE gm."userId" = q.u AND gm."leftAt" IS NULL OFFSET 0) c
+      WHERE c.n > 0) c
+     WHERE c.key IS NOT NULL
     UNION ALL
-    SELECT 'm', "userId", kind || ':' || "targetId", 0 FROM ${mute}
-     WHERE "userId" = ANY($1::text[]) AND ("until" IS NULL OR "until" > (now() AT TIME ZONE 'UTC'))`;
+    SELECT 'm', q.u, c.key, 0 FROM unnest($1::text[]) q(u)
+     CROSS JOIN LATERAL (SELECT kind || ':' || "targetId" AS key FROM ${mute}
+       WHERE "userId" = q.u AND ("until" IS NULL OR "until" > (now() AT TIME ZONE 'UTC')) OFFSET 0) c`;
 
   async function countsFor(userIds: string[]): Promise<Map<string, UnreadCounts>> {
-    const rows = await db.prepared<{ k: 'p' | 'g' | 'm'; u: string; key: string | null; n: number }>(COUNTS, [userIds]);
+    // Each user once: every part returns its rows once per id given.
+    const rows = await db.prepared<{ k: 'p' | 'g' | 'm'; u: string; key: string | null; n: number }>(COUNTS, [[...new Set(userIds)]]);
     const result = new Map<string, UnreadCounts>(userIds.map((id) => [id, emptyCounts()]));
     for (const r of rows) {
       const c = result.get(r.u);
