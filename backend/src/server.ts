@@ -40,7 +40,7 @@ import { createDeletedUsers, forgetUser } from './chat/deletedUsers.ts';
 import { ClientId, Content } from './chat/schemas.ts';
 import { chatRoutes } from './chat/routes.ts';
 import { createSearchService, searchRoutes, type SearchService } from './chat/search.ts';
-import { registerChatHandlers } from './chat/socket.ts';
+import { chatHandlers, registerChatHandlers } from './chat/socket.ts';
 import { createLifecycle } from './chat/lifecycle.ts';
 import { lifecycleRoutes } from './chat/lifecycleRoutes.ts';
 import { createRichMessages } from './chat/rich.ts';
@@ -406,6 +406,7 @@ export async function createFriendChat(options: FriendChatOptions): Promise<Frie
           if (redis) io.adapter(createAdapter(redis.pub, redis.sub, { key: `${prefix}socket.io` }));
         }
         nsp = io.of(namespace);
+        const handlers = chatHandlers({ messages, lifecycle, groups, presence, friends, bus, budget: eventBudget, onError });
         attachChat(nsp, {
           identify: options.identify,
           presence,
@@ -419,7 +420,7 @@ export async function createFriendChat(options: FriendChatOptions): Promise<Frie
           maxEventsPerSecond: limits.socketEventsPerSecond,
           register: (socket) => {
             registerGroupHandlers(socket, { rooms: groupRooms });
-            registerChatHandlers(socket, { messages, lifecycle, groups, presence, friends, bus, budget: eventBudget, onError });
+            registerChatHandlers(socket, handlers);
           },
           onError,
           track,

@@ -1,6 +1,7 @@
 // Socket handlers of the chat module. They never touch storage: every rule lives in the
 // services, which the HTTP routes call too.
 import type { Socket } from 'socket.io';
+import type { z } from 'zod';
 import type { ClientToServerEvents, InterServerEvents, ServerToClientEvents, SocketData } from '../realtime/events.ts';
 import { handler } from '../realtime/handler.ts';
 import type { PresenceService } from '../realtime/presenceService.ts';
@@ -31,69 +32,62 @@ export interface ChatHandlerDeps {
   onError?: (err: unknown) => void;
 }
 
-export function registerChatHandlers(socket: ChatSocket, deps: ChatHandlerDeps): void {
-  const me = socket.data.userId;
+/** A socket event's listener, shared by every socket: the socket is `this`. */
+export type SharedListener = (this: ChatSocket, ...args: unknown[]) => Promise<void>;
+
+/**
+ * The chat events' listeners, made once per node and shared by every socket (each finds its user
+ * in `this.data.userId`): a connection adds no closures of its own for them.
+ */
+export function chatHandlers(deps: ChatHandlerDeps): [event: string, listener: SharedListener][] {
   const { messages, lifecycle, groups, presence, friends, bus, budget, onError } = deps;
   /** Runs `fn` only while the user's budget lasts; beyond it the ack answers RATE_LIMITED. */
   const budgeted =
-    <I, R>(fn: (input: I) => Promise<R>) =>
-    async (input: I): Promise<R> => {
+    <I, R>(fn: (input: I, me: string, socket: ChatSocket) => Promise<R>) =>
+    async (input: I, socket: ChatSocket): Promise<R> => {
+      const me = socket.data.userId;
       if (!(await budget.take(me))) throw new AppError('RATE_LIMITED', 'Too many requests, slow down');
-      return fn(input);
+      return fn(input, me, socket);
     };
-  // Socket.IO's typed `on` expects the exact listener signature; our handlers validate
-  // untyped input themselves, so they are registered through this untyped view.
-  const on = socket.on.bind(socket) as (event: string, listener: (...args: unknown[]) => void) => void;
+  const on = <S extends Parameters<typeof handler>[0], R extends object>(
+    event: string,
+    schema: S,
+    fn: (input: z.infer<S>, socket: ChatSocket) => Promise<R>,
+  ): [string, SharedListener] => [event, handler<S, R, ChatSocket>(schema, fn, onError)];
 
-  on(
-    'chat:send',
-    handler(
-      SendEvent,
-      async (input) => {
-        const { message } = await messages.send({ ...input, from: me, originSocketId: socket.id });
-        return { message };
-      },
-      onError,
-    ),
-  );
-
-  on(
-    'chat:read',
-    handler(
+  return [
+    on('chat:send', SendEvent, async (input, socket) => {
+      const { message } = await messages.send({ ...input, from: socket.data.userId, originSocketId: socket.id });
+      return { message };
+    }),
+    on(
+      'chat:read',
       ReadEvent,
-      budgeted((input) => ('groupId' in input ? groups.markRead(me, input.groupId, socket.id) : messages.markRead(me, input.peerId, socket.id))),
-      onError,
+      budgeted((input, me, socket) => ('groupId' in input ? groups.markRead(me, input.groupId, socket.id) : messages.markRead(me, input.peerId, socket.id))),
     ),
-  );
-
-  on('chat:sync', handler(SyncEvent, budgeted(({ after, limit }) => messages.sync(me, after, limit)), onError));
-
-  on(
-    'chat:typing',
-    handler(
+    on('chat:sync', SyncEvent, budgeted(({ after, limit }, me) => messages.sync(me, after, limit))),
+    on(
+      'chat:typing',
       TypingEvent,
-      budgeted(async (input) => {
+      budgeted(async (input, me) => {
         // In a group: to the other members, members only. Direct: relayed to friends only; to
         // anyone else it is silently dropped.
         if ('groupId' in input) await groups.typing(me, input.groupId, input.typing);
         else if (await friends.areFriends(me, input.to)) bus.emit(input.to, 'chat:typing', { from: me, typing: input.typing });
         return {};
       }),
-      onError,
     ),
-  );
+    // Delivered receipts, edits and reactions (DESIGN.md, "Message lifecycle"), on the same budget.
+    on('chat:delivered', DeliveredEvent, budgeted(({ messageIds }, me, socket) => lifecycle.delivered(me, messageIds, socket.id))),
+    on('chat:edit', EditEvent, budgeted(async ({ messageId, content }, me) => ({ message: await lifecycle.edit(me, messageId, content) }))),
+    on('chat:react', ReactEvent, budgeted(({ messageId, emoji, on: add }, me) => lifecycle.react(me, messageId, emoji, add))),
+    on('presence:list', PresenceListEvent, budgeted(async (_input, me) => ({ online: await presence.onlineFriends(me) }))),
+  ];
+}
 
-  // Delivered receipts, edits and reactions (DESIGN.md, "Message lifecycle"), on the same budget.
-  on(
-    'chat:delivered',
-    handler(
-      DeliveredEvent,
-      budgeted(({ messageIds }) => lifecycle.delivered(me, messageIds, socket.id)),
-      onError,
-    ),
-  );
-  on('chat:edit', handler(EditEvent, budgeted(async ({ messageId, content }) => ({ message: await lifecycle.edit(me, messageId, content) })), onError));
-  on('chat:react', handler(ReactEvent, budgeted(({ messageId, emoji, on: add }) => lifecycle.react(me, messageId, emoji, add)), onError));
-
-  on('presence:list', handler(PresenceListEvent, budgeted(async () => ({ online: await presence.onlineFriends(me) })), onError));
+export function registerChatHandlers(socket: ChatSocket, handlers: [event: string, listener: SharedListener][]): void {
+  // Socket.IO's typed `on` expects the exact listener signature; our handlers validate
+  // untyped input themselves, so they are registered through this untyped view.
+  const on = socket.on as unknown as (this: ChatSocket, event: string, listener: SharedListener) => void;
+  for (const [event, listener] of handlers) on.call(socket, event, listener);
 }
