@@ -8,7 +8,7 @@
 // lookup is a binary search) rather than a Set, whose hash table costs about three times as much
 // for 50 ids, and each id is one shared string rather than a copy per list it is in: among users
 // online together, the same ids fill many lists. Measured with 6,000 clients of 50 friends each
-// (bench/README.md, "Presence at scale"): about 5 KiB less per idle connection.
+// (bench/README.md, "Presence at scale"): about 3 KiB less live heap per idle connection.
 import type { FriendGraph } from '../ports.ts';
 
 export interface CachedFriendGraph extends FriendGraph {
