@@ -14,6 +14,28 @@ describe.each(dbTargets())('sending chat messages on %s', (target) => {
   });
   afterAll(async () => s.close());
 
+  // Memory per idle connection (bench/README.md): the chat events' listeners are made once per
+  // node and shared by every socket, which finds its user through `this`. Each socket still acts
+  // as its own user (every other test here).
+  it('gives every socket the same listener for each chat event, not closures of its own', async () => {
+    const [alice, bob] = await friendPair(s);
+    const tabs = [await s.connect(alice), await s.connect(alice), await s.connect(bob)];
+    const server = [...(await s.app.io.in(alice.id).fetchSockets()), ...(await s.app.io.in(bob.id).fetchSockets())] as unknown as {
+      listeners(event: string): unknown[];
+    }[];
+    expect(server).toHaveLength(3);
+    const events = ['chat:send', 'chat:read', 'chat:sync', 'chat:typing', 'chat:delivered', 'chat:edit', 'chat:react', 'presence:list'];
+    for (const event of events) {
+      const each = server.map((socket) => socket.listeners(event));
+      expect(each.every((l) => l.length === 1), event).toBe(true);
+      expect(new Set(each.map((l) => l[0])).size, event).toBe(1);
+    }
+    const ack = await sendOverSocket(tabs[2]!, alice.id, 'from the shared listener');
+    expect(ack.ok).toBe(true);
+    expect(ack.message.fromUserId).toBe(bob.id);
+    for (const tab of tabs) tab.close();
+  });
+
   describe('who may be messaged', () => {
     it('refuses a message to a non-friend with 403 NOT_FRIENDS over HTTP and stores nothing', async () => {
       const alice = await s.register();
